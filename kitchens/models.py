@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from territories.models import TerritoryOwned
+from territories.roles import Role
+from territories.validators import validate_siret
+
+if TYPE_CHECKING:
+    from territories.models import Membership
+
+
+class Kitchen(TerritoryOwned):
+    """A central kitchen of collective catering and its production capacity."""
+
+    class OperatorType(models.TextChoices):
+        PUBLIC_REGIE = "regie", _("Régie publique")
+        SYNDICATE = "syndicate", _("SIVU / syndicat")
+        SPL = "spl", _("SPL")
+        PRIVATE = "private", _("Prestataire privé")
+
+    name = models.CharField(_("nom"), max_length=200)
+    operator_type = models.CharField(_("mode de gestion"), max_length=20, choices=OperatorType.choices)
+    daily_capacity = models.PositiveIntegerField(_("capacité journalière (repas)"))
+    usual_daily_production = models.PositiveIntegerField(_("production journalière habituelle (repas)"))
+    does_cold_liaison = models.BooleanField(_("liaison froide"), default=True)
+    does_hot_liaison = models.BooleanField(_("liaison chaude"), default=False)
+    address = models.TextField(_("adresse"))
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
+
+    class Meta:
+        verbose_name = _("cuisine centrale")
+        verbose_name_plural = _("cuisines centrales")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def change_rule(cls, membership: Membership) -> Q | None:
+        if membership.role == Role.KITCHEN_MANAGER and membership.kitchen_id:
+            return Q(pk=membership.kitchen_id)
+        return cls.territory_coordinator_rule(membership)
+
+    def clean(self) -> None:
+        errors = {}
+        if (
+            self.daily_capacity is not None
+            and self.usual_daily_production is not None
+            and self.usual_daily_production > self.daily_capacity
+        ):
+            errors["usual_daily_production"] = _("La production habituelle dépasse la capacité journalière.")
+        if not (self.does_cold_liaison or self.does_hot_liaison):
+            errors["does_cold_liaison"] = _("Indiquez au moins un type de liaison (froide ou chaude).")
+        if errors:
+            raise ValidationError(errors)

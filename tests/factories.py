@@ -1,0 +1,110 @@
+"""factory_boy factories shared by the test packages."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from associations.models import Association, DistributionSite, Partnership
+from kitchens.models import Kitchen
+from territories.models import Authority, Membership, Territory
+from territories.roles import Role
+
+
+class TerritoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Territory
+
+    name = factory.Sequence(lambda n: f"Territoire {n}")
+    slug = factory.Sequence(lambda n: f"territoire-{n}")
+    departement_code = "93"
+    region = "Île-de-France"
+    is_pilot = True
+
+
+class AuthorityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Authority
+
+    territory = factory.SubFactory(TerritoryFactory)
+    kind = Authority.Kind.CCAS
+    name = factory.Sequence(lambda n: f"CCAS {n}")
+
+
+class KitchenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Kitchen
+
+    territory = factory.SubFactory(TerritoryFactory)
+    name = factory.Sequence(lambda n: f"Cuisine centrale {n}")
+    operator_type = Kitchen.OperatorType.PUBLIC_REGIE
+    daily_capacity = 8000
+    usual_daily_production = 6000
+    address = "1 rue de la Cuisine, 93200 Saint-Denis"
+    siret = "73282932000074"
+
+
+class AssociationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Association
+
+    territory = factory.SubFactory(TerritoryFactory)
+    name = factory.Sequence(lambda n: f"Association solidaire {n}")
+    rna = factory.Sequence(lambda n: f"W93{n:07d}")
+    habilitation = Association.Habilitation.REGIONAL
+    habilitation_number = "HAB-IDF-2024-001"
+    habilitation_expires_on = datetime.date(2030, 12, 31)
+
+
+class DistributionSiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DistributionSite
+
+    association = factory.SubFactory(AssociationFactory)
+    territory = factory.SelfAttribute("association.territory")
+    name = factory.Sequence(lambda n: f"Local {n}")
+    address = "5 place du Marché, 93200 Saint-Denis"
+    has_cold_storage = True
+    cold_storage_litres = 600
+    opening_days = ["mon", "wed", "fri"]
+
+
+class PartnershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partnership
+
+    territory = factory.SubFactory(TerritoryFactory)
+    kitchen = factory.SubFactory(KitchenFactory, territory=factory.SelfAttribute("..territory"))
+    association = factory.SubFactory(AssociationFactory, territory=factory.SelfAttribute("..territory"))
+    mode = Partnership.Mode.BOTH
+    starts_on = datetime.date(2024, 1, 1)
+    ends_on = None
+    planned_meals_per_week = 500
+    status = Partnership.Status.ACTIVE
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "passerelle-test")
+
+
+def member(role: str, territory: Territory | None = None, **actor) -> object:
+    """A user holding one membership; the actor (kitchen, association, authority) is made if needed."""
+    user = UserFactory()
+    if role == Role.KITCHEN_MANAGER and "kitchen" not in actor:
+        actor["kitchen"] = KitchenFactory(territory=territory)
+    if role in (Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR) and "association" not in actor:
+        actor["association"] = AssociationFactory(territory=territory)
+    if role == Role.AUTHORITY_COORDINATOR and "authority" not in actor:
+        actor["authority"] = AuthorityFactory(territory=territory)
+    funded = actor.pop("funded", [])
+    membership = Membership(user=user, role=role, territory=territory, **actor)
+    membership.full_clean()
+    membership.save()
+    membership.funded_territories.set(funded)
+    return user

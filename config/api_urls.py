@@ -1,1 +1,29 @@
-urlpatterns: list = []
+"""The REST API under /api/v1/: one router, the token endpoint, the schema and its docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from associations.api import AssociationViewSet, DistributionSiteViewSet, PartnershipViewSet
+from kitchens.api import KitchenViewSet
+from territories.api import AuthorityViewSet, MembershipViewSet, MeView, TerritoryViewSet
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("territories", TerritoryViewSet, basename="territory")
+router.register("authorities", AuthorityViewSet, basename="authority")
+router.register("kitchens", KitchenViewSet, basename="kitchen")
+router.register("associations", AssociationViewSet, basename="association")
+router.register("sites", DistributionSiteViewSet, basename="site")
+router.register("partnerships", PartnershipViewSet, basename="partnership")
+router.register("memberships", MembershipViewSet, basename="membership")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

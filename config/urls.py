@@ -4,7 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("config.api_urls")),
+    path("api/v1/", include("config.api_urls", namespace="api")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("territories.urls")),
     path("", include("kitchens.urls")),

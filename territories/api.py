@@ -23,7 +23,7 @@ class TerritoryFilter(filters.FilterSet):
 
 
 class TerritoryViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedGenericViewSet
+    ScopedGenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin
 ):
     """Territories the caller can see; their settings are changed by authority coordinators.
     New territories are created by staff in the admin."""

@@ -57,7 +57,9 @@ class ModelCleanSerializer(serializers.ModelSerializer):
 class ScopedGenericViewSet(viewsets.GenericViewSet):
     """Reads come from ``for_user(user)`` (out of scope: 404); writes must also land inside
     ``for_user(user, "change")``, checked after saving inside the same transaction so a
-    refused write leaves nothing behind."""
+    refused write leaves nothing behind.
+
+    Put it first among a viewset's bases, so its ``perform_*`` win over DRF's mixins."""
 
     model: type[models.Model]
     related: tuple[str, ...] = ()
@@ -92,11 +94,11 @@ class ScopedGenericViewSet(viewsets.GenericViewSet):
 
 
 class ScopedModelViewSet(
+    ScopedGenericViewSet,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     mixins.ListModelMixin,
-    ScopedGenericViewSet,
 ):
     """The full set of actions; deleting a record others depend on answers 409."""
 

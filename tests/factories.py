@@ -87,10 +87,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "passerelle-test")
+    password = factory.django.Password("passerelle-test")
 
 
 def member(role: str, territory: Territory | None = None, **actor) -> object:

@@ -1,0 +1,725 @@
+"""``manage.py seed_demo``: the four pilot territories of Île-de-France, with demo accounts.
+
+Every record is looked up by a natural key (slug, name within its territory, username...)
+and only written when it is new or differs from the demo data, so running the command
+again changes nothing. Every record passes ``full_clean()`` before it is saved.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.core.management.base import BaseCommand
+from django.db import models, transaction
+
+from associations.models import Association, DistributionSite, Partnership
+from kitchens.models import Kitchen
+from territories.models import Authority, Membership, Territory
+from territories.roles import Role
+
+DEMO_PASSWORD = "passerelle-demo"  # noqa: S105 - published demo password, documented in the README
+REGION = "Île-de-France"
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class KitchenSeed:
+    name: str
+    operator_type: str
+    daily_capacity: int
+    usual_daily_production: int
+    address: str
+    siret: str
+    does_cold_liaison: bool = True
+    does_hot_liaison: bool = False
+
+
+@dataclass(frozen=True)
+class SiteSeed:
+    name: str
+    address: str
+    opening_days: tuple[str, ...]
+    cold_storage_litres: int | None = None
+
+
+@dataclass(frozen=True)
+class AssociationSeed:
+    name: str
+    rna: str
+    habilitation: str
+    habilitation_number: str
+    habilitation_expires_on: datetime.date
+    sites: tuple[SiteSeed, ...]
+
+
+@dataclass(frozen=True)
+class AuthoritySeed:
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PartnershipSeed:
+    kitchen: str
+    association: str
+    mode: str
+    starts_on: datetime.date
+    planned_meals_per_week: int
+
+
+@dataclass(frozen=True)
+class PersonSeed:
+    first_name: str
+    last_name: str
+
+
+@dataclass(frozen=True)
+class TerritorySeed:
+    slug: str
+    name: str
+    departement_code: str
+    has_pat: bool
+    kitchens: tuple[KitchenSeed, ...]
+    authorities: tuple[AuthoritySeed, ...]
+    associations: tuple[AssociationSeed, ...]
+    partnerships: tuple[PartnershipSeed, ...]
+    # The kitchen manager, volunteer, association coordinator and authority coordinator.
+    people: tuple[PersonSeed, PersonSeed, PersonSeed, PersonSeed]
+
+
+OP = Kitchen.OperatorType
+HAB = Association.Habilitation
+MODE = Partnership.Mode
+KIND = Authority.Kind
+
+TERRITORIES: tuple[TerritorySeed, ...] = (
+    TerritorySeed(
+        slug="plaine-commune",
+        name="Plaine Commune",
+        departement_code="93",
+        has_pat=True,
+        kitchens=(
+            KitchenSeed(
+                name="Cuisine centrale de Saint-Denis",
+                operator_type=OP.PUBLIC_REGIE,
+                daily_capacity=12500,
+                usual_daily_production=11200,
+                address="9 rue du Landy, 93200 Saint-Denis",
+                siret="21930066000129",
+            ),
+            KitchenSeed(
+                name="Cuisine centrale d'Aubervilliers",
+                operator_type=OP.SYNDICATE,
+                daily_capacity=7000,
+                usual_daily_production=6100,
+                address="25 rue de la Commune de Paris, 93300 Aubervilliers",
+                siret="21930001000150",
+            ),
+        ),
+        authorities=(
+            AuthoritySeed(KIND.EPCI, "Établissement public territorial Plaine Commune"),
+            AuthoritySeed(KIND.CCAS, "CCAS de Saint-Denis"),
+        ),
+        associations=(
+            AssociationSeed(
+                name="Les Restaurants du Cœur (Seine-Saint-Denis)",
+                rna="W932001457",
+                habilitation=HAB.NATIONAL,
+                habilitation_number="HAB-NAT-2022-014",
+                habilitation_expires_on=datetime.date(2027, 12, 31),
+                sites=(
+                    SiteSeed(
+                        "Centre de distribution de la Plaine",
+                        "14 avenue du Président Wilson, 93200 Saint-Denis",
+                        ("tue", "thu", "sat"),
+                        1200,
+                    ),
+                    SiteSeed(
+                        "Centre d'Aubervilliers",
+                        "3 rue Henri Barbusse, 93300 Aubervilliers",
+                        ("mon", "wed", "fri"),
+                        800,
+                    ),
+                ),
+            ),
+            AssociationSeed(
+                name="Secours populaire français (Comité de Saint-Denis)",
+                rna="W932003218",
+                habilitation=HAB.NATIONAL,
+                habilitation_number="HAB-NAT-2021-006",
+                habilitation_expires_on=datetime.date(2026, 12, 31),
+                sites=(
+                    SiteSeed(
+                        "Local du Franc-Moisin",
+                        "2 rue Danielle Casanova, 93200 Saint-Denis",
+                        ("wed", "sat"),
+                        600,
+                    ),
+                ),
+            ),
+            AssociationSeed(
+                name="Épicerie solidaire Le Panier dionysien",
+                rna="W932010984",
+                habilitation=HAB.REGIONAL,
+                habilitation_number="HAB-IDF-2024-0157",
+                habilitation_expires_on=datetime.date(2029, 3, 31),
+                sites=(
+                    SiteSeed(
+                        "Épicerie de la gare",
+                        "6 rue Gabriel Péri, 93200 Saint-Denis",
+                        ("mon", "tue", "thu", "fri"),
+                    ),
+                ),
+            ),
+        ),
+        partnerships=(
+            PartnershipSeed(
+                "Cuisine centrale de Saint-Denis",
+                "Les Restaurants du Cœur (Seine-Saint-Denis)",
+                MODE.BOTH,
+                datetime.date(2025, 1, 6),
+                1400,
+            ),
+            PartnershipSeed(
+                "Cuisine centrale de Saint-Denis",
+                "Épicerie solidaire Le Panier dionysien",
+                MODE.SURPLUS,
+                datetime.date(2025, 3, 3),
+                150,
+            ),
+            PartnershipSeed(
+                "Cuisine centrale d'Aubervilliers",
+                "Secours populaire français (Comité de Saint-Denis)",
+                MODE.DEDICATED,
+                datetime.date(2025, 2, 3),
+                600,
+            ),
+        ),
+        people=(
+            PersonSeed("Nadia", "Benali"),
+            PersonSeed("Julien", "Moreau"),
+            PersonSeed("Aïssata", "Diallo"),
+            PersonSeed("Thomas", "Lefèvre"),
+        ),
+    ),
+    TerritorySeed(
+        slug="paris-13",
+        name="Paris 13e",
+        departement_code="75",
+        has_pat=False,
+        kitchens=(
+            KitchenSeed(
+                name="Cuisine centrale de la Caisse des écoles du 13e",
+                operator_type=OP.PUBLIC_REGIE,
+                daily_capacity=15000,
+                usual_daily_production=13500,
+                address="38 rue Dunois, 75013 Paris",
+                siret="21750130000214",
+            ),
+        ),
+        authorities=(
+            AuthoritySeed(KIND.MAIRIE, "Mairie du 13e arrondissement"),
+            AuthoritySeed(KIND.CCAS, "Centre d'action sociale de la Ville de Paris (13e)"),
+        ),
+        associations=(
+            AssociationSeed(
+                name="Les Restaurants du Cœur (Paris)",
+                rna="W751012345",
+                habilitation=HAB.NATIONAL,
+                habilitation_number="HAB-NAT-2022-014",
+                habilitation_expires_on=datetime.date(2027, 12, 31),
+                sites=(
+                    SiteSeed(
+                        "Centre de Tolbiac",
+                        "112 rue de Tolbiac, 75013 Paris",
+                        ("mon", "wed", "fri"),
+                        1500,
+                    ),
+                ),
+            ),
+            AssociationSeed(
+                name="Solidarité 13 (Aide alimentaire)",
+                rna="W751208765",
+                habilitation=HAB.REGIONAL,
+                habilitation_number="HAB-IDF-2023-0388",
+                habilitation_expires_on=datetime.date(2028, 9, 30),
+                sites=(
+                    SiteSeed(
+                        "Local de la Butte-aux-Cailles",
+                        "8 rue de la Butte-aux-Cailles, 75013 Paris",
+                        ("tue", "fri"),
+                        400,
+                    ),
+                    SiteSeed(
+                        "Halle solidaire Masséna",
+                        "45 boulevard Masséna, 75013 Paris",
+                        ("wed", "sat"),
+                    ),
+                ),
+            ),
+        ),
+        partnerships=(
+            PartnershipSeed(
+                "Cuisine centrale de la Caisse des écoles du 13e",
+                "Les Restaurants du Cœur (Paris)",
+                MODE.BOTH,
+                datetime.date(2025, 1, 13),
+                2000,
+            ),
+            PartnershipSeed(
+                "Cuisine centrale de la Caisse des écoles du 13e",
+                "Solidarité 13 (Aide alimentaire)",
+                MODE.SURPLUS,
+                datetime.date(2025, 4, 7),
+                250,
+            ),
+        ),
+        people=(
+            PersonSeed("Sophie", "Garnier"),
+            PersonSeed("Karim", "Haddad"),
+            PersonSeed("Léa", "Nguyen"),
+            PersonSeed("François", "Roussel"),
+        ),
+    ),
+    TerritorySeed(
+        slug="grand-paris-sud",
+        name="Grand Paris Sud",
+        departement_code="91",
+        has_pat=True,
+        kitchens=(
+            KitchenSeed(
+                name="Cuisine centrale d'Évry-Courcouronnes",
+                operator_type=OP.PRIVATE,
+                daily_capacity=9000,
+                usual_daily_production=7800,
+                address="5 rue du Bois Briard, 91080 Évry-Courcouronnes",
+                siret="45219876300040",
+                does_hot_liaison=True,
+            ),
+            KitchenSeed(
+                name="Cuisine centrale de Corbeil-Essonnes",
+                operator_type=OP.PUBLIC_REGIE,
+                daily_capacity=5000,
+                usual_daily_production=4200,
+                address="12 allée Aristide Briand, 91100 Corbeil-Essonnes",
+                siret="21910174000161",
+            ),
+        ),
+        authorities=(
+            AuthoritySeed(KIND.EPCI, "Communauté d'agglomération Grand Paris Sud Seine-Essonne-Sénart"),
+            AuthoritySeed(KIND.CCAS, "CCAS d'Évry-Courcouronnes"),
+        ),
+        associations=(
+            AssociationSeed(
+                name="Secours populaire français (Fédération de l'Essonne)",
+                rna="W913000512",
+                habilitation=HAB.NATIONAL,
+                habilitation_number="HAB-NAT-2021-006",
+                habilitation_expires_on=datetime.date(2026, 12, 31),
+                sites=(
+                    SiteSeed(
+                        "Antenne des Pyramides",
+                        "10 place de l'Agora, 91000 Évry-Courcouronnes",
+                        ("mon", "thu"),
+                        900,
+                    ),
+                    SiteSeed(
+                        "Antenne de Montconseil",
+                        "4 rue Paul Cézanne, 91100 Corbeil-Essonnes",
+                        ("wed", "sat"),
+                        500,
+                    ),
+                ),
+            ),
+            AssociationSeed(
+                name="Croix-Rouge française (Unité locale d'Évry)",
+                rna="W913004781",
+                habilitation=HAB.NATIONAL,
+                habilitation_number="HAB-NAT-2020-003",
+                habilitation_expires_on=datetime.date(2026, 6, 30),
+                sites=(
+                    SiteSeed(
+                        "Épicerie sociale du Bras de Fer",
+                        "27 cours Blaise Pascal, 91000 Évry-Courcouronnes",
+                        ("tue", "fri"),
+                        700,
+                    ),
+                ),
+            ),
+            AssociationSeed(
+                name="Le Relais solidaire de Corbeil",
+                rna="W913008245",
+                habilitation=HAB.REGIONAL,
+                habilitation_number="HAB-IDF-2024-0211",
+                habilitation_expires_on=datetime.date(2029, 6, 30),
+                sites=(
+                    SiteSeed(
+                        "Local des Tarterêts",
+                        "3 rue Émile Zola, 91100 Corbeil-Essonnes",
+                        ("mon", "wed", "fri"),
+                        350,
+                    ),
+                ),
+            ),
+        ),
+        partnerships=(
+            PartnershipSeed(
+                "Cuisine centrale d'Évry-Courcouronnes",
+                "Secours populaire français (Fédération de l'Essonne)",
+                MODE.BOTH,
+                datetime.date(2025, 1, 20),
+                1100,
+            ),
+            PartnershipSeed(
+                "Cuisine centrale d'Évry-Courcouronnes",
+                "Croix-Rouge française (Unité locale d'Évry)",
+                MODE.SURPLUS,
+                datetime.date(2025, 2, 10),
+                200,
+            ),
+            PartnershipSeed(
+                "Cuisine centrale de Corbeil-Essonnes",
+                "Le Relais solidaire de Corbeil",
+                MODE.DEDICATED,
+                datetime.date(2025, 3, 17),
+                400,
+            ),
+        ),
+        people=(
+            PersonSeed("Marc", "Delaunay"),
+            PersonSeed("Fatoumata", "Koné"),
+            PersonSeed("Isabelle", "Perrin"),
+            PersonSeed("Yannick", "Le Goff"),
+        ),
+    ),
+    TerritorySeed(
+        slug="vitry-sur-seine",
+        name="Vitry-sur-Seine",
+        departement_code="94",
+        has_pat=False,
+        kitchens=(
+            KitchenSeed(
+                name="Cuisine centrale de Vitry-sur-Seine",
+                operator_type=OP.PUBLIC_REGIE,
+                daily_capacity=10000,
+                usual_daily_production=8600,
+                address="22 avenue Paul Vaillant-Couturier, 94400 Vitry-sur-Seine",
+                siret="21940081000194",
+                does_hot_liaison=True,
+            ),
+        ),
+        authorities=(
+            AuthoritySeed(KIND.CCAS, "CCAS de Vitry-sur-Seine"),
+            AuthoritySeed(KIND.EPCI, "Établissement public territorial Grand-Orly Seine Bièvre"),
+        ),
+        associations=(
+            AssociationSeed(
+                name="Les Restaurants du Cœur (Val-de-Marne)",
+                rna="W941002367",
+                habilitation=HAB.NATIONAL,
+                habilitation_number="HAB-NAT-2022-014",
+                habilitation_expires_on=datetime.date(2027, 12, 31),
+                sites=(
+                    SiteSeed(
+                        "Centre du Port-à-l'Anglais",
+                        "17 rue Charles Fourier, 94400 Vitry-sur-Seine",
+                        ("tue", "thu"),
+                        1000,
+                    ),
+                    SiteSeed(
+                        "Centre des Ardoines",
+                        "40 rue Léon Geffroy, 94400 Vitry-sur-Seine",
+                        ("mon", "fri"),
+                        600,
+                    ),
+                ),
+            ),
+            AssociationSeed(
+                name="La Main tendue vitriote",
+                rna="W941009812",
+                habilitation=HAB.REGIONAL,
+                habilitation_number="HAB-IDF-2023-0274",
+                habilitation_expires_on=datetime.date(2028, 12, 31),
+                sites=(
+                    SiteSeed(
+                        "Local du Plateau",
+                        "5 avenue Rouget de Lisle, 94400 Vitry-sur-Seine",
+                        ("wed", "sat"),
+                        300,
+                    ),
+                ),
+            ),
+        ),
+        partnerships=(
+            PartnershipSeed(
+                "Cuisine centrale de Vitry-sur-Seine",
+                "Les Restaurants du Cœur (Val-de-Marne)",
+                MODE.BOTH,
+                datetime.date(2025, 1, 6),
+                900,
+            ),
+            PartnershipSeed(
+                "Cuisine centrale de Vitry-sur-Seine",
+                "La Main tendue vitriote",
+                MODE.SURPLUS,
+                datetime.date(2025, 5, 5),
+                180,
+            ),
+        ),
+        people=(
+            PersonSeed("Hélène", "Marchand"),
+            PersonSeed("Samir", "Belkacem"),
+            PersonSeed("Claire", "Dubois"),
+            PersonSeed("Olivier", "Fontaine"),
+        ),
+    ),
+)
+
+# Funders and the territories of their grants (all of them when None).
+FUNDERS: dict[str, tuple[PersonSeed, tuple[str, ...] | None]] = {
+    "funder.drihl": (PersonSeed("Anne", "Rivière"), None),
+    "funder.carasso": (PersonSeed("Paul", "Mercier"), ("plaine-commune", "vitry-sur-seine")),
+}
+EVALUATOR = ("evaluator", PersonSeed("Élise", "Bonnet"))
+ADMIN = ("admin", PersonSeed("Admin", "Passerelle"))
+
+
+def territory_usernames(slug: str) -> dict[str, str]:
+    """The demo accounts of one territory, by role."""
+    return {
+        Role.KITCHEN_MANAGER: f"kitchen.{slug}",
+        Role.VOLUNTEER: f"volunteer.{slug}",
+        Role.ASSOCIATION_COORDINATOR: f"coordinator.{slug}",
+        Role.AUTHORITY_COORDINATOR: f"authority.{slug}",
+    }
+
+
+def demo_usernames() -> list[str]:
+    """Every demo account, the superuser included."""
+    names = [name for seed in TERRITORIES for name in territory_usernames(seed.slug).values()]
+    return [*names, EVALUATOR[0], *FUNDERS, ADMIN[0]]
+
+
+def assign(obj: models.Model, values: Mapping[str, Any]) -> bool:
+    """Set the values that differ on ``obj``; tell whether any did."""
+    changed = False
+    for name, value in values.items():
+        field = obj._meta.get_field(name)
+        if isinstance(field, models.ForeignKey):
+            current, wanted = getattr(obj, field.attname), (value.pk if value is not None else None)
+        else:
+            current, wanted = getattr(obj, name), value
+        if current != wanted:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+class Command(BaseCommand):
+    help = "Crée ou met à jour les données de démonstration : quatre territoires pilotes d'Île-de-France."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.created: Counter[str] = Counter()
+        self.updated: Counter[str] = Counter()
+        with transaction.atomic():
+            territories = {seed.slug: self.seed_territory(seed) for seed in TERRITORIES}
+            self.seed_global_accounts(territories)
+        self.report()
+
+    # -- records --------------------------------------------------------------------------------
+
+    def upsert(self, model: type[ModelT], lookup: Mapping[str, Any], values: Mapping[str, Any]) -> ModelT:
+        """The record found by ``lookup``, created or brought up to ``values``."""
+        return self.upsert_created(model, lookup, values)[0]
+
+    def upsert_created(
+        self, model: type[ModelT], lookup: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> tuple[ModelT, bool]:
+        obj = model._default_manager.filter(**lookup).order_by("pk").first()
+        created = obj is None
+        if obj is None:
+            obj = model(**lookup)
+        if assign(obj, values) or created:
+            obj.full_clean()
+            obj.save()
+            (self.created if created else self.updated)[model._meta.label] += 1
+        return obj, created
+
+    def seed_territory(self, seed: TerritorySeed) -> Territory:
+        territory = self.upsert(
+            Territory,
+            {"slug": seed.slug},
+            {
+                "name": seed.name,
+                "departement_code": seed.departement_code,
+                "region": REGION,
+                "is_pilot": True,
+                "has_pat": seed.has_pat,
+            },
+        )
+        kitchens = {
+            kitchen.name: self.upsert(
+                Kitchen,
+                {"territory": territory, "name": kitchen.name},
+                {
+                    "operator_type": kitchen.operator_type,
+                    "daily_capacity": kitchen.daily_capacity,
+                    "usual_daily_production": kitchen.usual_daily_production,
+                    "does_cold_liaison": kitchen.does_cold_liaison,
+                    "does_hot_liaison": kitchen.does_hot_liaison,
+                    "address": kitchen.address,
+                    "siret": kitchen.siret,
+                },
+            )
+            for kitchen in seed.kitchens
+        }
+        authorities = [
+            self.upsert(Authority, {"territory": territory, "name": authority.name}, {"kind": authority.kind})
+            for authority in seed.authorities
+        ]
+        associations = {seed_.name: self.seed_association(territory, seed_) for seed_ in seed.associations}
+        for partnership in seed.partnerships:
+            self.upsert(
+                Partnership,
+                {
+                    "kitchen": kitchens[partnership.kitchen],
+                    "association": associations[partnership.association],
+                },
+                {
+                    "territory": territory,
+                    "mode": partnership.mode,
+                    "starts_on": partnership.starts_on,
+                    "ends_on": None,
+                    "planned_meals_per_week": partnership.planned_meals_per_week,
+                    "status": Partnership.Status.ACTIVE,
+                },
+            )
+
+        first_kitchen = kitchens[seed.kitchens[0].name]
+        first_association = associations[seed.associations[0].name]
+        actors: dict[str, dict[str, models.Model]] = {
+            Role.KITCHEN_MANAGER: {"kitchen": first_kitchen},
+            Role.VOLUNTEER: {"association": first_association},
+            Role.ASSOCIATION_COORDINATOR: {"association": first_association},
+            Role.AUTHORITY_COORDINATOR: {"authority": authorities[0]},
+        }
+        for (role, username), person in zip(territory_usernames(seed.slug).items(), seed.people, strict=True):
+            user = self.seed_user(username, person)
+            self.seed_membership(user, role, territory, actors[role])
+        return territory
+
+    def seed_association(self, territory: Territory, seed: AssociationSeed) -> Association:
+        association = self.upsert(
+            Association,
+            {"territory": territory, "name": seed.name},
+            {
+                "rna": seed.rna,
+                "siret": "",
+                "habilitation": seed.habilitation,
+                "habilitation_number": seed.habilitation_number,
+                "habilitation_expires_on": seed.habilitation_expires_on,
+            },
+        )
+        for site in seed.sites:
+            self.upsert(
+                DistributionSite,
+                {"association": association, "name": site.name},
+                {
+                    "territory": territory,
+                    "address": site.address,
+                    "has_cold_storage": site.cold_storage_litres is not None,
+                    "cold_storage_litres": site.cold_storage_litres,
+                    "opening_days": list(site.opening_days),
+                },
+            )
+        return association
+
+    # -- accounts -------------------------------------------------------------------------------
+
+    def seed_user(self, username: str, person: PersonSeed, *, superuser: bool = False) -> AbstractUser:
+        user_model = get_user_model()
+        user = user_model._default_manager.filter(username=username).first()
+        created = user is None
+        if user is None:
+            user = user_model(username=username)
+        assert isinstance(user, AbstractUser)
+        changed = assign(
+            user,
+            {
+                "first_name": person.first_name,
+                "last_name": person.last_name,
+                "email": f"{username}@passerelle.example",
+                "is_active": True,
+                "is_staff": superuser,
+                "is_superuser": superuser,
+            },
+        )
+        if created or not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+            changed = True
+        if changed:
+            user.full_clean()
+            user.save()
+            (self.created if created else self.updated)[user_model._meta.label] += 1
+        return user
+
+    def seed_membership(
+        self,
+        user: AbstractUser,
+        role: str,
+        territory: Territory | None,
+        actor: Mapping[str, models.Model] | None = None,
+        funded: list[Territory] | None = None,
+    ) -> Membership:
+        membership, created = self.upsert_created(
+            Membership,
+            {"user": user, "role": role, "territory": territory},
+            {field: (actor or {}).get(field) for field in ("kitchen", "association", "authority")},
+        )
+        wanted = {t.pk for t in funded or []}
+        if set(membership.funded_territories.values_list("pk", flat=True)) != wanted:
+            membership.funded_territories.set(wanted)
+            if not created:
+                self.updated[Membership._meta.label] += 1
+        return membership
+
+    def seed_global_accounts(self, territories: dict[str, Territory]) -> None:
+        username, person = EVALUATOR
+        self.seed_membership(self.seed_user(username, person), Role.EVALUATOR, None)
+        for username, (person, slugs) in FUNDERS.items():
+            funded = [territories[slug] for slug in slugs] if slugs else list(territories.values())
+            self.seed_membership(self.seed_user(username, person), Role.FUNDER, None, funded=funded)
+        username, person = ADMIN
+        self.seed_user(username, person, superuser=True)
+
+    # -- summary --------------------------------------------------------------------------------
+
+    def report(self) -> None:
+        kitchens = sum(len(seed.kitchens) for seed in TERRITORIES)
+        associations = sum(len(seed.associations) for seed in TERRITORIES)
+        sites = sum(len(a.sites) for seed in TERRITORIES for a in seed.associations)
+        authorities = sum(len(seed.authorities) for seed in TERRITORIES)
+        partnerships = sum(len(seed.partnerships) for seed in TERRITORIES)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Données de démonstration prêtes : {len(TERRITORIES)} territoires pilotes, "
+                f"{kitchens} cuisines centrales, {associations} associations, {sites} lieux de distribution, "
+                f"{authorities} collectivités, {partnerships} partenariats, {len(demo_usernames())} comptes."
+            )
+        )
+        created, updated = sum(self.created.values()), sum(self.updated.values())
+        if created or updated:
+            self.stdout.write(f"Cette exécution : {created} enregistrement(s) créé(s), {updated} mis à jour.")
+        else:
+            self.stdout.write("Rien à changer : les données étaient déjà à jour.")
+        self.stdout.write(
+            f"Mot de passe de tous les comptes : {DEMO_PASSWORD} "
+            "(ex. kitchen.plaine-commune, evaluator, funder.drihl ; admin pour /admin/)."
+        )

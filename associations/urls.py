@@ -1,1 +1,15 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("associations/", views.AssociationListView.as_view(), name="association-list"),
+    path("associations/<int:pk>/", views.AssociationDetailView.as_view(), name="association-detail"),
+    path("partenariats/", views.PartnershipListView.as_view(), name="partnership-list"),
+    path("partenariats/<int:pk>/", views.PartnershipDetailView.as_view(), name="partnership-detail"),
+    path(
+        "partenariats/<int:pk>/convention/",
+        views.PartnershipConventionView.as_view(),
+        name="partnership-convention",
+    ),
+]

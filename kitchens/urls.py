@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("cuisines/", views.KitchenListView.as_view(), name="kitchen-list"),
+    path("cuisines/<int:pk>/", views.KitchenDetailView.as_view(), name="kitchen-detail"),
+]

@@ -1,0 +1,272 @@
+"""The cross-tenant matrix.
+
+Routes are enumerated from the URL configuration, so a route added without a case here
+fails ``test_every_route_is_covered``. For every route that shows territory data:
+a user of territory A gets 404 on B's objects (read and write) and never sees them in
+lists; the evaluator sees everything; a funder sees only the territories it funds and
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import models
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from associations.models import Association, DistributionSite, Partnership
+from kitchens.models import Kitchen
+from territories.models import Authority, Membership, Territory
+from territories.roles import Role
+from tests.factories import (
+    AssociationFactory,
+    AuthorityFactory,
+    DistributionSiteFactory,
+    KitchenFactory,
+    PartnershipFactory,
+    TerritoryFactory,
+    member,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Routes that show no territory data, or that belong to Django's staff-only admin.
+EXEMPT_NAMESPACES = {"admin"}
+EXEMPT_ROUTES = {
+    "home", "login", "logout", "set_language",
+    "api:api-root", "api:api-token", "api:api-me", "api:api-schema", "api:api-docs",
+}  # fmt: skip
+
+# Each covered route, with the model whose objects it shows.
+ROUTE_MODELS: dict[str, type[models.Model]] = {
+    "territory-list": Territory,
+    "territory-detail": Territory,
+    "kitchen-list": Kitchen,
+    "kitchen-detail": Kitchen,
+    "association-list": Association,
+    "association-detail": Association,
+    "partnership-list": Partnership,
+    "partnership-detail": Partnership,
+    "partnership-convention": Partnership,
+    "api:territory-list": Territory,
+    "api:territory-detail": Territory,
+    "api:authority-list": Authority,
+    "api:authority-detail": Authority,
+    "api:kitchen-list": Kitchen,
+    "api:kitchen-detail": Kitchen,
+    "api:association-list": Association,
+    "api:association-detail": Association,
+    "api:site-list": DistributionSite,
+    "api:site-detail": DistributionSite,
+    "api:partnership-list": Partnership,
+    "api:partnership-detail": Partnership,
+    "api:membership-list": Membership,
+    "api:membership-detail": Membership,
+}
+# Models a funder does not see even in the territories it funds.
+HIDDEN_FROM_FUNDERS = {Membership}
+# Models only evaluators list, whatever the territory.
+EVALUATORS_ONLY = {Membership}
+# Routes that answer with a file rather than a page listing names.
+FILE_ROUTES = {"partnership-convention"}
+
+TERRITORIAL_ROLES = [
+    Role.KITCHEN_MANAGER,
+    Role.VOLUNTEER,
+    Role.ASSOCIATION_COORDINATOR,
+    Role.AUTHORITY_COORDINATOR,
+]
+
+
+def iter_routes(patterns=None, namespace: str | None = None):
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace
+            joined = f"{namespace}:{inner}" if namespace and inner else inner or namespace
+            yield from iter_routes(pattern.url_patterns, joined)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, set(pattern.pattern.regex.groupindex) - {"format"}
+
+
+def covered_routes() -> dict[str, set[str]]:
+    routes: dict[str, set[str]] = {}
+    for name, kwargs in iter_routes():
+        if name.split(":")[0] in EXEMPT_NAMESPACES or name in EXEMPT_ROUTES:
+            continue
+        routes[name] = kwargs
+    return routes
+
+
+ROUTES = covered_routes()
+DETAIL_ROUTES = sorted(name for name, kwargs in ROUTES.items() if kwargs)
+LIST_ROUTES = sorted(name for name, kwargs in ROUTES.items() if not kwargs)
+
+
+def test_every_route_is_covered():
+    missing = set(ROUTES) - set(ROUTE_MODELS)
+    assert not missing, f"Routes without a cross-tenant case: {sorted(missing)}"
+    stale = set(ROUTE_MODELS) - set(ROUTES)
+    assert not stale, f"Cases for routes that no longer exist: {sorted(stale)}"
+    assert all(kwargs == {"pk"} for name, kwargs in ROUTES.items() if kwargs)
+
+
+@dataclass
+class Side:
+    territory: Territory
+    objects: dict[type[models.Model], models.Model] = field(default_factory=dict)
+    users: dict[str, object] = field(default_factory=dict)
+
+
+def build_side(label: str) -> Side:
+    territory = TerritoryFactory(name=f"Territoire {label}", slug=f"territoire-{label.lower()}")
+    kitchen = KitchenFactory(territory=territory, name=f"Cuisine {label}")
+    association = AssociationFactory(territory=territory, name=f"Association {label}")
+    side = Side(territory)
+    side.objects = {
+        Territory: territory,
+        Authority: AuthorityFactory(territory=territory, name=f"CCAS {label}"),
+        Kitchen: kitchen,
+        Association: association,
+        DistributionSite: DistributionSiteFactory(association=association, name=f"Local {label}"),
+        Partnership: PartnershipFactory(
+            territory=territory,
+            kitchen=kitchen,
+            association=association,
+            starts_on=datetime.date(2025, 1, 1),
+            convention_document="conventions/convention.pdf",
+        ),
+    }
+    side.users = {
+        Role.KITCHEN_MANAGER: member(Role.KITCHEN_MANAGER, territory, kitchen=kitchen),
+        Role.VOLUNTEER: member(Role.VOLUNTEER, territory, association=association),
+        Role.ASSOCIATION_COORDINATOR: member(Role.ASSOCIATION_COORDINATOR, territory, association=association),
+        Role.AUTHORITY_COORDINATOR: member(
+            Role.AUTHORITY_COORDINATOR, territory, authority=side.objects[Authority]
+        ),
+    }
+    side.objects[Membership] = Membership.objects.get(user=side.users[Role.KITCHEN_MANAGER])
+    return side
+
+
+@pytest.fixture
+def world(settings):
+    a, b = build_side("Alpha"), build_side("Bravo")
+    (settings.MEDIA_ROOT / "conventions").mkdir(parents=True, exist_ok=True)
+    (settings.MEDIA_ROOT / "conventions" / "convention.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    evaluator = member(Role.EVALUATOR)
+    funder_of_b = member(Role.FUNDER, funded=[b.territory])
+    return a, b, evaluator, funder_of_b
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def detail_url(route: str, obj: models.Model) -> str:
+    return reverse(route, kwargs={"pk": obj.pk})
+
+
+def label(obj: models.Model) -> str:
+    return str(obj) if isinstance(obj, Partnership | Membership) else obj.name  # type: ignore[attr-defined]
+
+
+def visible_in_list(client: APIClient, route: str, obj: models.Model) -> bool:
+    response = client.get(reverse(route))
+    assert response.status_code == 200, (route, response.status_code)
+    if route.startswith("api:"):
+        body = response.json()
+        assert body["next"] is None, "the matrix expects one page"
+        return obj.pk in {row["id"] for row in body["results"]}
+    return label(obj) in response.content.decode()
+
+
+@pytest.mark.parametrize("route", DETAIL_ROUTES)
+@pytest.mark.parametrize("role", TERRITORIAL_ROLES)
+def test_other_territory_objects_answer_404_to_reads_and_writes(world, route, role):
+    a, b, _, _ = world
+    model = ROUTE_MODELS[route]
+    client = client_for(a.users[role])
+    target = b.objects[model]
+    url = detail_url(route, target)
+
+    assert client.get(url).status_code == 404
+    if route.startswith("api:"):
+        before = model.objects.filter(pk=target.pk).values().get()
+        for method in ("patch", "put", "delete"):
+            status = getattr(client, method)(url, {}, format="json").status_code
+            assert status in (404, 405), (method, status)
+        assert model.objects.filter(pk=target.pk).values().get() == before
+
+    # The same route serves the user's own territory (so the 404 above is the rule, not a broken route).
+    own = a.objects[model]
+    expected = 404 if model in EVALUATORS_ONLY else 200
+    assert client.get(detail_url(route, own)).status_code == expected
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES)
+@pytest.mark.parametrize("role", TERRITORIAL_ROLES)
+def test_lists_never_show_another_territory(world, route, role):
+    a, b, _, _ = world
+    model = ROUTE_MODELS[route]
+    client = client_for(a.users[role])
+    assert not visible_in_list(client, route, b.objects[model])
+    assert visible_in_list(client, route, a.objects[model]) is (model not in EVALUATORS_ONLY)
+
+
+@pytest.mark.parametrize("route", DETAIL_ROUTES)
+def test_evaluator_sees_every_territory(world, route):
+    a, b, evaluator, _ = world
+    client = client_for(evaluator)
+    for side in (a, b):
+        assert client.get(detail_url(route, side.objects[ROUTE_MODELS[route]])).status_code == 200
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES)
+def test_evaluator_lists_every_territory(world, route):
+    a, b, evaluator, _ = world
+    client = client_for(evaluator)
+    model = ROUTE_MODELS[route]
+    assert visible_in_list(client, route, a.objects[model])
+    assert visible_in_list(client, route, b.objects[model])
+
+
+@pytest.mark.parametrize("route", DETAIL_ROUTES)
+def test_funder_sees_only_funded_territories_and_writes_nothing(world, route):
+    a, b, _, funder = world
+    model = ROUTE_MODELS[route]
+    client = client_for(funder)
+    funded_status = 404 if model in HIDDEN_FROM_FUNDERS else 200
+    assert client.get(detail_url(route, b.objects[model])).status_code == funded_status
+    assert client.get(detail_url(route, a.objects[model])).status_code == 404
+    if route.startswith("api:") and funded_status == 200:
+        target = b.objects[model]
+        before = model.objects.filter(pk=target.pk).values().get()
+        for method in ("patch", "delete"):
+            status = getattr(client, method)(detail_url(route, target), {}, format="json").status_code
+            assert status in (403, 405), (method, status)
+        assert model.objects.filter(pk=target.pk).values().get() == before
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES)
+def test_funder_lists_only_funded_territories(world, route):
+    a, b, _, funder = world
+    model = ROUTE_MODELS[route]
+    client = client_for(funder)
+    assert not visible_in_list(client, route, a.objects[model])
+    assert visible_in_list(client, route, b.objects[model]) is (model not in HIDDEN_FROM_FUNDERS)
+
+
+@pytest.mark.parametrize("route", [r for r in LIST_ROUTES if r.startswith("api:")])
+def test_funder_creates_nothing(world, route):
+    _, b, _, funder = world
+    model = ROUTE_MODELS[route]
+    before = model.objects.count()
+    status = client_for(funder).post(reverse(route), {"territory": b.territory.pk}, format="json").status_code
+    assert status in (400, 403, 405)
+    assert model.objects.count() == before

@@ -1,11 +1,19 @@
 from django.db.models import Q
+from django.http import FileResponse
+from django.urls import reverse
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
 
 from kitchens.models import Kitchen
 from territories.api_base import ModelCleanSerializer, ScopedModelViewSet, scoped
 from territories.models import Territory
 
 from .models import Association, DistributionSite, Partnership
+from .views import convention_response
 
 
 class AssociationSerializer(ModelCleanSerializer):
@@ -59,13 +67,26 @@ class DistributionSiteViewSet(ScopedModelViewSet):
 
 
 class PartnershipSerializer(ModelCleanSerializer):
+    convention_url = serializers.SerializerMethodField(
+        help_text="Téléchargement de la convention signée, réservé à ceux qui voient le partenariat."
+    )
+
     class Meta:
         model = Partnership
         fields = [
             "id", "territory", "kitchen", "association", "mode", "starts_on", "ends_on",
-            "planned_meals_per_week", "convention_document", "status",
+            "planned_meals_per_week", "convention_document", "convention_url", "status",
         ]  # fmt: skip
         read_only_fields = ["territory"]
+        extra_kwargs = {"convention_document": {"write_only": True}}
+
+    def get_convention_url(self, partnership: Partnership) -> str | None:
+        # Conventions are never served from public media: the link goes through the scoped view.
+        if not partnership.convention_document:
+            return None
+        url = reverse("api:partnership-convention", kwargs={"pk": partnership.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class PartnershipFilter(filters.FilterSet):
@@ -89,3 +110,9 @@ class PartnershipViewSet(ScopedModelViewSet):
     related = ("kitchen", "association")
     serializer_class = PartnershipSerializer
     filterset_class = PartnershipFilter
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def convention(self, request: Request, pk: str | None = None) -> FileResponse:
+        """The signed convention (PDF) of a partnership the caller can see."""
+        return convention_response(self.get_object())

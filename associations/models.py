@@ -109,7 +109,9 @@ class DistributionSite(TerritoryOwned):
             errors["cold_storage_litres"] = _("Pas de volume réfrigéré sans stockage réfrigéré.")
         days = self.opening_days
         if not isinstance(days, list) or any(day not in Weekday.values for day in days):
-            errors["opening_days"] = _("Jours attendus parmi : %(days)s.") % {"days": ", ".join(Weekday.values)}
+            errors["opening_days"] = _("Jours attendus parmi : %(days)s.") % {
+                "days": ", ".join(Weekday.values)
+            }
         if errors:
             raise ValidationError(errors)
 

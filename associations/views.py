@@ -69,16 +69,20 @@ class PartnershipConventionView(ScopedQuerysetMixin, SingleObjectMixin, View):
     model = Partnership
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> FileResponse:
-        partnership = self.get_object()
-        document = partnership.convention_document
-        if not document:
-            raise Http404
-        try:
-            handle = document.open("rb")
-        except FileNotFoundError as missing:
-            raise Http404 from missing
-        return FileResponse(
-            handle,
-            content_type="application/pdf",
-            filename=f"convention-partenariat-{partnership.pk}.pdf",
-        )
+        return convention_response(self.get_object())
+
+
+def convention_response(partnership: Partnership) -> FileResponse:
+    """The signed convention as a PDF download; 404 when there is none or its file is gone."""
+    document = partnership.convention_document
+    if not document:
+        raise Http404
+    try:
+        handle = document.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404 from missing
+    return FileResponse(
+        handle,
+        content_type="application/pdf",
+        filename=f"convention-partenariat-{partnership.pk}.pdf",
+    )

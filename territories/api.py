@@ -112,4 +112,3 @@ class MeView(APIView):
             .get(pk=request.user.pk)
         )
         return Response(MeSerializer(user).data)
-

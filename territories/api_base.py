@@ -76,7 +76,10 @@ class ScopedGenericViewSet(viewsets.GenericViewSet):
 
     def check_object_permissions(self, request: Request, obj: Any) -> None:
         super().check_object_permissions(request, obj)
-        if request.method not in ("GET", "HEAD", "OPTIONS") and not self.writable().filter(pk=obj.pk).exists():
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and not self.writable().filter(pk=obj.pk).exists()
+        ):
             self.deny()
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
@@ -90,7 +93,6 @@ class ScopedGenericViewSet(viewsets.GenericViewSet):
             instance = serializer.save()
             if not self.writable().filter(pk=instance.pk).exists():
                 self.deny()  # raising inside the block rolls the write back
-
 
 
 class ScopedModelViewSet(

@@ -29,9 +29,7 @@ def memberships_of(user: Any) -> list[Membership]:
     if cached is None:
         from .models import Membership
 
-        cached = list(
-            Membership.objects.filter(user_id=user.pk).prefetch_related("funded_territories")
-        )
+        cached = list(Membership.objects.filter(user_id=user.pk).prefetch_related("funded_territories"))
         user._passerelle_memberships = cached
     return cached
 

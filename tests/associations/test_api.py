@@ -99,7 +99,9 @@ def test_convention_must_be_a_pdf(api, coordinator_world):
         format="multipart",
     )
     assert response.status_code == 201, response.json()
-    assert Partnership.objects.get().convention_document.read() == MINIMAL_PDF
+    download = api.get(response.json()["convention_url"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == MINIMAL_PDF
 
 
 def test_partnership_filters(api):
@@ -141,7 +143,9 @@ def test_association_coordinator_adds_sites_to_own_association_only(api):
 )
 def test_bad_site_input_is_refused(api, change, field):
     association = AssociationFactory()
-    api.force_authenticate(member(Role.ASSOCIATION_COORDINATOR, association.territory, association=association))
+    api.force_authenticate(
+        member(Role.ASSOCIATION_COORDINATOR, association.territory, association=association)
+    )
     payload = {
         "association": association.pk,
         "name": "Local",

@@ -63,6 +63,7 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:site-detail": DistributionSite,
     "api:partnership-list": Partnership,
     "api:partnership-detail": Partnership,
+    "api:partnership-convention": Partnership,
     "api:membership-list": Membership,
     "api:membership-detail": Membership,
 }
@@ -143,7 +144,9 @@ def build_side(label: str) -> Side:
     side.users = {
         Role.KITCHEN_MANAGER: member(Role.KITCHEN_MANAGER, territory, kitchen=kitchen),
         Role.VOLUNTEER: member(Role.VOLUNTEER, territory, association=association),
-        Role.ASSOCIATION_COORDINATOR: member(Role.ASSOCIATION_COORDINATOR, territory, association=association),
+        Role.ASSOCIATION_COORDINATOR: member(
+            Role.ASSOCIATION_COORDINATOR, territory, association=association
+        ),
         Role.AUTHORITY_COORDINATOR: member(
             Role.AUTHORITY_COORDINATOR, territory, authority=side.objects[Authority]
         ),

@@ -14,6 +14,8 @@ from territories.roles import Role
 from territories.validators import validate_rna, validate_siret
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from territories.models import Membership
 
 
@@ -49,7 +51,7 @@ class Association(TerritoryOwned):
         return cls.territory_coordinator_rule(membership)
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, StrOrPromise] = {}
         if not (self.rna or self.siret):
             errors["rna"] = _("Indiquez le numéro RNA ou le SIRET de l'association.")
         if self.habilitation != self.Habilitation.NONE:
@@ -100,7 +102,7 @@ class DistributionSite(TerritoryOwned):
         return cls.territory_coordinator_rule(membership)
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.association_id:
             self.territory_id = self.association.territory_id
         if self.has_cold_storage and not self.cold_storage_litres:
@@ -189,7 +191,7 @@ class Partnership(TerritoryOwned):
         return cls.territory_coordinator_rule(membership)
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("La fin de la convention précède son début.")
         if self.kitchen_id:

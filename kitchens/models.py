@@ -12,6 +12,8 @@ from territories.roles import Role
 from territories.validators import validate_siret
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from territories.models import Membership
 
 
@@ -48,7 +50,7 @@ class Kitchen(TerritoryOwned):
         return cls.territory_coordinator_rule(membership)
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, StrOrPromise] = {}
         if (
             self.daily_capacity is not None
             and self.usual_daily_production is not None

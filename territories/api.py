@@ -56,7 +56,9 @@ class AuthorityViewSet(ScopedModelViewSet):
 
 class MembershipSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
-    funded_territories = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    funded_territories: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
 
     class Meta:
         model = Membership
@@ -109,6 +111,6 @@ class MeView(APIView):
         user = (
             get_user_model()
             .objects.prefetch_related("memberships__user", "memberships__funded_territories")
-            .get(pk=request.user.pk)
+            .get(pk=request.user.pk or 0)
         )
         return Response(MeSerializer(user).data)

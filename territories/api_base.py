@@ -40,7 +40,7 @@ class ModelCleanSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        model = self.Meta.model
+        model: type[models.Model] = self.Meta.model
         instance = copy.copy(self.instance) if self.instance is not None else model()
         for name, value in attrs.items():
             field = model._meta.get_field(name)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -9,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .roles import ROLE_ACTOR_FIELD, TERRITORIAL_ROLES, Role
 from .scoping import EVERY_ROW, ScopedModel
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 departement_code_validator = RegexValidator(
     r"^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-6])$",
@@ -154,7 +159,7 @@ class Membership(ScopedModel):
         return EVERY_ROW if membership.role == Role.EVALUATOR else None
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         actor_field = ROLE_ACTOR_FIELD.get(self.role)
         if self.role in TERRITORIAL_ROLES and not self.territory_id:
             errors["territory"] = _("Ce rôle s'exerce dans un territoire : indiquez-le.")

@@ -1,0 +1,86 @@
+# Passerelle — one command to run the demo, one to run the whole test suite.
+#
+#   make run     set up .venv, migrate, load the demo data, serve http://127.0.0.1:8000
+#   make test    set up .venv, then lint, type-check, migration check, deploy check, pytest
+#
+# With no environment the platform runs on SQLite with Celery tasks executed eagerly.
+# Set DATABASE_URL and CELERY_BROKER_URL to run on PostgreSQL and Redis (then `make worker`
+# and `make beat` in other terminals).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+# Re-install only when the dependencies change.
+STAMP := $(VENV)/.installed
+
+# Settings for `check --deploy`: production mode with a throwaway, test-only secret.
+DEPLOY_CHECK_ENV := DJANGO_DEBUG=false \
+	DJANGO_SECRET_KEY=ci-only-deploy-check-Xw7Lr2Qp9Nz4Tb6Vh1Ks8Jd3Fm5Gc0Ya-no-real-use \
+	DJANGO_ALLOWED_HOSTS=passerelle.example
+
+.DEFAULT_GOAL := help
+.PHONY: help install run migrate messages seed test lint typecheck checks pytest worker beat clean
+
+help:
+	@echo "make run      set up and run the platform on SQLite with demo data at http://127.0.0.1:8000"
+	@echo "make test     set up and run the whole test suite (lint, types, checks, pytest)"
+	@echo "make pytest   only the pytest suite"
+	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
+	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $@
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(MANAGE) migrate --noinput
+
+# Translations are compiled only where a locale/ directory exists and msgfmt is installed.
+messages: $(STAMP)
+	@if [ -z "$$(find . -path ./$(VENV) -prune -o -type d -name locale -print)" ]; then \
+		echo "No locale/ directory: no messages to compile."; \
+	elif ! command -v msgfmt >/dev/null 2>&1; then \
+		echo "msgfmt is not installed (Debian package gettext): messages not compiled."; \
+	else \
+		$(MANAGE) compilemessages --ignore=$(VENV); \
+	fi
+
+seed: migrate
+	$(MANAGE) seed_demo
+
+run: migrate messages seed
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: lint typecheck checks pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy .
+
+checks: $(STAMP)
+	$(MANAGE) makemigrations --check --dry-run
+	$(DEPLOY_CHECK_ENV) $(MANAGE) check --deploy --fail-level WARNING
+
+pytest: $(STAMP) messages
+	$(BIN)/pytest
+
+worker: $(STAMP)
+	@test -n "$$CELERY_BROKER_URL" || { echo "CELERY_BROKER_URL is not set: tasks run eagerly in-process, no worker is needed."; exit 1; }
+	$(BIN)/celery -A config worker --loglevel=INFO
+
+beat: $(STAMP)
+	@test -n "$$CELERY_BROKER_URL" || { echo "CELERY_BROKER_URL is not set: tasks run eagerly in-process, no beat is needed."; exit 1; }
+	$(BIN)/celery -A config beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache staticfiles

@@ -20,11 +20,6 @@ MODELS = [Territory, Kitchen, Authority, Association, DistributionSite, Partners
 SLUGS = ["plaine-commune", "paris-13", "grand-paris-sud", "vitry-sur-seine"]
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seed() -> str:
     out = StringIO()
     call_command("seed_demo", stdout=out)

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from associations.api import AssociationViewSet, DistributionSiteViewSet, PartnershipViewSet
 from kitchens.api import KitchenViewSet
+from meals.api import BatchViewSet, DistributionViewSet, PickupViewSet
 from territories.api import AuthorityViewSet, MembershipViewSet, MeView, TerritoryViewSet
 
 app_name = "api"
@@ -19,6 +20,9 @@ router.register("associations", AssociationViewSet, basename="association")
 router.register("sites", DistributionSiteViewSet, basename="site")
 router.register("partnerships", PartnershipViewSet, basename="partnership")
 router.register("memberships", MembershipViewSet, basename="membership")
+router.register("batches", BatchViewSet, basename="batch")
+router.register("pickups", PickupViewSet, basename="pickup")
+router.register("distributions", DistributionViewSet, basename="distribution")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -12,6 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from .exceptions import Conflict
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Business rules raised by services become 400 with field messages, conflicts 409."""
+    if isinstance(exc, DjangoValidationError):
+        return Response(serializers.as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Conflict):
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    return exception_handler(exc, context)
 
 
 def scoped(model: type[models.Model]):

@@ -17,7 +17,9 @@ from django.db.models import Q
 if TYPE_CHECKING:
     from .models import Membership
 
-Action = Literal["view", "change"]
+# "view" and "change" apply to every model; a model may add actions of its own
+# (``pickup_rule`` on batches) by defining ``<action>_rule``.
+Action = Literal["view", "change", "pickup"]
 
 # A rule meaning "every row", kept as a real condition so it composes with OR.
 EVERY_ROW = Q(pk__isnull=False)
@@ -40,8 +42,7 @@ class TerritoryQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self.all_territories()
-        rule_name = "view_rule" if action == "view" else "change_rule"
-        rule = getattr(self.model, rule_name)
+        rule = getattr(self.model, f"{action}_rule")
         allowed: Q | None = None
         for membership in memberships_of(user):
             condition = rule(membership)

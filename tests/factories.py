@@ -107,3 +107,47 @@ def member(role: str, territory: Territory | None = None, **actor) -> object:
     membership.save()
     membership.funded_territories.set(funded)
     return user
+
+
+def flow(partnership, *, kitchen_user, volunteer, site, meals=120, on=None):
+    """A batch picked up and distributed through the services, as the users would do it."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from meals import services
+
+    on = on or dt.date.today() - dt.timedelta(days=1)
+    batch = services.batch_create(
+        partnership=partnership,
+        by=kitchen_user,
+        kind="surplus",
+        production_date=on,
+        meals_count=meals,
+        liaison="cold",
+        lot_number=f"LOT-{partnership.pk}-{on:%Y%m%d}",
+        use_by_date=on + dt.timedelta(days=3),
+        dispatch_temperature_c=Decimal("2.5"),
+        components=["main", "side"],
+        allergens=["milk"],
+    )
+    pickup = services.pickup_confirm(
+        batch=batch,
+        by=volunteer,
+        meals_received=meals,
+        temperature_c=Decimal("3.0"),
+        transport_mode="association_vehicle",
+        refrigerated_vehicle=True,
+        distance_km=Decimal("4.2"),
+        duration_minutes=25,
+    )
+    distribution = services.distribution_record(
+        pickup=pickup,
+        by=volunteer,
+        site=site,
+        distributed_on=on + dt.timedelta(days=1),
+        meals_distributed=meals - 5,
+        beneficiaries=meals - 10,
+        meals_discarded=5,
+        discard_reason="Barquettes abîmées",
+    )
+    return batch, pickup, distribution

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from associations.models import Association, DistributionSite, Partnership
 from kitchens.models import Kitchen
+from meals.models import Batch, Distribution, Pickup
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
 from tests.factories import (
@@ -28,6 +29,7 @@ from tests.factories import (
     KitchenFactory,
     PartnershipFactory,
     TerritoryFactory,
+    flow,
     member,
 )
 
@@ -66,9 +68,20 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:partnership-convention": Partnership,
     "api:membership-list": Membership,
     "api:membership-detail": Membership,
+    "api:batch-list": Batch,
+    "api:batch-detail": Batch,
+    "api:batch-pickup": Batch,
+    "api:batch-cancel": Batch,
+    "api:batch-discard": Batch,
+    "api:pickup-list": Pickup,
+    "api:pickup-detail": Pickup,
+    "api:distribution-list": Distribution,
+    "api:distribution-detail": Distribution,
 }
+# Routes that act on an object (POST only) rather than show it.
+ACTION_ROUTES = {"api:batch-pickup", "api:batch-cancel", "api:batch-discard"}
 # Models a funder does not see even in the territories it funds.
-HIDDEN_FROM_FUNDERS = {Membership}
+HIDDEN_FROM_FUNDERS = {Membership, Batch, Pickup, Distribution}
 # Models only evaluators list, whatever the territory.
 EVALUATORS_ONLY = {Membership}
 # Routes that answer with a file rather than a page listing names.
@@ -103,7 +116,7 @@ def covered_routes() -> dict[str, set[str]]:
 
 
 ROUTES = covered_routes()
-DETAIL_ROUTES = sorted(name for name, kwargs in ROUTES.items() if kwargs)
+DETAIL_ROUTES = sorted(name for name, kwargs in ROUTES.items() if kwargs and name not in ACTION_ROUTES)
 LIST_ROUTES = sorted(name for name, kwargs in ROUTES.items() if not kwargs)
 
 
@@ -152,6 +165,13 @@ def build_side(label: str) -> Side:
         ),
     }
     side.objects[Membership] = Membership.objects.get(user=side.users[Role.KITCHEN_MANAGER])
+    batch, pickup, distribution = flow(
+        side.objects[Partnership],
+        kitchen_user=side.users[Role.KITCHEN_MANAGER],
+        volunteer=side.users[Role.VOLUNTEER],
+        site=side.objects[DistributionSite],
+    )
+    side.objects.update({Batch: batch, Pickup: pickup, Distribution: distribution})
     return side
 
 
@@ -273,3 +293,28 @@ def test_funder_creates_nothing(world, route):
     status = client_for(funder).post(reverse(route), {"territory": b.territory.pk}, format="json").status_code
     assert status in (400, 403, 405)
     assert model.objects.count() == before
+
+
+def snapshot(obj: models.Model) -> dict:
+    return type(obj).objects.filter(pk=obj.pk).values().get()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("route", sorted(ACTION_ROUTES))
+@pytest.mark.parametrize("role", TERRITORIAL_ROLES)
+def test_actions_on_another_territory_answer_404_and_change_nothing(world, route, role):
+    a, b, _, _ = world
+    target = b.objects[ROUTE_MODELS[route]]
+    before = snapshot(target)
+    response = client_for(a.users[role]).post(detail_url(route, target), {}, format="json")
+    assert response.status_code == 404
+    assert snapshot(target) == before
+
+
+@pytest.mark.parametrize("route", sorted(ACTION_ROUTES))
+def test_evaluator_and_funder_cannot_act_on_batches(world, route):
+    _, b, evaluator, funder = world
+    target = b.objects[ROUTE_MODELS[route]]
+    before = snapshot(target)
+    assert client_for(evaluator).post(detail_url(route, target), {}, format="json").status_code == 403
+    assert client_for(funder).post(detail_url(route, target), {}, format="json").status_code == 404
+    assert snapshot(target) == before

@@ -1,0 +1,261 @@
+"""The daily flow of meals: a Batch is produced, picked up once, then distributed.
+
+Every transition goes through ``meals.services``; the models hold data and the
+food-safety bounds, not the rules of who may do what when.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from territories.models import TerritoryOwned
+from territories.roles import Role
+
+if TYPE_CHECKING:
+    from territories.models import Membership
+
+# Cold chain: chilled meals at +3 °C or below, hot meals at 63 °C or above.
+COLD_MAX_C = Decimal("3")
+HOT_MIN_C = Decimal("63")
+
+
+class Liaison(models.TextChoices):
+    COLD = "cold", _("Liaison froide")
+    HOT = "hot", _("Liaison chaude")
+
+
+def temperature_ok(liaison: str, temperature_c: Decimal) -> bool:
+    if liaison == Liaison.COLD:
+        return temperature_c <= COLD_MAX_C
+    return temperature_c >= HOT_MIN_C
+
+
+class Component(models.TextChoices):
+    STARTER = "starter", _("Entrée")
+    MAIN = "main", _("Plat")
+    SIDE = "side", _("Accompagnement")
+    DAIRY = "dairy", _("Produit laitier")
+    DESSERT = "dessert", _("Dessert")
+    BREAD = "bread", _("Pain")
+
+
+class Allergen(models.TextChoices):
+    """The 14 allergens of EU regulation 1169/2011, annex II."""
+
+    GLUTEN = "gluten", _("Céréales contenant du gluten")
+    CRUSTACEANS = "crustaceans", _("Crustacés")
+    EGGS = "eggs", _("Œufs")
+    FISH = "fish", _("Poissons")
+    PEANUTS = "peanuts", _("Arachides")
+    SOYBEANS = "soybeans", _("Soja")
+    MILK = "milk", _("Lait")
+    NUTS = "nuts", _("Fruits à coque")
+    CELERY = "celery", _("Céleri")
+    MUSTARD = "mustard", _("Moutarde")
+    SESAME = "sesame", _("Graines de sésame")
+    SULPHITES = "sulphites", _("Anhydride sulfureux et sulfites")
+    LUPIN = "lupin", _("Lupin")
+    MOLLUSCS = "molluscs", _("Mollusques")
+
+
+class Batch(TerritoryOwned):
+    """Meals produced by a kitchen for one partnership, on one day and service."""
+
+    funder_visible = False
+
+    class Kind(models.TextChoices):
+        DEDICATED = "dedicated", _("Repas dédiés")
+        SURPLUS = "surplus", _("Excédents")
+
+    class Service(models.TextChoices):
+        LUNCH = "lunch", _("Déjeuner")
+        DINNER = "dinner", _("Dîner")
+
+    class Status(models.TextChoices):
+        READY = "ready", _("Prêt à collecter")
+        PICKED_UP = "picked_up", _("Collecté")
+        DISTRIBUTED = "distributed", _("Distribué")
+        CANCELLED = "cancelled", _("Annulé")
+        DISCARDED = "discarded", _("Écarté")
+
+    partnership = models.ForeignKey(
+        "associations.Partnership",
+        on_delete=models.PROTECT,
+        related_name="batches",
+        verbose_name=_("partenariat"),
+    )
+    # Denormalised from the partnership so scoping and roll-ups need no join.
+    kitchen = models.ForeignKey(
+        "kitchens.Kitchen", on_delete=models.PROTECT, related_name="batches", verbose_name=_("cuisine")
+    )
+    association = models.ForeignKey(
+        "associations.Association",
+        on_delete=models.PROTECT,
+        related_name="batches",
+        verbose_name=_("association"),
+    )
+    kind = models.CharField(_("nature"), max_length=20, choices=Kind.choices)
+    production_date = models.DateField(_("date de production"))
+    service = models.CharField(_("service"), max_length=10, choices=Service.choices, default=Service.LUNCH)
+    meals_count = models.PositiveIntegerField(_("nombre de repas"))
+    components = models.JSONField(_("composantes"), default=list, blank=True)
+    liaison = models.CharField(_("liaison"), max_length=10, choices=Liaison.choices)
+    lot_number = models.CharField(_("numéro de lot"), max_length=50)
+    use_by_date = models.DateField(_("date limite de consommation"))
+    dispatch_temperature_c = models.DecimalField(
+        _("température au départ (°C)"), max_digits=4, decimal_places=1
+    )
+    allergens = models.JSONField(_("allergènes"), default=list, blank=True)
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.READY)
+    discard_reason = models.TextField(_("motif de l'écart ou de l'annulation"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("déclaré par")
+    )
+    created_at = models.DateTimeField(_("déclaré le"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("lot de repas")
+        verbose_name_plural = _("lots de repas")
+        ordering = ["-production_date", "-id"]
+        indexes = [
+            models.Index(fields=["territory", "production_date"]),
+            models.Index(fields=["association", "status"]),
+            models.Index(fields=["kitchen", "production_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(use_by_date__gte=models.F("production_date")),
+                name="batch_use_by_after_production",
+            ),
+            models.CheckConstraint(condition=Q(meals_count__gt=0), name="batch_has_meals"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot_number} — {self.meals_count} repas ({self.production_date:%d/%m/%Y})"
+
+    @property
+    def dispatch_temperature_ok(self) -> bool:
+        return temperature_ok(self.liaison, self.dispatch_temperature_c)
+
+    @classmethod
+    def change_rule(cls, membership: Membership) -> Q | None:
+        if membership.role == Role.KITCHEN_MANAGER and membership.kitchen_id:
+            return Q(kitchen_id=membership.kitchen_id)
+        return None
+
+    @classmethod
+    def pickup_rule(cls, membership: Membership) -> Q | None:
+        """Volunteers and coordinators pick up and distribute their association's batches."""
+        if membership.role in (Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR) and membership.association_id:
+            return Q(association_id=membership.association_id)
+        return None
+
+
+class TransportMode(models.TextChoices):
+    ASSOCIATION_VEHICLE = "association_vehicle", _("Véhicule de l'association")
+    KITCHEN_DELIVERY = "kitchen_delivery", _("Livraison par la cuisine")
+    THIRD_PARTY = "third_party", _("Transporteur tiers")
+    SOFT = "soft", _("À pied ou vélo cargo")
+
+
+class Pickup(TerritoryOwned):
+    """The one collection of a batch by its association, with its transport and temperature on receipt."""
+
+    funder_visible = False
+
+    batch = models.OneToOneField(
+        Batch, on_delete=models.PROTECT, related_name="pickup", verbose_name=_("lot")
+    )
+    association = models.ForeignKey(
+        "associations.Association",
+        on_delete=models.PROTECT,
+        related_name="pickups",
+        verbose_name=_("association"),
+    )
+    picked_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("collecté par")
+    )
+    picked_up_at = models.DateTimeField(_("collecté le"))
+    meals_received = models.PositiveIntegerField(_("repas reçus"))
+    temperature_c = models.DecimalField(_("température à réception (°C)"), max_digits=4, decimal_places=1)
+    transport_mode = models.CharField(_("mode de transport"), max_length=30, choices=TransportMode.choices)
+    refrigerated_vehicle = models.BooleanField(_("véhicule réfrigéré"), default=False)
+    distance_km = models.DecimalField(
+        _("distance (km)"), max_digits=6, decimal_places=1, default=Decimal("0")
+    )
+    duration_minutes = models.PositiveIntegerField(_("durée (minutes)"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("collecte")
+        verbose_name_plural = _("collectes")
+        ordering = ["-picked_up_at"]
+        indexes = [models.Index(fields=["territory", "picked_up_at"])]
+
+    def __str__(self) -> str:
+        return f"Collecte du lot {self.batch.lot_number}"
+
+    @property
+    def temperature_ok(self) -> bool:
+        return temperature_ok(self.batch.liaison, self.temperature_c)
+
+    @classmethod
+    def change_rule(cls, membership: Membership) -> Q | None:
+        return Batch.pickup_rule(membership)
+
+
+class Distribution(TerritoryOwned):
+    """Meals of a pickup handed out at a site on a day. Counts only: no data on the people helped."""
+
+    funder_visible = False
+
+    pickup = models.ForeignKey(
+        Pickup, on_delete=models.PROTECT, related_name="distributions", verbose_name=_("collecte")
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="distributions", verbose_name=_("lot")
+    )
+    association = models.ForeignKey(
+        "associations.Association",
+        on_delete=models.PROTECT,
+        related_name="distributions",
+        verbose_name=_("association"),
+    )
+    site = models.ForeignKey(
+        "associations.DistributionSite",
+        on_delete=models.PROTECT,
+        related_name="distributions",
+        verbose_name=_("lieu de distribution"),
+    )
+    distributed_on = models.DateField(_("distribué le"))
+    meals_distributed = models.PositiveIntegerField(_("repas distribués"))
+    beneficiaries = models.PositiveIntegerField(_("personnes servies"))
+    households = models.PositiveIntegerField(_("foyers"), null=True, blank=True)
+    children = models.PositiveIntegerField(_("dont enfants"), null=True, blank=True)
+    meals_discarded = models.PositiveIntegerField(_("repas écartés"), default=0)
+    discard_reason = models.TextField(_("motif de l'écart"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("saisi par")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("distribution")
+        verbose_name_plural = _("distributions")
+        ordering = ["-distributed_on", "-id"]
+        indexes = [models.Index(fields=["territory", "distributed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.meals_distributed} repas le {self.distributed_on:%d/%m/%Y} ({self.site.name})"
+
+    @classmethod
+    def change_rule(cls, membership: Membership) -> Q | None:
+        return Batch.pickup_rule(membership)

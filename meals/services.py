@@ -1,0 +1,417 @@
+"""Every transition of the meal flow, with its food-safety and consistency rules.
+
+Each service runs in a transaction and changes a batch's status with a conditional
+UPDATE (``... WHERE status = <expected>``), so two people acting on the same batch at
+once produce one transition and one ``Conflict`` for the other. A broken rule raises
+Django's ``ValidationError`` keyed by field, with a French message, before anything is
+written. The API, the browser forms and the CSV import all call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from associations.models import DistributionSite, Partnership
+from territories.exceptions import Conflict
+
+from .models import (
+    COLD_MAX_C,
+    HOT_MIN_C,
+    Allergen,
+    Batch,
+    Component,
+    Distribution,
+    Liaison,
+    Pickup,
+    temperature_ok,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def check_rules(errors: dict[str, str]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def temperature_rule(liaison: str) -> str:
+    if liaison == Liaison.COLD:
+        return _("Un repas en liaison froide doit être à +%(max)s °C ou moins.") % {"max": COLD_MAX_C}
+    return _("Un repas en liaison chaude doit être à %(min)s °C ou plus.") % {"min": HOT_MIN_C}
+
+
+def breach_message(liaison: str) -> str:
+    return (
+        temperature_rule(liaison)
+        + " "
+        + _("Hors de ces limites, les repas ne peuvent être enregistrés que comme écartés, avec le motif.")
+    )
+
+
+def check_partnership_allows(
+    partnership: Partnership, kind: str, production_date: datetime.date
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    active = (
+        partnership.status == Partnership.Status.ACTIVE
+        and partnership.starts_on <= production_date
+        and (partnership.ends_on is None or production_date <= partnership.ends_on)
+    )
+    if not active:
+        errors["partnership"] = _("Ce partenariat n'est pas actif à la date de production.")
+    allowed_kinds = {
+        Partnership.Mode.DEDICATED: {Batch.Kind.DEDICATED},
+        Partnership.Mode.SURPLUS: {Batch.Kind.SURPLUS},
+        Partnership.Mode.BOTH: {Batch.Kind.DEDICATED, Batch.Kind.SURPLUS},
+    }[Partnership.Mode(partnership.mode)]
+    if kind not in allowed_kinds:
+        errors["kind"] = _("La convention de ce partenariat ne prévoit pas ce type de repas (%(mode)s).") % {
+            "mode": partnership.get_mode_display()
+        }
+    return errors
+
+
+def check_batch_fields(
+    *,
+    partnership: Partnership,
+    kind: str,
+    production_date: datetime.date,
+    meals_count: int,
+    liaison: str,
+    use_by_date: datetime.date,
+    components: list[str],
+    allergens: list[str],
+) -> dict[str, str]:
+    errors = check_partnership_allows(partnership, kind, production_date)
+    if production_date > today():
+        errors["production_date"] = _("La date de production ne peut pas être dans le futur.")
+    if use_by_date < production_date:
+        errors["use_by_date"] = _("La date limite de consommation précède la date de production.")
+    if meals_count <= 0:
+        errors["meals_count"] = _("Le nombre de repas doit être positif.")
+    kitchen = partnership.kitchen
+    can_do = {Liaison.COLD: kitchen.does_cold_liaison, Liaison.HOT: kitchen.does_hot_liaison}
+    if liaison in can_do and not can_do[Liaison(liaison)]:
+        errors["liaison"] = _("Cette cuisine ne pratique pas ce type de liaison.")
+    if any(item not in Component.values for item in components):
+        errors["components"] = _("Composante inconnue.")
+    if any(item not in Allergen.values for item in allergens):
+        errors["allergens"] = _("Allergène inconnu (les 14 allergènes réglementaires sont attendus).")
+    return errors
+
+
+@transaction.atomic
+def batch_create(
+    *,
+    partnership: Partnership,
+    by: AbstractBaseUser,
+    kind: str,
+    production_date: datetime.date,
+    meals_count: int,
+    liaison: str,
+    lot_number: str,
+    use_by_date: datetime.date,
+    dispatch_temperature_c: Decimal,
+    service: str = Batch.Service.LUNCH,
+    components: list[str] | None = None,
+    allergens: list[str] | None = None,
+    discard_reason: str = "",
+) -> Batch:
+    """Declares a batch ready for pickup; out of temperature bounds it can only be recorded as discarded."""
+    components = components or []
+    allergens = allergens or []
+    errors = check_batch_fields(
+        partnership=partnership,
+        kind=kind,
+        production_date=production_date,
+        meals_count=meals_count,
+        liaison=liaison,
+        use_by_date=use_by_date,
+        components=components,
+        allergens=allergens,
+    )
+    breach = not temperature_ok(liaison, dispatch_temperature_c)
+    if breach and not discard_reason.strip():
+        errors["dispatch_temperature_c"] = breach_message(liaison)
+    if not lot_number.strip():
+        errors["lot_number"] = _("Indiquez le numéro de lot.")
+    check_rules(errors)
+    batch = Batch(
+        territory_id=partnership.territory_id,
+        partnership=partnership,
+        kitchen_id=partnership.kitchen_id,
+        association_id=partnership.association_id,
+        kind=kind,
+        production_date=production_date,
+        service=service,
+        meals_count=meals_count,
+        components=components,
+        liaison=liaison,
+        lot_number=lot_number.strip(),
+        use_by_date=use_by_date,
+        dispatch_temperature_c=dispatch_temperature_c,
+        allergens=allergens,
+        status=Batch.Status.DISCARDED if breach else Batch.Status.READY,
+        discard_reason=discard_reason.strip() if breach else "",
+        created_by=by,
+    )
+    return saved_by(batch, by)
+
+
+def saved_by(record: Any, by: AbstractBaseUser) -> Any:
+    """Saves a new record with its author in the history (also outside a request: imports, tasks)."""
+    record._history_user = by
+    record.save()
+    return record
+
+
+EDITABLE_BATCH_FIELDS = {
+    "kind", "production_date", "service", "meals_count", "components", "liaison",
+    "lot_number", "use_by_date", "dispatch_temperature_c", "allergens",
+}  # fmt: skip
+
+
+@transaction.atomic
+def batch_update(*, batch: Batch, by: AbstractBaseUser, **changes: Any) -> Batch:
+    """Corrects a batch that is still waiting for its pickup."""
+    unknown = set(changes) - EDITABLE_BATCH_FIELDS
+    if unknown:
+        raise ValidationError({name: _("Ce champ ne peut pas être modifié.") for name in unknown})
+    locked = Batch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status != Batch.Status.READY:
+        raise Conflict(
+            _("Ce lot n'est plus modifiable : il est « %(status)s ».")
+            % {"status": locked.get_status_display()}
+        )
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    errors = check_batch_fields(
+        partnership=locked.partnership,
+        kind=locked.kind,
+        production_date=locked.production_date,
+        meals_count=locked.meals_count,
+        liaison=locked.liaison,
+        use_by_date=locked.use_by_date,
+        components=locked.components,
+        allergens=locked.allergens,
+    )
+    if not temperature_ok(locked.liaison, locked.dispatch_temperature_c):
+        errors["dispatch_temperature_c"] = breach_message(locked.liaison)
+    check_rules(errors)
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked.save()
+    return locked
+
+
+def move_status(batch: Batch, *, by: AbstractBaseUser, expected: set[str], to: str, **fields: Any) -> None:
+    """The conditional update that makes each transition happen at most once."""
+    updated = Batch.objects.filter(pk=batch.pk, status__in=expected).update(status=to, **fields)
+    if updated == 1:
+        batch.refresh_from_db()
+        # QuerySet.update() sends no signal: save once more so the history records who moved it.
+        batch._history_user = by  # type: ignore[attr-defined]
+        batch.save(update_fields=["status", *fields])
+        return
+    current = Batch.objects.get(pk=batch.pk)
+    if current.status == Batch.Status.CANCELLED:
+        raise ValidationError({"batch": _("Ce lot a été annulé.")})
+    raise Conflict(
+        _("Ce lot est déjà « %(status)s » : l'opération a sans doute été faite par quelqu'un d'autre.")
+        % {"status": current.get_status_display()}
+    )
+
+
+@transaction.atomic
+def batch_cancel(*, batch: Batch, by: AbstractBaseUser, reason: str) -> Batch:
+    """The kitchen withdraws a batch not yet picked up."""
+    check_rules({"reason": _("Indiquez le motif de l'annulation.")} if not reason.strip() else {})
+    move_status(
+        batch, expected={Batch.Status.READY}, to=Batch.Status.CANCELLED, discard_reason=reason.strip()
+    )
+    return batch
+
+
+@transaction.atomic
+def batch_discard(*, batch: Batch, by: AbstractBaseUser, reason: str) -> Batch:
+    """Meals that must not be eaten (cold chain broken, damaged...), before or after pickup."""
+    check_rules({"reason": _("Indiquez le motif de l'écart.")} if not reason.strip() else {})
+    move_status(
+        batch,
+        by=by,
+        expected={Batch.Status.READY, Batch.Status.PICKED_UP},
+        to=Batch.Status.DISCARDED,
+        discard_reason=reason.strip(),
+    )
+    return batch
+
+
+@transaction.atomic
+def pickup_confirm(
+    *,
+    batch: Batch,
+    by: AbstractBaseUser,
+    meals_received: int,
+    temperature_c: Decimal,
+    transport_mode: str,
+    picked_up_at: datetime.datetime | None = None,
+    refrigerated_vehicle: bool = False,
+    distance_km: Decimal = Decimal("0"),
+    duration_minutes: int = 0,
+    discard_reason: str = "",
+) -> Pickup:
+    """Records the one pickup of a batch. Out of temperature bounds on receipt, the meals
+    can only be taken in as discarded, with the reason."""
+    picked_up_at = picked_up_at or timezone.now()
+    picked_up_on = timezone.localdate(picked_up_at)
+    errors: dict[str, str] = {}
+    if batch.status == Batch.Status.CANCELLED:
+        errors["batch"] = _("Ce lot a été annulé : il ne peut pas être collecté.")
+    if meals_received < 0:
+        errors["meals_received"] = _("Le nombre de repas ne peut pas être négatif.")
+    elif meals_received > batch.meals_count:
+        errors["meals_received"] = _("Le lot ne compte que %(count)s repas.") % {"count": batch.meals_count}
+    if picked_up_at > timezone.now():
+        errors["picked_up_at"] = _("La collecte ne peut pas être datée dans le futur.")
+    elif picked_up_on < batch.production_date:
+        errors["picked_up_at"] = _("La collecte précède la production du lot.")
+    elif picked_up_on > batch.use_by_date:
+        errors["picked_up_at"] = _("La date limite de consommation du lot est dépassée.")
+    if distance_km < 0:
+        errors["distance_km"] = _("La distance ne peut pas être négative.")
+    if duration_minutes < 0:
+        errors["duration_minutes"] = _("La durée ne peut pas être négative.")
+    breach = not temperature_ok(batch.liaison, temperature_c)
+    if breach and not discard_reason.strip():
+        errors["temperature_c"] = breach_message(batch.liaison)
+    check_rules(errors)
+
+    if breach:
+        move_status(
+            batch,
+            by=by,
+            expected={Batch.Status.READY},
+            to=Batch.Status.DISCARDED,
+            discard_reason=discard_reason.strip(),
+        )
+    else:
+        move_status(batch, by=by, expected={Batch.Status.READY}, to=Batch.Status.PICKED_UP)
+    pickup = Pickup(
+        territory_id=batch.territory_id,
+        batch=batch,
+        association_id=batch.association_id,
+        picked_up_by=by,
+        picked_up_at=picked_up_at,
+        meals_received=meals_received,
+        temperature_c=temperature_c,
+        transport_mode=transport_mode,
+        refrigerated_vehicle=refrigerated_vehicle,
+        distance_km=distance_km,
+        duration_minutes=duration_minutes,
+    )
+    return saved_by(pickup, by)
+
+
+@transaction.atomic
+def distribution_record(
+    *,
+    pickup: Pickup,
+    by: AbstractBaseUser,
+    site: DistributionSite,
+    distributed_on: datetime.date,
+    meals_distributed: int,
+    beneficiaries: int,
+    households: int | None = None,
+    children: int | None = None,
+    meals_discarded: int = 0,
+    discard_reason: str = "",
+) -> Distribution:
+    """Records meals handed out (and any set aside) from a pickup, at one site on one day."""
+    # Lock the pickup so that concurrent distributions of the same meals add up correctly.
+    pickup = Pickup.objects.select_for_update().select_related("batch").get(pk=pickup.pk)
+    batch = pickup.batch
+    already = pickup.distributions.aggregate(
+        distributed=Sum("meals_distributed", default=0), discarded=Sum("meals_discarded", default=0)
+    )
+    remaining = pickup.meals_received - already["distributed"] - already["discarded"]
+    errors: dict[str, str] = {}
+    for name, value in (
+        ("meals_distributed", meals_distributed),
+        ("beneficiaries", beneficiaries),
+        ("meals_discarded", meals_discarded),
+        ("households", households),
+        ("children", children),
+    ):
+        if value is not None and value < 0:
+            errors[name] = _("Ce nombre ne peut pas être négatif.")
+    if errors:
+        check_rules(errors)
+    if site.association_id != pickup.association_id:
+        errors["site"] = _("Ce lieu n'appartient pas à l'association qui a collecté le lot.")
+    if distributed_on > today():
+        errors["distributed_on"] = _("La distribution ne peut pas être datée dans le futur.")
+    elif distributed_on > batch.use_by_date:
+        errors["distributed_on"] = _("La date limite de consommation du lot (%(date)s) est dépassée.") % {
+            "date": batch.use_by_date.strftime("%d/%m/%Y")
+        }
+    elif distributed_on < timezone.localdate(pickup.picked_up_at):
+        errors["distributed_on"] = _("La distribution précède la collecte.")
+    if batch.status == Batch.Status.DISCARDED and meals_distributed > 0:
+        errors["meals_distributed"] = _("Ce lot a été écarté : ses repas ne peuvent pas être distribués.")
+    if meals_distributed + meals_discarded > remaining:
+        errors["meals_distributed"] = _(
+            "Repas distribués et écartés dépassent les repas reçus restants (%(remaining)s)."
+        ) % {"remaining": remaining}
+    if meals_distributed + meals_discarded == 0:
+        errors["meals_distributed"] = _("Indiquez au moins un repas distribué ou écarté.")
+    if meals_discarded > 0 and not discard_reason.strip():
+        errors["discard_reason"] = _("Indiquez pourquoi des repas ont été écartés.")
+    if meals_distributed > 0 and beneficiaries == 0:
+        errors["beneficiaries"] = _("Indiquez le nombre de personnes servies.")
+    if households is not None and households > beneficiaries:
+        errors["households"] = _("Il ne peut pas y avoir plus de foyers que de personnes servies.")
+    if children is not None and children > beneficiaries:
+        errors["children"] = _("Il ne peut pas y avoir plus d'enfants que de personnes servies.")
+    check_rules(errors)
+
+    distribution = Distribution(
+        territory_id=pickup.territory_id,
+        pickup=pickup,
+        batch=batch,
+        association_id=pickup.association_id,
+        site=site,
+        distributed_on=distributed_on,
+        meals_distributed=meals_distributed,
+        beneficiaries=beneficiaries,
+        households=households,
+        children=children,
+        meals_discarded=meals_discarded,
+        discard_reason=discard_reason.strip(),
+        recorded_by=by,
+    )
+    saved_by(distribution, by)
+    if batch.status == Batch.Status.PICKED_UP:
+        if meals_distributed > 0:
+            move_status(batch, by=by, expected={Batch.Status.PICKED_UP}, to=Batch.Status.DISTRIBUTED)
+        elif meals_discarded == remaining:
+            # Every meal received was set aside: the batch ends as discarded.
+            move_status(
+                batch,
+                by=by,
+                expected={Batch.Status.PICKED_UP},
+                to=Batch.Status.DISCARDED,
+                discard_reason=discard_reason.strip(),
+            )
+    return distribution

@@ -10,8 +10,9 @@ from rest_framework.response import Response
 
 from associations.models import Association, DistributionSite, Partnership
 from kitchens.models import Kitchen
-from territories.api_base import ScopedGenericViewSet, ScopedRelatedField, scoped
+from territories.api_base import ScopedGenericViewSet, ScopedRelatedField, acting_user, scoped
 from territories.models import Territory
+from territories.scoping import Action
 
 from . import services
 from .models import Allergen, Batch, Component, Distribution, Pickup, TransportMode
@@ -47,13 +48,15 @@ class BatchSerializer(serializers.ModelSerializer):
         return pickup.pk if pickup else None
 
     def create(self, validated_data: dict[str, Any]) -> Batch:
-        return services.batch_create(by=self.context["request"].user, **validated_data)
+        return services.batch_create(by=acting_user(self.context["request"]), **validated_data)
 
     def update(self, instance: Batch, validated_data: dict[str, Any]) -> Batch:
         validated_data.pop("discard_reason", None)
         if "partnership" in validated_data and validated_data.pop("partnership") != instance.partnership:
             raise serializers.ValidationError({"partnership": "Le partenariat d'un lot ne peut pas changer."})
-        return services.batch_update(batch=instance, by=self.context["request"].user, **validated_data)
+        return services.batch_update(
+            batch=instance, by=acting_user(self.context["request"]), **validated_data
+        )
 
 
 class PickupSerializer(serializers.ModelSerializer):
@@ -111,7 +114,7 @@ class BatchViewSet(
     serializer_class = BatchSerializer
     filterset_class = BatchFilter
 
-    def batch_for(self, action_name: str) -> Batch:
+    def batch_for(self, action_name: Action) -> Batch:
         batch = self.get_object()  # 404 outside the caller's territory
         allowed = Batch.objects.for_user(self.request.user, action_name).filter(pk=batch.pk).exists()  # type: ignore[attr-defined]
         if not allowed:
@@ -138,7 +141,7 @@ class BatchViewSet(
         batch = self.batch_for("pickup")
         serializer = PickupSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        pickup = services.pickup_confirm(batch=batch, by=request.user, **serializer.validated_data)
+        pickup = services.pickup_confirm(batch=batch, by=acting_user(request), **serializer.validated_data)
         return Response(PickupSerializer(pickup).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReasonSerializer, responses={200: BatchSerializer, 409: ConflictSerializer})
@@ -148,7 +151,7 @@ class BatchViewSet(
         batch = self.batch_for("change")
         reason = ReasonSerializer(data=request.data)
         reason.is_valid(raise_exception=True)
-        services.batch_cancel(batch=batch, by=request.user, reason=reason.validated_data["reason"])
+        services.batch_cancel(batch=batch, by=acting_user(request), reason=reason.validated_data["reason"])
         return Response(self.get_serializer(batch).data)
 
     @extend_schema(request=ReasonSerializer, responses={200: BatchSerializer, 409: ConflictSerializer})
@@ -156,7 +159,7 @@ class BatchViewSet(
     def discard(self, request: Request, pk: str | None = None) -> Response:
         """Sets meals aside (cold chain broken, damage...), by the kitchen or the association."""
         batch = self.get_object()
-        user = request.user
+        user = acting_user(request)
         if not (
             Batch.objects.for_user(user, "change").filter(pk=batch.pk).exists()  # type: ignore[attr-defined]
             or Batch.objects.for_user(user, "pickup").filter(pk=batch.pk).exists()  # type: ignore[attr-defined]
@@ -209,7 +212,7 @@ class DistributionSerializer(serializers.ModelSerializer):
         }
 
     def create(self, validated_data: dict[str, Any]) -> Distribution:
-        return services.distribution_record(by=self.context["request"].user, **validated_data)
+        return services.distribution_record(by=acting_user(self.context["request"]), **validated_data)
 
 
 class DistributionFilter(filters.FilterSet):

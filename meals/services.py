@@ -35,7 +35,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 def today() -> datetime.date:
@@ -117,7 +117,7 @@ def check_batch_fields(
 def batch_create(
     *,
     partnership: Partnership,
-    by: AbstractBaseUser,
+    by: User,
     kind: str,
     production_date: datetime.date,
     meals_count: int,
@@ -171,7 +171,7 @@ def batch_create(
     return saved_by(batch, by)
 
 
-def saved_by(record: Any, by: AbstractBaseUser) -> Any:
+def saved_by(record: Any, by: User) -> Any:
     """Saves a new record with its author in the history (also outside a request: imports, tasks)."""
     record._history_user = by
     record.save()
@@ -185,7 +185,7 @@ EDITABLE_BATCH_FIELDS = {
 
 
 @transaction.atomic
-def batch_update(*, batch: Batch, by: AbstractBaseUser, **changes: Any) -> Batch:
+def batch_update(*, batch: Batch, by: User, **changes: Any) -> Batch:
     """Corrects a batch that is still waiting for its pickup."""
     unknown = set(changes) - EDITABLE_BATCH_FIELDS
     if unknown:
@@ -216,7 +216,7 @@ def batch_update(*, batch: Batch, by: AbstractBaseUser, **changes: Any) -> Batch
     return locked
 
 
-def move_status(batch: Batch, *, by: AbstractBaseUser, expected: set[str], to: str, **fields: Any) -> None:
+def move_status(batch: Batch, *, by: User, expected: set[str], to: str, **fields: Any) -> None:
     """The conditional update that makes each transition happen at most once."""
     updated = Batch.objects.filter(pk=batch.pk, status__in=expected).update(status=to, **fields)
     if updated == 1:
@@ -235,17 +235,17 @@ def move_status(batch: Batch, *, by: AbstractBaseUser, expected: set[str], to: s
 
 
 @transaction.atomic
-def batch_cancel(*, batch: Batch, by: AbstractBaseUser, reason: str) -> Batch:
+def batch_cancel(*, batch: Batch, by: User, reason: str) -> Batch:
     """The kitchen withdraws a batch not yet picked up."""
     check_rules({"reason": _("Indiquez le motif de l'annulation.")} if not reason.strip() else {})
     move_status(
-        batch, expected={Batch.Status.READY}, to=Batch.Status.CANCELLED, discard_reason=reason.strip()
+        batch, by=by, expected={Batch.Status.READY}, to=Batch.Status.CANCELLED, discard_reason=reason.strip()
     )
     return batch
 
 
 @transaction.atomic
-def batch_discard(*, batch: Batch, by: AbstractBaseUser, reason: str) -> Batch:
+def batch_discard(*, batch: Batch, by: User, reason: str) -> Batch:
     """Meals that must not be eaten (cold chain broken, damaged...), before or after pickup."""
     check_rules({"reason": _("Indiquez le motif de l'écart.")} if not reason.strip() else {})
     move_status(
@@ -262,7 +262,7 @@ def batch_discard(*, batch: Batch, by: AbstractBaseUser, reason: str) -> Batch:
 def pickup_confirm(
     *,
     batch: Batch,
-    by: AbstractBaseUser,
+    by: User,
     meals_received: int,
     temperature_c: Decimal,
     transport_mode: str,
@@ -328,7 +328,7 @@ def pickup_confirm(
 def distribution_record(
     *,
     pickup: Pickup,
-    by: AbstractBaseUser,
+    by: User,
     site: DistributionSite,
     distributed_on: datetime.date,
     meals_distributed: int,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
@@ -15,6 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from .exceptions import Conflict
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def acting_user(request: Request) -> User:
+    """The authenticated caller: every API view but the token one requires authentication."""
+    return cast("User", request.user)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -1,0 +1,63 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from meals import services
+from territories.roles import Role
+from tests.factories import DistributionSiteFactory, PartnershipFactory, member
+
+
+class Scene:
+    """One partnership with its kitchen manager, a volunteer of its association and a site."""
+
+    def __init__(self, **partnership):
+        self.partnership = PartnershipFactory(**partnership)
+        self.territory = self.partnership.territory
+        self.kitchen_user = member(Role.KITCHEN_MANAGER, self.territory, kitchen=self.partnership.kitchen)
+        self.volunteer = member(Role.VOLUNTEER, self.territory, association=self.partnership.association)
+        self.site = DistributionSiteFactory(association=self.partnership.association)
+        self.today = datetime.date.today()
+
+    def batch_payload(self, **change):
+        return {
+            "partnership": self.partnership.pk,
+            "kind": "surplus",
+            "production_date": str(self.today),
+            "service": "lunch",
+            "meals_count": 150,
+            "components": ["starter", "main", "dessert"],
+            "liaison": "cold",
+            "lot_number": "L-2411-01",
+            "use_by_date": str(self.today + datetime.timedelta(days=3)),
+            "dispatch_temperature_c": "2.0",
+            "allergens": ["gluten", "milk"],
+            **change,
+        }
+
+    def batch(self, **change):
+        fields = {
+            "kind": "surplus",
+            "production_date": self.today,
+            "meals_count": 150,
+            "liaison": "cold",
+            "lot_number": "L-1",
+            "use_by_date": self.today + datetime.timedelta(days=3),
+            "dispatch_temperature_c": Decimal("2.0"),
+            **change,
+        }
+        return services.batch_create(partnership=self.partnership, by=self.kitchen_user, **fields)
+
+    def pickup(self, batch, **change):
+        fields = {
+            "meals_received": batch.meals_count,
+            "temperature_c": Decimal("3.0"),
+            "transport_mode": "association_vehicle",
+            **change,
+        }
+        return services.pickup_confirm(batch=batch, by=self.volunteer, **fields)
+
+
+@pytest.fixture
+def scene(db):
+    return Scene()

@@ -71,14 +71,15 @@ class PickupSerializer(serializers.ModelSerializer):
         model = Pickup
         fields = [
             "id", "territory", "batch", "association", "picked_up_by", "picked_up_at", "meals_received",
-            "temperature_c", "transport_mode", "refrigerated_vehicle", "distance_km", "duration_minutes",
-            "discard_reason",
+            "picked_up_on", "temperature_c", "transport_mode", "refrigerated_vehicle", "distance_km",
+            "duration_minutes", "transport_cost", "discard_reason",
         ]  # fmt: skip
         read_only_fields = ["territory", "batch", "association", "picked_up_by"]
         extra_kwargs = {
             "picked_up_at": {"required": False},
             "meals_received": {"min_value": 0},
             "distance_km": {"min_value": 0},
+            "transport_cost": {"min_value": 0},
         }
 
 
@@ -176,8 +177,8 @@ class PickupFilter(filters.FilterSet):
     kitchen = filters.ModelChoiceFilter(field_name="batch__kitchen", queryset=scoped(Kitchen))
     association = filters.ModelChoiceFilter(queryset=scoped(Association))
     partnership = filters.ModelChoiceFilter(field_name="batch__partnership", queryset=scoped(Partnership))
-    picked_up_after = filters.DateFilter(field_name="picked_up_at", lookup_expr="date__gte")
-    picked_up_before = filters.DateFilter(field_name="picked_up_at", lookup_expr="date__lte")
+    picked_up_after = filters.DateFilter(field_name="picked_up_on", lookup_expr="gte")
+    picked_up_before = filters.DateFilter(field_name="picked_up_on", lookup_expr="lte")
     transport_mode = filters.ChoiceFilter(choices=TransportMode.choices)
 
     class Meta:

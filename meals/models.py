@@ -184,6 +184,8 @@ class Pickup(TerritoryOwned):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("collecté par")
     )
     picked_up_at = models.DateTimeField(_("collecté le"))
+    # The local (Europe/Paris) day of the pickup, kept so roll-ups group by day without time zone maths.
+    picked_up_on = models.DateField(_("jour de la collecte"), editable=False)
     meals_received = models.PositiveIntegerField(_("repas reçus"))
     temperature_c = models.DecimalField(_("température à réception (°C)"), max_digits=4, decimal_places=1)
     transport_mode = models.CharField(_("mode de transport"), max_length=30, choices=TransportMode.choices)
@@ -192,13 +194,21 @@ class Pickup(TerritoryOwned):
         _("distance (km)"), max_digits=6, decimal_places=1, default=Decimal("0")
     )
     duration_minutes = models.PositiveIntegerField(_("durée (minutes)"), default=0)
+    transport_cost = models.DecimalField(
+        _("coût réel du transport (€)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Si vide, le coût est estimé à partir des barèmes de transport du territoire."),
+    )
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("collecte")
         verbose_name_plural = _("collectes")
         ordering = ["-picked_up_at"]
-        indexes = [models.Index(fields=["territory", "picked_up_at"])]
+        indexes = [models.Index(fields=["territory", "picked_up_on"])]
 
     def __str__(self) -> str:
         return f"Collecte du lot {self.batch.lot_number}"

@@ -33,6 +33,7 @@ from .models import (
     Pickup,
     temperature_ok,
 )
+from .tasks import notify_batch_ready
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -168,7 +169,10 @@ def batch_create(
         discard_reason=discard_reason.strip() if breach else "",
         created_by=by,
     )
-    return saved_by(batch, by)
+    saved_by(batch, by)
+    if batch.status == Batch.Status.READY:
+        transaction.on_commit(lambda: notify_batch_ready.delay(batch.pk))
+    return batch
 
 
 def saved_by(record: Any, by: User) -> Any:
@@ -270,6 +274,7 @@ def pickup_confirm(
     refrigerated_vehicle: bool = False,
     distance_km: Decimal = Decimal("0"),
     duration_minutes: int = 0,
+    transport_cost: Decimal | None = None,
     discard_reason: str = "",
 ) -> Pickup:
     """Records the one pickup of a batch. Out of temperature bounds on receipt, the meals
@@ -293,6 +298,8 @@ def pickup_confirm(
         errors["distance_km"] = _("La distance ne peut pas être négative.")
     if duration_minutes < 0:
         errors["duration_minutes"] = _("La durée ne peut pas être négative.")
+    if transport_cost is not None and transport_cost < 0:
+        errors["transport_cost"] = _("Le coût ne peut pas être négatif.")
     breach = not temperature_ok(batch.liaison, temperature_c)
     if breach and not discard_reason.strip():
         errors["temperature_c"] = breach_message(batch.liaison)
@@ -314,12 +321,14 @@ def pickup_confirm(
         association_id=batch.association_id,
         picked_up_by=by,
         picked_up_at=picked_up_at,
+        picked_up_on=picked_up_on,
         meals_received=meals_received,
         temperature_c=temperature_c,
         transport_mode=transport_mode,
         refrigerated_vehicle=refrigerated_vehicle,
         distance_km=distance_km,
         duration_minutes=duration_minutes,
+        transport_cost=transport_cost,
     )
     return saved_by(pickup, by)
 

@@ -1,0 +1,16 @@
+"""Celery tasks of the meal flow: thin wrappers around the notification services."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import notifications
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_batch_ready(batch_id: int) -> int:
+    return notifications.batch_ready_notify(batch_id=batch_id)
+
+
+@shared_task
+def remind_unpicked_batches() -> int:
+    return notifications.use_by_reminders_send(today=timezone.localdate())

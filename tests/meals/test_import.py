@@ -1,0 +1,451 @@
+"""The CSV import of past batches, pickups and distributions: loaded whole, or refused whole with a report."""
+
+import datetime
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from meals import imports
+from meals.imports import import_records
+from meals.models import Batch, Distribution, Pickup
+from territories.roles import Role
+from tests.factories import DistributionSiteFactory, PartnershipFactory, member
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+BATCH_HEADER = (
+    "partnership,kind,production_date,meals_count,liaison,lot_number,use_by_date,dispatch_temperature_c"
+)
+FULL_HEADER = (
+    BATCH_HEADER + ",picked_up_at,meals_received,pickup_temperature_c,transport_mode"
+    ",site,distributed_on,meals_distributed,beneficiaries"
+)
+
+
+@pytest.fixture
+def importer(scene):
+    return member(Role.AUTHORITY_COORDINATOR, scene.territory)
+
+
+def fixture(name, scene, *, partnership=None, site=None):
+    """A sample file from tests/meals/fixtures/, with the ids of this test's records filled in."""
+    text = (FIXTURES / name).read_bytes().decode("utf-8")
+    text = text.replace("{partnership}", str((partnership or scene.partnership).pk))
+    text = text.replace("{site}", str((site or scene.site).pk))
+    return io.BytesIO(text.encode("utf-8"))
+
+
+def csv_file(*lines):
+    return io.BytesIO("\n".join(lines).encode("utf-8"))
+
+
+def nothing_written():
+    return (
+        Batch.objects.count()
+        + Pickup.objects.count()
+        + Distribution.objects.count()
+        + Batch.history.count()
+        + Pickup.history.count()
+        + Distribution.history.count()
+    ) == 0
+
+
+# Empties the pickup and distribution cells of a full row.
+BATCH_ONLY = dict.fromkeys(FULL_HEADER.split(",")[8:], "")
+
+
+def good_row(scene, day=datetime.date(2025, 6, 2), **change):
+    """A full row (batch, pickup, distribution) as FULL_HEADER expects it."""
+    values = {
+        "partnership": scene.partnership.pk,
+        "kind": "surplus",
+        "production_date": day.isoformat(),
+        "meals_count": 100,
+        "liaison": "cold",
+        "lot_number": f"L-{day:%m%d}",
+        "use_by_date": (day + datetime.timedelta(days=3)).isoformat(),
+        "dispatch_temperature_c": "2.0",
+        "picked_up_at": f"{day.isoformat()} 14:00",
+        "meals_received": 100,
+        "pickup_temperature_c": "2.5",
+        "transport_mode": "association_vehicle",
+        "site": scene.site.pk,
+        "distributed_on": (day + datetime.timedelta(days=1)).isoformat(),
+        "meals_distributed": 90,
+        "beneficiaries": 80,
+        **change,
+    }
+    return ",".join(str(values[name]) for name in FULL_HEADER.split(","))
+
+
+# A good file
+
+
+def test_good_file_loads_batches_pickups_and_distributions(scene, importer):
+    report = import_records(file=fixture("import_good.csv", scene), territory=scene.territory, by=importer)
+
+    assert report.ok, report.as_text()
+    assert report.errors == []
+    assert report.rows == 4
+    assert report.counts == {"batches": 4, "pickups": 2, "distributions": 1}
+    assert Batch.objects.filter(territory=scene.territory).count() == 4
+    assert Pickup.objects.filter(territory=scene.territory).count() == 2
+    assert Distribution.objects.filter(territory=scene.territory).count() == 1
+    assert report.as_text() == (
+        "Import réussi : 4 ligne(s), 4 lot(s), 2 collecte(s), 1 distribution(s) enregistré(s)."
+    )
+
+    statuses = dict(Batch.objects.values_list("lot_number", "status"))
+    assert statuses == {
+        "L-0303": "ready",
+        "L-0304": "picked_up",
+        "L-0305": "distributed",
+        "L-0306": "discarded",
+    }
+    ready = Batch.objects.get(lot_number="L-0303")
+    assert ready.components == ["main", "side"]
+    assert ready.allergens == ["milk", "gluten"]
+    assert ready.dispatch_temperature_c == Decimal("2.5")
+    assert ready.created_by == importer
+    assert ready.kitchen == scene.partnership.kitchen
+    discarded = Batch.objects.get(lot_number="L-0306")
+    assert discarded.discard_reason == "Camion frigorifique en panne"
+
+    pickup = Pickup.objects.get(batch__lot_number="L-0304")
+    # A naive time in the file is Paris time: 14:30 in March is 13:30 UTC.
+    assert pickup.picked_up_at == datetime.datetime(2025, 3, 4, 13, 30, tzinfo=datetime.UTC)
+    assert pickup.refrigerated_vehicle is True
+    assert pickup.distance_km == Decimal("4.2")
+    assert pickup.picked_up_by == importer
+
+    distribution = Distribution.objects.get()
+    assert distribution.site == scene.site
+    assert distribution.batch.service == "dinner"
+    assert (distribution.meals_distributed, distribution.meals_discarded) == (55, 3)
+    assert (distribution.beneficiaries, distribution.households, distribution.children) == (50, 20, 12)
+    assert distribution.discard_reason == "Barquettes abîmées"
+    assert distribution.recorded_by == importer
+    # The history names the importer as the author.
+    assert set(Batch.history.values_list("history_user", flat=True)) == {importer.pk}
+
+
+def test_semicolons_decimal_commas_french_dates_and_bom(scene, importer):
+    report = import_records(
+        file=fixture("import_good_semicolon.csv", scene), territory=scene.territory, by=importer
+    )
+
+    assert report.ok, report.as_text()
+    assert report.counts == {"batches": 3, "pickups": 2, "distributions": 1}
+    big = Batch.objects.get(lot_number="L-1004")
+    assert big.production_date == datetime.date(2025, 4, 10)
+    assert big.use_by_date == datetime.date(2025, 4, 13)
+    assert big.meals_count == 1200
+    assert big.dispatch_temperature_c == Decimal("2.5")
+    assert big.pickup.temperature_c == Decimal("2.8")
+    assert big.pickup.distance_km == Decimal("3.4")
+    assert big.pickup.refrigerated_vehicle is True
+    assert big.pickup.transport_cost == Decimal("12.50")
+    distribution = big.distributions.get()
+    assert (distribution.meals_distributed, distribution.beneficiaries, distribution.children) == (
+        1150,
+        900,
+        310,
+    )
+    assert Batch.objects.get(lot_number="L-1104").dispatch_temperature_c == Decimal("-1.5")
+    quoted = Batch.objects.get(lot_number="L-1204; bis")
+    assert quoted.pickup.refrigerated_vehicle is False
+    assert quoted.pickup.transport_cost is None
+    assert quoted.pickup.picked_up_on == datetime.date(2025, 4, 12)
+    # A date alone is midnight, Paris time.
+    assert quoted.pickup.picked_up_at == datetime.datetime(2025, 4, 11, 22, 0, tzinfo=datetime.UTC)
+
+
+def test_text_file_and_dates_relative_to_today(scene, importer):
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    file = io.StringIO("\n".join([FULL_HEADER, good_row(scene, day=yesterday, distributed_on=yesterday)]))
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert report.ok, report.as_text()
+    assert Distribution.objects.get().distributed_on == yesterday
+
+
+# A file with errors is refused whole
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"dispatch_temperature_c": "8", **BATCH_ONLY}, "dispatch_temperature_c", "+3 °C ou moins"),
+        ({"meals_received": 90, "meals_distributed": 95}, "meals_distributed", "restants (90)"),
+        ({"pickup_temperature_c": "9"}, "pickup_temperature_c", "+3 °C ou moins"),
+        ({"distributed_on": "2025-06-30"}, "distributed_on", "date limite de consommation"),
+        ({"kind": "dedicated", "production_date": "2023-06-01", "use_by_date": "2023-06-04",
+          "picked_up_at": "2023-06-01 14:00", "distributed_on": "2023-06-02"}, "partnership", "pas actif"),
+        ({"meals_count": "douze"}, "meals_count", "nombre entier attendu"),
+        ({"production_date": "2025-13-01"}, "production_date", "date attendue"),
+        ({"transport_mode": "camion"}, "transport_mode", "valeur inconnue"),
+    ],
+)  # fmt: skip
+def test_one_bad_line_rejects_the_whole_file(scene, importer, change, field, message):
+    file = csv_file(FULL_HEADER, good_row(scene), good_row(scene, **change), good_row(scene))
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert not report.ok
+    assert [(line, name) for line, name, _ in report.errors] == [(3, field)]
+    assert message in report.errors[0].message
+    assert report.counts == {"batches": 0, "pickups": 0, "distributions": 0}
+    assert nothing_written()
+    assert report.as_text().startswith("Fichier refusé : 1 erreur(s), rien n'a été enregistré.\nligne 3, ")
+
+
+def test_a_partnership_of_another_territory_is_never_imported(scene, importer):
+    elsewhere = PartnershipFactory()
+    file = csv_file(FULL_HEADER, good_row(scene), good_row(scene, partnership=elsewhere.pk))
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert not report.ok
+    assert [(line, name) for line, name, _ in report.errors] == [(3, "partnership")]
+    assert "introuvable dans le territoire" in report.errors[0].message
+    assert nothing_written()
+    assert not Batch.objects.filter(territory=elsewhere.territory).exists()
+
+
+def test_a_site_of_another_territory_is_refused(scene, importer):
+    elsewhere = DistributionSiteFactory()
+    file = csv_file(FULL_HEADER, good_row(scene, site=elsewhere.pk))
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert [(line, name) for line, name, _ in report.errors] == [(2, "site")]
+    assert nothing_written()
+
+
+def test_a_conflict_is_a_line_error(scene, importer):
+    # Discarded at dispatch (out of bounds, with a reason), the batch can no longer be picked up.
+    file = csv_file(
+        FULL_HEADER + ",discard_reason",
+        good_row(
+            scene,
+            dispatch_temperature_c="7",
+            site="",
+            distributed_on="",
+            meals_distributed="",
+            beneficiaries="",
+        )
+        + ",Chaîne du froid rompue",
+    )
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert [(line, name) for line, name, _ in report.errors] == [(2, "collecte")]
+    assert "Écarté" in report.errors[0].message
+    assert nothing_written()
+
+
+def test_several_bad_lines_are_each_reported(scene, importer):
+    report = import_records(
+        file=fixture("import_bad_lines.csv", scene), territory=scene.territory, by=importer
+    )
+
+    assert not report.ok
+    assert [(line, name) for line, name, _ in report.errors] == [
+        (3, "meals_count"),
+        (4, "dispatch_temperature_c"),
+        (5, "meals_distributed"),
+        (6, "liaison"),
+    ]
+    text = report.as_text().splitlines()
+    assert text[0] == "Fichier refusé : 4 erreur(s), rien n'a été enregistré."
+    assert text[1] == "ligne 3, meals_count : nombre entier attendu"
+    assert text[4] == "ligne 6, liaison : valeur inconnue (attendu : cold, hot)"
+    assert nothing_written()
+
+
+def test_a_bad_row_reports_every_bad_cell(scene, importer):
+    row = good_row(scene, meals_count="", dispatch_temperature_c="2.55", picked_up_at="hier")
+
+    report = import_records(file=csv_file(FULL_HEADER, row), territory=scene.territory, by=importer)
+
+    assert [(line, name) for line, name, _ in report.errors] == [
+        (2, "meals_count"),
+        (2, "dispatch_temperature_c"),
+        (2, "picked_up_at"),
+    ]
+    assert report.errors[0].message == "valeur obligatoire pour enregistrer un lot."
+
+
+def test_a_distribution_needs_its_pickup_on_the_same_line(scene, importer):
+    row = good_row(scene, picked_up_at="", meals_received="", pickup_temperature_c="", transport_mode="")
+
+    report = import_records(file=csv_file(FULL_HEADER, row), territory=scene.territory, by=importer)
+
+    assert [(line, name) for line, name, _ in report.errors] == [(2, "picked_up_at")]
+    assert "collecte" in report.errors[0].message
+
+
+def test_a_refused_file_schedules_nothing_on_commit(scene, importer, django_capture_on_commit_callbacks):
+    file = csv_file(FULL_HEADER, good_row(scene), good_row(scene, meals_count=0))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert not report.ok
+    assert callbacks == []
+
+
+# The file as a whole
+
+
+def test_missing_required_columns_are_one_error_before_any_row(scene, importer):
+    header = BATCH_HEADER.replace("meals_count,", "").replace(",use_by_date", "")
+    file = csv_file(header, "not,even,parsed")
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert not report.ok
+    assert len(report.errors) == 1
+    assert report.errors[0].line == 1
+    assert "meals_count, use_by_date" in report.errors[0].message
+    assert "ligne 1 : colonnes obligatoires absentes" in report.as_text()
+
+
+def test_unknown_column_is_refused(scene, importer):
+    file = csv_file(BATCH_HEADER + ",meal_count", good_row(scene))
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert [(error.line, error.message[:19]) for error in report.errors] == [(1, "colonnes inconnues ")]
+    assert "meal_count" in report.errors[0].message
+
+
+def test_too_many_rows(scene, importer, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ROWS", 2)
+    rows = [good_row(scene, day=datetime.date(2025, 6, day)) for day in (2, 3, 4)]
+
+    report = import_records(file=csv_file(FULL_HEADER, *rows), territory=scene.territory, by=importer)
+
+    assert not report.ok
+    assert len(report.errors) == 1
+    assert report.errors[0].line is None
+    assert "plus de 2 lignes" in report.as_text()
+    assert nothing_written()
+
+
+def test_the_row_limit_is_twenty_thousand():
+    assert imports.MAX_ROWS == 20_000
+    assert imports.MAX_FILE_BYTES == 5 * 1024 * 1024
+
+
+def test_file_too_big(scene, importer, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 100)
+
+    report = import_records(
+        file=csv_file(FULL_HEADER, good_row(scene)), territory=scene.territory, by=importer
+    )
+
+    assert not report.ok
+    assert "dépasse" in report.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "vide"),
+        (BATCH_HEADER.encode() + b"\n\n", "aucune ligne"),
+        ("partnership;kind;lot_number\n1;surplus;Lot n°1".encode("latin-1"), "UTF-8"),
+    ],
+)
+def test_unreadable_files(scene, importer, content, message):
+    report = import_records(file=io.BytesIO(content), territory=scene.territory, by=importer)
+
+    assert not report.ok
+    assert message in report.errors[0].message
+
+
+# Dry run
+
+
+def test_dry_run_checks_and_writes_nothing(scene, importer):
+    report = import_records(
+        file=fixture("import_good.csv", scene), territory=scene.territory, by=importer, dry_run=True
+    )
+
+    assert report.ok
+    assert report.counts == {"batches": 4, "pickups": 2, "distributions": 1}
+    assert report.as_text().startswith(
+        "Simulation réussie : 4 ligne(s) vérifiée(s), rien n'a été enregistré."
+    )
+    assert nothing_written()
+
+
+# manage.py import_records
+
+
+def write(tmp_path, file):
+    path = tmp_path / "import.csv"
+    path.write_bytes(file.getvalue())
+    return str(path)
+
+
+def test_command_loads_a_good_file(scene, importer, tmp_path):
+    out = io.StringIO()
+    path = write(tmp_path, fixture("import_good.csv", scene))
+
+    call_command("import_records", path, territory=scene.territory.slug, user=importer.username, stdout=out)
+
+    assert "Import réussi : 4 ligne(s), 4 lot(s), 2 collecte(s), 1 distribution(s)" in out.getvalue()
+    assert Batch.objects.count() == 4
+
+
+def test_command_fails_on_a_bad_file(scene, importer, tmp_path):
+    err = io.StringIO()
+    path = write(tmp_path, fixture("import_bad_lines.csv", scene))
+
+    with pytest.raises(CommandError, match="4 erreur"):
+        call_command(
+            "import_records", path, territory=scene.territory.slug, user=importer.username, stderr=err
+        )
+
+    assert "ligne 3, meals_count : nombre entier attendu" in err.getvalue()
+    assert nothing_written()
+
+
+def test_command_dry_run(scene, importer, tmp_path):
+    out = io.StringIO()
+    path = write(tmp_path, fixture("import_good.csv", scene))
+
+    call_command(
+        "import_records",
+        path,
+        "--dry-run",
+        territory=scene.territory.slug,
+        user=importer.username,
+        stdout=out,
+    )
+
+    assert "Simulation réussie" in out.getvalue()
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("wrong", ["territory", "user", "file"])
+def test_command_refuses_unknown_territory_user_or_file(scene, importer, tmp_path, wrong):
+    options = {"territory": scene.territory.slug, "user": importer.username}
+    path = write(tmp_path, fixture("import_good.csv", scene))
+    if wrong == "file":
+        path = str(tmp_path / "missing.csv")
+    else:
+        options[wrong] = "nobody"
+
+    with pytest.raises(CommandError):
+        call_command("import_records", path, **options)
+
+    assert nothing_written()

@@ -347,3 +347,24 @@ class DailyRollup(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.partnership_id} {self.day}"
+
+
+class MonthlyCost(TerritoryOwned):
+    """The cost method's full result for one territory and month, kept so reports and
+    dashboards read frozen figures. Refreshed by ``costing.services.monthly_cost_refresh``."""
+
+    month = models.DateField(_("mois"), help_text=_("Premier jour du mois."))
+    figures = models.JSONField(_("chiffres"), default=dict, help_text=_("Le résultat complet de la méthode."))
+    complete = models.BooleanField(_("complet"), default=False)
+    computed_at = models.DateTimeField(_("calculé le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("coût mensuel d'un territoire")
+        verbose_name_plural = _("coûts mensuels des territoires")
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "month"], name="one_monthly_cost_per_territory")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} — {self.month:%m/%Y}"

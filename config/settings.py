@@ -167,6 +167,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "rebuild-recent-rollups": {
+        "task": "costing.tasks.rebuild_recent_rollups",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "remind-unpicked-batches": {
         "task": "meals.tasks.remind_unpicked_batches",
         "schedule": crontab(hour=8, minute=0),

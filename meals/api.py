@@ -231,9 +231,14 @@ class DistributionFilter(filters.FilterSet):
 
 
 class DistributionViewSet(
-    ScopedGenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
+    ScopedGenericViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
 ):
-    """Distributions; volunteers record those of their association's pickups."""
+    """Distributions; volunteers record those of their association's pickups, and delete one
+    entered by mistake."""
 
     model = Distribution
     serializer_class = DistributionSerializer
@@ -245,3 +250,6 @@ class DistributionViewSet(
             if not Batch.objects.for_user(self.request.user, "pickup").filter(pk=pickup.batch_id).exists():  # type: ignore[attr-defined]
                 self.deny()
             serializer.save()
+
+    def perform_destroy(self, instance: Distribution) -> None:
+        services.distribution_delete(distribution=instance, by=acting_user(self.request))

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.models import DistributionSite, Partnership
+from costing.tasks import enqueue_rollups
 from territories.exceptions import Conflict
 
 from .models import (
@@ -31,12 +32,18 @@ from .models import (
     Distribution,
     Liaison,
     Pickup,
+    TransportMode,
     temperature_ok,
 )
 from .tasks import notify_batch_ready
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+# Bounds of what a form may hold, matching the columns' sizes.
+LOT_NUMBER_MAX = 50
+TEMPERATURE_LIMIT = Decimal("1000")
+DISTANCE_LIMIT_KM = Decimal("100000")
 
 
 def today() -> datetime.date:
@@ -78,7 +85,7 @@ def check_partnership_allows(
         Partnership.Mode.SURPLUS: {Batch.Kind.SURPLUS},
         Partnership.Mode.BOTH: {Batch.Kind.DEDICATED, Batch.Kind.SURPLUS},
     }[Partnership.Mode(partnership.mode)]
-    if kind not in allowed_kinds:
+    if kind in Batch.Kind.values and kind not in allowed_kinds:
         errors["kind"] = _("La convention de ce partenariat ne prévoit pas ce type de repas (%(mode)s).") % {
             "mode": partnership.get_mode_display()
         }
@@ -95,8 +102,25 @@ def check_batch_fields(
     use_by_date: datetime.date,
     components: list[str],
     allergens: list[str],
+    service: str,
+    lot_number: str,
+    dispatch_temperature_c: Decimal,
 ) -> dict[str, str]:
     errors = check_partnership_allows(partnership, kind, production_date)
+    if kind not in Batch.Kind.values:
+        errors["kind"] = _("Type de repas inconnu.")
+    if service not in Batch.Service.values:
+        errors["service"] = _("Service inconnu (déjeuner ou dîner).")
+    if liaison not in Liaison.values:
+        errors["liaison"] = _("Liaison inconnue (froide ou chaude).")
+    if len(lot_number.strip()) > LOT_NUMBER_MAX:
+        errors["lot_number"] = _("Le numéro de lot compte %(max)s caractères au plus.") % {
+            "max": LOT_NUMBER_MAX
+        }
+    elif not lot_number.strip():
+        errors["lot_number"] = _("Indiquez le numéro de lot.")
+    if abs(dispatch_temperature_c) >= TEMPERATURE_LIMIT:
+        errors["dispatch_temperature_c"] = _("Température invraisemblable.")
     if production_date > today():
         errors["production_date"] = _("La date de production ne peut pas être dans le futur.")
     if use_by_date < production_date:
@@ -104,8 +128,8 @@ def check_batch_fields(
     if meals_count <= 0:
         errors["meals_count"] = _("Le nombre de repas doit être positif.")
     kitchen = partnership.kitchen
-    can_do = {Liaison.COLD: kitchen.does_cold_liaison, Liaison.HOT: kitchen.does_hot_liaison}
-    if liaison in can_do and not can_do[Liaison(liaison)]:
+    can_do: dict[str, bool] = {Liaison.COLD: kitchen.does_cold_liaison, Liaison.HOT: kitchen.does_hot_liaison}
+    if liaison in can_do and not can_do[liaison]:
         errors["liaison"] = _("Cette cuisine ne pratique pas ce type de liaison.")
     if any(item not in Component.values for item in components):
         errors["components"] = _("Composante inconnue.")
@@ -143,12 +167,13 @@ def batch_create(
         use_by_date=use_by_date,
         components=components,
         allergens=allergens,
+        service=service,
+        lot_number=lot_number,
+        dispatch_temperature_c=dispatch_temperature_c,
     )
     breach = not temperature_ok(liaison, dispatch_temperature_c)
     if breach and not discard_reason.strip():
-        errors["dispatch_temperature_c"] = breach_message(liaison)
-    if not lot_number.strip():
-        errors["lot_number"] = _("Indiquez le numéro de lot.")
+        errors.setdefault("dispatch_temperature_c", breach_message(liaison))
     check_rules(errors)
     batch = Batch(
         territory_id=partnership.territory_id,
@@ -170,7 +195,9 @@ def batch_create(
         created_by=by,
     )
     saved_by(batch, by)
-    if batch.status == Batch.Status.READY:
+    enqueue_rollups(batch.territory_id, {batch.production_date})
+    if batch.status == Batch.Status.READY and batch.use_by_date >= today():
+        # Past batches (imports) are not announced: nobody can collect them any more.
         transaction.on_commit(lambda: notify_batch_ready.delay(batch.pk))
     return batch
 
@@ -211,12 +238,16 @@ def batch_update(*, batch: Batch, by: User, **changes: Any) -> Batch:
         use_by_date=locked.use_by_date,
         components=locked.components,
         allergens=locked.allergens,
+        service=locked.service,
+        lot_number=locked.lot_number,
+        dispatch_temperature_c=locked.dispatch_temperature_c,
     )
     if not temperature_ok(locked.liaison, locked.dispatch_temperature_c):
-        errors["dispatch_temperature_c"] = breach_message(locked.liaison)
+        errors.setdefault("dispatch_temperature_c", breach_message(locked.liaison))
     check_rules(errors)
     locked._history_user = by  # type: ignore[attr-defined]
     locked.save()
+    enqueue_rollups(locked.territory_id, {batch.production_date, locked.production_date})
     return locked
 
 
@@ -228,6 +259,7 @@ def move_status(batch: Batch, *, by: User, expected: set[str], to: str, **fields
         # QuerySet.update() sends no signal: save once more so the history records who moved it.
         batch._history_user = by  # type: ignore[attr-defined]
         batch.save(update_fields=["status", *fields])
+        enqueue_rollups(batch.territory_id, {batch.production_date})
         return
     current = Batch.objects.get(pk=batch.pk)
     if current.status == Batch.Status.CANCELLED:
@@ -294,15 +326,21 @@ def pickup_confirm(
         errors["picked_up_at"] = _("La collecte précède la production du lot.")
     elif picked_up_on > batch.use_by_date:
         errors["picked_up_at"] = _("La date limite de consommation du lot est dépassée.")
+    if transport_mode not in TransportMode.values:
+        errors["transport_mode"] = _("Mode de transport inconnu.")
+    if abs(temperature_c) >= TEMPERATURE_LIMIT:
+        errors["temperature_c"] = _("Température invraisemblable.")
     if distance_km < 0:
         errors["distance_km"] = _("La distance ne peut pas être négative.")
+    elif distance_km >= DISTANCE_LIMIT_KM:
+        errors["distance_km"] = _("Distance invraisemblable.")
     if duration_minutes < 0:
         errors["duration_minutes"] = _("La durée ne peut pas être négative.")
     if transport_cost is not None and transport_cost < 0:
         errors["transport_cost"] = _("Le coût ne peut pas être négatif.")
     breach = not temperature_ok(batch.liaison, temperature_c)
     if breach and not discard_reason.strip():
-        errors["temperature_c"] = breach_message(batch.liaison)
+        errors.setdefault("temperature_c", breach_message(batch.liaison))
     check_rules(errors)
 
     if breach:
@@ -330,7 +368,9 @@ def pickup_confirm(
         duration_minutes=duration_minutes,
         transport_cost=transport_cost,
     )
-    return saved_by(pickup, by)
+    saved_by(pickup, by)
+    enqueue_rollups(batch.territory_id, {picked_up_on})
+    return pickup
 
 
 @transaction.atomic
@@ -377,14 +417,17 @@ def distribution_record(
         }
     elif distributed_on < timezone.localdate(pickup.picked_up_at):
         errors["distributed_on"] = _("La distribution précède la collecte.")
+    # The first broken rule of a field is the one reported.
     if batch.status == Batch.Status.DISCARDED and meals_distributed > 0:
         errors["meals_distributed"] = _("Ce lot a été écarté : ses repas ne peuvent pas être distribués.")
     if meals_distributed + meals_discarded > remaining:
-        errors["meals_distributed"] = _(
-            "Repas distribués et écartés dépassent les repas reçus restants (%(remaining)s)."
-        ) % {"remaining": remaining}
+        errors.setdefault(
+            "meals_distributed",
+            _("Repas distribués et écartés dépassent les repas reçus restants (%(remaining)s).")
+            % {"remaining": remaining},
+        )
     if meals_distributed + meals_discarded == 0:
-        errors["meals_distributed"] = _("Indiquez au moins un repas distribué ou écarté.")
+        errors.setdefault("meals_distributed", _("Indiquez au moins un repas distribué ou écarté."))
     if meals_discarded > 0 and not discard_reason.strip():
         errors["discard_reason"] = _("Indiquez pourquoi des repas ont été écartés.")
     if meals_distributed > 0 and beneficiaries == 0:
@@ -411,6 +454,7 @@ def distribution_record(
         recorded_by=by,
     )
     saved_by(distribution, by)
+    enqueue_rollups(distribution.territory_id, {distributed_on})
     if batch.status == Batch.Status.PICKED_UP:
         if meals_distributed > 0:
             move_status(batch, by=by, expected={Batch.Status.PICKED_UP}, to=Batch.Status.DISTRIBUTED)
@@ -424,3 +468,16 @@ def distribution_record(
                 discard_reason=discard_reason.strip(),
             )
     return distribution
+
+
+@transaction.atomic
+def distribution_delete(*, distribution: Distribution, by: User) -> None:
+    """Removes a distribution entered by mistake; a batch left with no distribution goes back to picked up."""
+    pickup = Pickup.objects.select_for_update().select_related("batch").get(pk=distribution.pickup_id)
+    distribution._history_user = by  # type: ignore[attr-defined]
+    distribution.delete()
+    batch = pickup.batch
+    still_distributed = pickup.distributions.filter(meals_distributed__gt=0).exists()
+    if batch.status == Batch.Status.DISTRIBUTED and not still_distributed:
+        move_status(batch, by=by, expected={Batch.Status.DISTRIBUTED}, to=Batch.Status.PICKED_UP)
+    enqueue_rollups(distribution.territory_id, {distribution.distributed_on})

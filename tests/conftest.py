@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from tests.scenes import Scene
 
 
 @pytest.fixture(autouse=True)
@@ -23,3 +24,8 @@ def _eager_tasks():
 @pytest.fixture
 def api():
     return APIClient()
+
+
+@pytest.fixture
+def scene(db):
+    return Scene()

@@ -59,7 +59,7 @@ def test_batch_in_the_future_is_refused(api, scene):
 
 
 def test_partnership_must_be_active_and_allow_the_kind(api, db):
-    from tests.meals.conftest import Scene
+    from tests.scenes import Scene
 
     scene = Scene(mode="dedicated", ends_on=datetime.date.today() - datetime.timedelta(days=10))
     api.force_authenticate(scene.kitchen_user)

@@ -11,7 +11,7 @@ from meals.models import Batch, Pickup
 from territories.exceptions import Conflict
 from territories.roles import Role
 from tests.factories import member
-from tests.meals.conftest import Scene
+from tests.scenes import Scene
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,7 +1,7 @@
+"""A ready-made partnership with its users, for tests of the meal flow and what derives from it."""
+
 import datetime
 from decimal import Decimal
-
-import pytest
 
 from meals import services
 from territories.roles import Role
@@ -56,8 +56,3 @@ class Scene:
             **change,
         }
         return services.pickup_confirm(batch=batch, by=self.volunteer, **fields)
-
-
-@pytest.fixture
-def scene(db):
-    return Scene()

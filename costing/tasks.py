@@ -1,0 +1,60 @@
+"""Celery tasks of the roll-ups: thin wrappers around ``costing.rollups``."""
+
+import datetime
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from territories.models import Territory
+
+from . import rollups
+
+logger = logging.getLogger(__name__)
+
+# Days the nightly rebuild covers: use-by dates are a few days, so a batch's "expired" flag
+# and late corrections settle within this window.
+NIGHTLY_DAYS = 7
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8)
+def rollup_territory_day(territory_id: int, day: str) -> int:
+    return rollups.rollup_territory_day(territory_id=territory_id, day=datetime.date.fromisoformat(day))
+
+
+@shared_task
+def rebuild_recent_rollups() -> int:
+    until = timezone.localdate()
+    since = until - datetime.timedelta(days=NIGHTLY_DAYS - 1)
+    territory_ids = Territory.objects.all_territories().values_list("pk", flat=True)
+    return rollups.rebuild(territory_ids=territory_ids, since=since, until=until)
+
+
+def enqueue_rollups(territory_id: int, days: set[datetime.date]) -> None:
+    """After the current transaction commits, recompute the territory-days a write touched.
+
+    Days are gathered per connection, so an import of many records queues each
+    territory-day once. A broker that is down must not fail the user's write, which is
+    already committed: the nightly rebuild catches the roll-ups up.
+    """
+    connection = transaction.get_connection()
+    pending: set[tuple[int, datetime.date]] = connection.__dict__.setdefault(
+        "passerelle_pending_rollups", set()
+    )
+    pending.update((territory_id, day) for day in days)
+    transaction.on_commit(lambda: send_pending(pending))
+
+
+def send_pending(pending: set[tuple[int, datetime.date]]) -> None:
+    while pending:
+        territory_id, day = pending.pop()
+        try:
+            rollup_territory_day.delay(territory_id, day.isoformat())
+        except Exception:
+            logger.warning(
+                "Roll-up of territory %s on %s not queued; the nightly rebuild will do it.",
+                territory_id,
+                day,
+                exc_info=True,
+            )

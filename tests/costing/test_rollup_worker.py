@@ -1,0 +1,80 @@
+"""The roll-up task on a real Celery worker and a real Redis broker, and concurrent runs on PostgreSQL."""
+
+import datetime
+import os
+import threading
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connection, connections
+
+from config.celery import app as celery_app
+from costing import rollups, tasks
+from costing.models import DailyRollup
+from tests.scenes import Scene
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+YESTERDAY = datetime.date.today() - datetime.timedelta(days=1)
+
+
+def rows_of(territory):
+    return sorted(
+        DailyRollup.objects.filter(territory=territory).values_list("partnership_id", *rollups.SUMMED_FIELDS)
+    )
+
+
+@pytest.fixture
+def real_worker():
+    if not os.environ.get("CELERY_BROKER_URL") or connection.vendor != "postgresql":
+        pytest.skip("needs the Redis broker and PostgreSQL that CI provides")
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    # A worker thread of this process: it consumes from Redis and writes to the test database.
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield
+    celery_app.conf.task_always_eager = True
+
+
+def test_a_real_worker_runs_the_rollup_task(real_worker):
+    scene = Scene()
+    scene.batch(production_date=YESTERDAY, meals_count=75)
+    DailyRollup.objects.all().delete()
+
+    result = tasks.rollup_territory_day.delay(scene.territory.pk, YESTERDAY.isoformat())
+
+    assert result.get(timeout=60) == 1
+    row = DailyRollup.objects.get(territory=scene.territory, day=YESTERDAY)
+    assert row.meals_produced_surplus == 75
+
+
+def test_concurrent_rollups_of_one_day_give_the_same_rows():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent upserts are what is under test; CI runs this on PostgreSQL")
+    scene = Scene()
+    for number in range(3):
+        scene.batch(production_date=YESTERDAY, meals_count=20 + number, lot_number=f"C{number}")
+    rollups.rollup_territory_day(territory_id=scene.territory.pk, day=YESTERDAY)
+    expected = rows_of(scene.territory)
+    DailyRollup.objects.all().delete()
+
+    barrier = threading.Barrier(4)
+    failures: list[Exception] = []
+
+    def run():
+        try:
+            barrier.wait()
+            rollups.rollup_territory_day(territory_id=scene.territory.pk, day=YESTERDAY)
+        except Exception as error:  # collected for the assertion below
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert rows_of(scene.territory) == expected

@@ -1,6 +1,7 @@
 """factory_boy factories shared by the test packages."""
 
 import datetime
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
@@ -151,3 +152,100 @@ def flow(partnership, *, kitchen_user, volunteer, site, meals=120, on=None):
         discard_reason="Barquettes abîmées",
     )
     return batch, pickup, distribution
+
+
+# --- Costing --------------------------------------------------------------------------------
+
+MARCH_2025 = datetime.date(2025, 3, 1)
+
+
+class KitchenCostInputFactory(factory.django.DjangoModelFactory):
+    """A kitchen's complete inputs for a month (the worked example of docs/methodology.md)."""
+
+    class Meta:
+        model = "costing.KitchenCostInput"
+
+    kitchen = factory.SubFactory(KitchenFactory)
+    territory = factory.SelfAttribute("kitchen.territory")
+    month = MARCH_2025
+    food_cost_per_meal = Decimal("1.80")
+    packaging_per_meal = Decimal("0.20")
+    energy_per_meal = Decimal("0.10")
+    extra_labour_hours = Decimal("100")
+    labour_hourly_cost = Decimal("30.00")
+    surplus_handling_hours = Decimal("20")
+    other_direct_costs = Decimal("500.00")
+
+
+class TransportRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "costing.TransportRate"
+
+    territory = factory.SubFactory(TerritoryFactory)
+    month = MARCH_2025
+    transport_mode = "association_vehicle"
+    cost_per_km = Decimal("0.60")
+    driver_hourly_cost = Decimal("24.00")
+
+
+class AssociationCostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "costing.AssociationCost"
+
+    association = factory.SubFactory(AssociationFactory)
+    territory = factory.SelfAttribute("association.territory")
+    month = MARCH_2025
+    paid_staff_hours = Decimal("160")
+    paid_staff_hourly_cost = Decimal("25.00")
+    volunteer_hours = Decimal("380")
+    premises_cost = Decimal("600.00")
+    equipment_cost = Decimal("3600.00")
+    equipment_amortisation_months = 36
+    other_costs = Decimal("200.00")
+
+
+class CoordinationCostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "costing.CoordinationCost"
+
+    authority = factory.SubFactory(AuthorityFactory)
+    territory = factory.SelfAttribute("authority.territory")
+    month = MARCH_2025
+    staff_hours = Decimal("40")
+    staff_hourly_cost = Decimal("35.00")
+    other_costs = Decimal("250.00")
+
+
+class FundingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "costing.Funding"
+
+    territory = factory.SubFactory(TerritoryFactory)
+    funder = "drihl"
+    amount = Decimal("50000.00")
+    period_start = datetime.date(2025, 1, 1)
+    period_end = datetime.date(2025, 12, 31)
+
+
+class ReferenceValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "costing.ReferenceValue"
+
+    code = "food_parcel_cost_per_meal"
+    value = Decimal("4.25")
+    source = "Étude de référence sur l'aide alimentaire"
+    source_date = datetime.date(2024, 6, 1)
+    valid_from = factory.Sequence(lambda n: datetime.date(2024, 1, 1) + datetime.timedelta(days=n))
+
+
+class DailyRollupFactory(factory.django.DjangoModelFactory):
+    """A roll-up row written directly, to hand-compute the cost method on known sums."""
+
+    class Meta:
+        model = "costing.DailyRollup"
+
+    partnership = factory.SubFactory(PartnershipFactory)
+    territory = factory.SelfAttribute("partnership.territory")
+    kitchen = factory.SelfAttribute("partnership.kitchen")
+    association = factory.SelfAttribute("partnership.association")
+    day = datetime.date(2025, 3, 10)

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from config.celery import delay_or_log
 from territories.models import Territory
 
 from . import rollups
@@ -49,12 +50,4 @@ def enqueue_rollups(territory_id: int, days: set[datetime.date]) -> None:
 def send_pending(pending: set[tuple[int, datetime.date]]) -> None:
     while pending:
         territory_id, day = pending.pop()
-        try:
-            rollup_territory_day.delay(territory_id, day.isoformat())
-        except Exception:
-            logger.warning(
-                "Roll-up of territory %s on %s not queued; the nightly rebuild will do it.",
-                territory_id,
-                day,
-                exc_info=True,
-            )
+        delay_or_log(rollup_territory_day, territory_id, day.isoformat())

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.models import DistributionSite, Partnership
+from config.celery import delay_or_log
 from costing.tasks import enqueue_rollups
 from territories.exceptions import Conflict
 
@@ -198,7 +199,7 @@ def batch_create(
     enqueue_rollups(batch.territory_id, {batch.production_date})
     if batch.status == Batch.Status.READY and batch.use_by_date >= today():
         # Past batches (imports) are not announced: nobody can collect them any more.
-        transaction.on_commit(lambda: notify_batch_ready.delay(batch.pk))
+        transaction.on_commit(lambda: delay_or_log(notify_batch_ready, batch.pk))
     return batch
 
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("territories.urls")),
     path("", include("kitchens.urls")),
     path("", include("associations.urls")),
+    path("", include("meals.urls")),
 ]

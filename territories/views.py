@@ -37,7 +37,10 @@ class PageMixin:
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)  # type: ignore[misc]
-        context["user_memberships"] = memberships_of(self.request.user)
+        memberships = memberships_of(self.request.user)
+        context["user_memberships"] = memberships
+        # The roles' values, for the links of the main navigation.
+        context["user_roles"] = {membership.role for membership in memberships}
         context["nav_section"] = self.nav_section
         return context
 
@@ -100,9 +103,9 @@ def home_url_for(user: Any) -> str | None:
 def _home_url_for_membership(membership: Membership) -> str | None:
     role = membership.role
     if role == Role.KITCHEN_MANAGER and membership.kitchen_id:
-        return reverse("kitchen-detail", kwargs={"pk": membership.kitchen_id})
+        return reverse("batch-week")
     if role in (Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR) and membership.association_id:
-        return reverse("association-detail", kwargs={"pk": membership.association_id})
+        return reverse("pickup-todo")
     if role == Role.AUTHORITY_COORDINATOR and membership.territory_id:
         return f"{reverse('partnership-list')}?territory={membership.territory_id}"
     if role in (Role.EVALUATOR, Role.FUNDER):

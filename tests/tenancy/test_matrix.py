@@ -4,13 +4,15 @@ Routes are enumerated from the URL configuration, so a route added without a cas
 fails ``test_every_route_is_covered``. For every route that shows territory data:
 a user of territory A gets 404 on B's objects (read and write) and never sees them in
 lists; the evaluator sees everything; a funder sees only the territories it funds and
-writes nothing.
+writes nothing. Pages meant for some roles only (declaring a batch, what to collect, the
+week's flow) answer 403 to the other roles and show them nothing.
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from django.db import models
@@ -19,6 +21,7 @@ from rest_framework.test import APIClient
 
 from associations.models import Association, DistributionSite, Partnership
 from kitchens.models import Kitchen
+from meals import services
 from meals.models import Batch, Distribution, Pickup
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
@@ -77,9 +80,36 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:pickup-detail": Pickup,
     "api:distribution-list": Distribution,
     "api:distribution-detail": Distribution,
+    "batch-week": Batch,
+    "batch-create": Partnership,  # its form lists the partnerships of the kitchen
+    "batch-detail": Batch,
+    "batch-pickup": Batch,
+    "batch-cancel": Batch,
+    "batch-discard": Batch,
+    "pickup-todo": Batch,
+    "distribution-create": Pickup,
+    "flow-week": Batch,
 }
-# Routes that act on an object (POST only) rather than show it.
-ACTION_ROUTES = {"api:batch-pickup", "api:batch-cancel", "api:batch-discard"}
+# Routes that act on an object rather than show it.
+ACTION_ROUTES = {
+    "api:batch-pickup", "api:batch-cancel", "api:batch-discard",
+    "batch-pickup", "batch-cancel", "batch-discard", "distribution-create",
+}  # fmt: skip
+# Action routes of the browser that also show their form (GET), with the roles that may use it.
+FORM_ROUTES = {
+    "batch-pickup": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
+    "distribution-create": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
+}
+# List pages meant for some roles only; any other role gets 403.
+ROLE_LIST_ROUTES = {
+    "batch-create": {Role.KITCHEN_MANAGER},
+    "pickup-todo": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
+    "flow-week": {Role.ASSOCIATION_COORDINATOR, Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
+}
+# Lists of one week's batches: checked on the week of the batch they should (not) show.
+WEEK_ROUTES = {"batch-week", "flow-week"}
+# Lists of batches still waiting for their pickup: checked on each side's ready batch.
+READY_BATCH_ROUTES = {"pickup-todo"}
 # Models a funder does not see even in the territories it funds.
 HIDDEN_FROM_FUNDERS = {Membership, Batch, Pickup, Distribution}
 # Models only evaluators list, whatever the territory.
@@ -133,6 +163,8 @@ class Side:
     territory: Territory
     objects: dict[type[models.Model], models.Model] = field(default_factory=dict)
     users: dict[str, object] = field(default_factory=dict)
+    # A batch declared today and not picked up yet (the flow's batch is distributed).
+    ready_batch: Batch | None = None
 
 
 def build_side(label: str) -> Side:
@@ -172,6 +204,18 @@ def build_side(label: str) -> Side:
         site=side.objects[DistributionSite],
     )
     side.objects.update({Batch: batch, Pickup: pickup, Distribution: distribution})
+    today = datetime.date.today()
+    side.ready_batch = services.batch_create(
+        partnership=side.objects[Partnership],
+        by=side.users[Role.KITCHEN_MANAGER],
+        kind="surplus",
+        production_date=today,
+        meals_count=40,
+        liaison="cold",
+        lot_number=f"PRET-{label}",
+        use_by_date=today + datetime.timedelta(days=3),
+        dispatch_temperature_c=Decimal("2.0"),
+    )
     return side
 
 
@@ -196,12 +240,32 @@ def detail_url(route: str, obj: models.Model) -> str:
 
 
 def label(obj: models.Model) -> str:
+    if isinstance(obj, Batch):
+        return obj.lot_number
     return str(obj) if isinstance(obj, Partnership | Membership) else obj.name  # type: ignore[attr-defined]
 
 
-def visible_in_list(client: APIClient, route: str, obj: models.Model) -> bool:
-    response = client.get(reverse(route))
-    assert response.status_code == 200, (route, response.status_code)
+def listed(side: Side, route: str) -> models.Model:
+    """The object of a side that the list page ``route`` shows to those allowed."""
+    return side.ready_batch if route in READY_BATCH_ROUTES else side.objects[ROUTE_MODELS[route]]
+
+
+def list_url(route: str, obj: models.Model) -> str:
+    if route in WEEK_ROUTES:
+        year, week, _ = obj.production_date.isocalendar()  # type: ignore[attr-defined]
+        return f"{reverse(route)}?semaine={year}-W{week:02d}"
+    return reverse(route)
+
+
+def list_status(route: str, role: str) -> int:
+    return 403 if route in ROLE_LIST_ROUTES and role not in ROLE_LIST_ROUTES[route] else 200
+
+
+def visible_in_list(client: APIClient, route: str, obj: models.Model, status: int = 200) -> bool:
+    response = client.get(list_url(route, obj))
+    assert response.status_code == status, (route, response.status_code)
+    if status != 200:
+        return False
     if route.startswith("api:"):
         body = response.json()
         assert body["next"] is None, "the matrix expects one page"
@@ -238,8 +302,10 @@ def test_lists_never_show_another_territory(world, route, role):
     a, b, _, _ = world
     model = ROUTE_MODELS[route]
     client = client_for(a.users[role])
-    assert not visible_in_list(client, route, b.objects[model])
-    assert visible_in_list(client, route, a.objects[model]) is (model not in EVALUATORS_ONLY)
+    status = list_status(route, role)
+    assert not visible_in_list(client, route, listed(b, route), status)
+    shown = status == 200 and model not in EVALUATORS_ONLY
+    assert visible_in_list(client, route, listed(a, route), status) is shown
 
 
 @pytest.mark.parametrize("route", DETAIL_ROUTES)
@@ -254,9 +320,9 @@ def test_evaluator_sees_every_territory(world, route):
 def test_evaluator_lists_every_territory(world, route):
     a, b, evaluator, _ = world
     client = client_for(evaluator)
-    model = ROUTE_MODELS[route]
-    assert visible_in_list(client, route, a.objects[model])
-    assert visible_in_list(client, route, b.objects[model])
+    status = list_status(route, Role.EVALUATOR)
+    assert visible_in_list(client, route, listed(a, route), status) is (status == 200)
+    assert visible_in_list(client, route, listed(b, route), status) is (status == 200)
 
 
 @pytest.mark.parametrize("route", DETAIL_ROUTES)
@@ -281,8 +347,10 @@ def test_funder_lists_only_funded_territories(world, route):
     a, b, _, funder = world
     model = ROUTE_MODELS[route]
     client = client_for(funder)
-    assert not visible_in_list(client, route, a.objects[model])
-    assert visible_in_list(client, route, b.objects[model]) is (model not in HIDDEN_FROM_FUNDERS)
+    status = list_status(route, Role.FUNDER)
+    assert not visible_in_list(client, route, listed(a, route), status)
+    shown = status == 200 and model not in HIDDEN_FROM_FUNDERS
+    assert visible_in_list(client, route, listed(b, route), status) is shown
 
 
 @pytest.mark.parametrize("route", [r for r in LIST_ROUTES if r.startswith("api:")])
@@ -299,22 +367,87 @@ def snapshot(obj: models.Model) -> dict:
     return type(obj).objects.filter(pk=obj.pk).values().get()  # type: ignore[attr-defined]
 
 
+def flow_counts() -> tuple[int, int, int]:
+    return Batch.objects.count(), Pickup.objects.count(), Distribution.objects.count()
+
+
+def action_target(side: Side, route: str) -> models.Model:
+    """The browser's batch actions aim at the ready batch, so that a missing check would let
+    the valid request below through; the API's aim at the flow's batch."""
+    if route in ("batch-pickup", "batch-cancel", "batch-discard"):
+        return side.ready_batch  # type: ignore[return-value]
+    return side.objects[ROUTE_MODELS[route]]
+
+
+def post_action(client: APIClient, route: str, side: Side):
+    """A valid request for the action on the side's target (the API's is empty JSON, as before)."""
+    url = detail_url(route, action_target(side, route))
+    if route.startswith("api:"):
+        return client.post(url, {}, format="json")
+    payload = {
+        "batch-cancel": {"reason": "Essai"},
+        "batch-discard": {"reason": "Essai"},
+        "batch-pickup": {"meals_received": "40", "temperature_c": "2,0", "transport_mode": "soft"},
+        "distribution-create": {
+            "site": side.objects[DistributionSite].pk,
+            "distributed_on": str(datetime.date.today()),
+            "meals_distributed": "1",
+            "beneficiaries": "1",
+        },
+    }[route]
+    return client.post(url, payload)
+
+
 @pytest.mark.parametrize("route", sorted(ACTION_ROUTES))
 @pytest.mark.parametrize("role", TERRITORIAL_ROLES)
 def test_actions_on_another_territory_answer_404_and_change_nothing(world, route, role):
     a, b, _, _ = world
-    target = b.objects[ROUTE_MODELS[route]]
-    before = snapshot(target)
-    response = client_for(a.users[role]).post(detail_url(route, target), {}, format="json")
+    target = action_target(b, route)
+    before, counts = snapshot(target), flow_counts()
+    response = post_action(client_for(a.users[role]), route, b)
     assert response.status_code == 404
     assert snapshot(target) == before
+    assert flow_counts() == counts
 
 
 @pytest.mark.parametrize("route", sorted(ACTION_ROUTES))
 def test_evaluator_and_funder_cannot_act_on_batches(world, route):
     _, b, evaluator, funder = world
-    target = b.objects[ROUTE_MODELS[route]]
-    before = snapshot(target)
-    assert client_for(evaluator).post(detail_url(route, target), {}, format="json").status_code == 403
-    assert client_for(funder).post(detail_url(route, target), {}, format="json").status_code == 404
+    target = action_target(b, route)
+    before, counts = snapshot(target), flow_counts()
+    assert post_action(client_for(evaluator), route, b).status_code == 403
+    assert post_action(client_for(funder), route, b).status_code == 404
     assert snapshot(target) == before
+    assert flow_counts() == counts
+
+
+def open_target(side: Side, route: str) -> models.Model:
+    """An object of the side whose form is open: a batch to collect, a pickup with meals left."""
+    batch = side.ready_batch
+    if route == "batch-pickup":
+        return batch  # type: ignore[return-value]
+    return services.pickup_confirm(
+        batch=batch,  # type: ignore[arg-type]
+        by=side.users[Role.VOLUNTEER],  # type: ignore[arg-type]
+        meals_received=40,
+        temperature_c=Decimal("2.0"),
+        transport_mode="soft",
+    )
+
+
+@pytest.mark.parametrize("route", sorted(FORM_ROUTES))
+@pytest.mark.parametrize("role", TERRITORIAL_ROLES)
+def test_action_forms_answer_404_across_territories_and_403_to_other_roles(world, route, role):
+    a, b, _, _ = world
+    client = client_for(a.users[role])
+    assert client.get(detail_url(route, open_target(b, route))).status_code == 404
+    expected = 200 if role in FORM_ROUTES[route] else 403
+    assert client.get(detail_url(route, open_target(a, route))).status_code == expected
+
+
+@pytest.mark.parametrize("route", sorted(FORM_ROUTES))
+def test_evaluator_and_funder_do_not_get_action_forms(world, route):
+    _, b, evaluator, funder = world
+    url = detail_url(route, open_target(b, route))
+    assert client_for(evaluator).get(url).status_code == 403
+    assert client_for(funder).get(url).status_code == 404

@@ -101,23 +101,23 @@ def test_anonymous_users_are_sent_to_login_from_details(client, route):
 # Home page: each role goes to its place
 
 
-def test_home_sends_a_kitchen_manager_to_their_kitchen(client):
+def test_home_sends_a_kitchen_manager_to_their_weeks_batches(client):
     territory = TerritoryFactory()
     kitchen = KitchenFactory(territory=territory)
     user = member(Role.KITCHEN_MANAGER, territory, kitchen=kitchen)
     response = logged_in(client, user).get(reverse("home"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("kitchen-detail", kwargs={"pk": kitchen.pk})
+    assert response["Location"] == reverse("batch-week")
     assert client.get(response["Location"]).status_code == 200
 
 
 @pytest.mark.parametrize("role", [Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR])
-def test_home_sends_association_people_to_their_association(client, role):
+def test_home_sends_association_people_to_the_batches_to_collect(client, role):
     territory = TerritoryFactory()
     association = AssociationFactory(territory=territory)
     user = member(role, territory, association=association)
     response = logged_in(client, user).get(reverse("home"))
-    assert response["Location"] == reverse("association-detail", kwargs={"pk": association.pk})
+    assert response["Location"] == reverse("pickup-todo")
     assert client.get(response["Location"]).status_code == 200
 
 

@@ -1,0 +1,187 @@
+"""Browser forms of the meal flow.
+
+The forms only parse what was typed; the rules (cold chain, dates, counts, who may do what)
+live in ``meals.services``, whose ``ValidationError`` is put back on the form's fields
+with ``add_service_errors``. Choice lists are built from querysets scoped by ``for_user``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from associations.models import DistributionSite, Partnership
+
+from .models import Allergen, Batch, Component, Liaison, TransportMode
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Puts a service's errors on the form: keyed by field when the form has that field,
+    otherwise (``batch``, ``picked_up_at``...) among the errors of the whole form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, ValidationError(errors))
+
+
+class FlowForm(forms.Form):
+    """Base of the forms below: lists the fields in error, for the summary at the top."""
+
+    @property
+    def fields_with_errors(self) -> list[forms.BoundField]:
+        return [bound for bound in self if bound.errors]
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; it sends ISO dates, which every date field accepts."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def count_input(**attrs: Any) -> forms.NumberInput:
+    """A whole number typed on a phone's numeric keypad. No ``min_value`` on the field:
+    negative counts reach the service, which answers with the rule's own message."""
+    return forms.NumberInput(attrs={"inputmode": "numeric", "min": "0", **attrs})
+
+
+def temperature_field(label: StrOrPromise, **kwargs: Any) -> forms.DecimalField:
+    """A temperature with one decimal, typed with a comma or a dot."""
+    return forms.DecimalField(
+        label=label,
+        max_digits=4,
+        decimal_places=1,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        **kwargs,
+    )
+
+
+REASON_HELP = _(
+    "Seulement si la température est hors limites : les repas sont alors enregistrés comme écartés."
+)
+
+
+class PartnershipChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj} — {obj.get_mode_display()}"
+
+
+class BatchForm(FlowForm):
+    """Declaring a batch: one screen, defaults prefilled by the view."""
+
+    partnership = PartnershipChoiceField(
+        label=_("Partenariat"), queryset=Partnership.objects.none(), widget=forms.RadioSelect
+    )
+    kind = forms.ChoiceField(
+        label=_("Nature des repas"), choices=Batch.Kind.choices, widget=forms.RadioSelect
+    )
+    production_date = forms.DateField(label=_("Date de production"), widget=DateInput)
+    service = forms.ChoiceField(label=_("Service"), choices=Batch.Service.choices, widget=forms.RadioSelect)
+    meals_count = forms.IntegerField(label=_("Nombre de repas"), widget=count_input(min="1"))
+    liaison = forms.ChoiceField(label=_("Liaison"), choices=Liaison.choices, widget=forms.RadioSelect)
+    lot_number = forms.CharField(label=_("Numéro de lot"), max_length=50)
+    use_by_date = forms.DateField(label=_("Date limite de consommation"), widget=DateInput)
+    dispatch_temperature_c = temperature_field(
+        _("Température au départ (°C)"),
+        help_text=_("Liaison froide : +3 °C ou moins. Liaison chaude : 63 °C ou plus."),
+    )
+    components = forms.MultipleChoiceField(
+        label=_("Composantes du menu"),
+        choices=Component.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    allergens = forms.MultipleChoiceField(
+        label=_("Allergènes"),
+        choices=Allergen.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Les 14 allergènes à déclarer (règlement européen 1169/2011)."),
+    )
+    discard_reason = forms.CharField(
+        label=_("Motif de l'écart"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=REASON_HELP,
+    )
+
+    def __init__(self, *args: Any, partnerships: QuerySet[Partnership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partnership"].queryset = partnerships  # type: ignore[attr-defined]
+
+
+class PickupForm(FlowForm):
+    """Confirming the pickup of a batch, with its transport and the temperature on receipt."""
+
+    meals_received = forms.IntegerField(label=_("Repas reçus"), widget=count_input())
+    temperature_c = temperature_field(_("Température à réception (°C)"))
+    transport_mode = forms.ChoiceField(
+        label=_("Mode de transport"), choices=TransportMode.choices, widget=forms.RadioSelect
+    )
+    refrigerated_vehicle = forms.BooleanField(label=_("Véhicule réfrigéré"), required=False)
+    distance_km = forms.DecimalField(
+        label=_("Distance (km)"),
+        max_digits=6,
+        decimal_places=1,
+        localize=True,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Durée du trajet (minutes)"), required=False, widget=count_input()
+    )
+    discard_reason = forms.CharField(
+        label=_("Motif de l'écart"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=REASON_HELP,
+    )
+
+    def __init__(self, *args: Any, batch: Batch, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["temperature_c"].help_text = (
+            _("Liaison froide : +3 °C ou moins.")
+            if batch.liaison == Liaison.COLD
+            else _("Liaison chaude : 63 °C ou plus.")
+        )
+
+
+class DistributionForm(FlowForm):
+    """Meals handed out (and any set aside) at one site on one day. Counts only, no names."""
+
+    site = forms.ModelChoiceField(
+        label=_("Lieu de distribution"), queryset=DistributionSite.objects.none(), widget=forms.RadioSelect
+    )
+    distributed_on = forms.DateField(label=_("Date de la distribution"), widget=DateInput)
+    meals_distributed = forms.IntegerField(label=_("Repas distribués"), widget=count_input())
+    beneficiaries = forms.IntegerField(label=_("Personnes servies"), widget=count_input())
+    households = forms.IntegerField(label=_("Foyers"), required=False, widget=count_input())
+    children = forms.IntegerField(label=_("Dont enfants"), required=False, widget=count_input())
+    meals_discarded = forms.IntegerField(label=_("Repas écartés"), required=False, widget=count_input())
+    discard_reason = forms.CharField(
+        label=_("Motif de l'écart"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Obligatoire si des repas ont été écartés."),
+    )
+
+    def __init__(self, *args: Any, sites: QuerySet[DistributionSite], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+
+
+class ReasonForm(FlowForm):
+    """The reason to cancel or discard a batch; the service says when it is missing."""
+
+    reason = forms.CharField(label=_("Motif"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("lots/", views.BatchWeekView.as_view(), name="batch-week"),
+    path("lots/nouveau/", views.BatchCreateView.as_view(), name="batch-create"),
+    path("lots/<int:pk>/", views.BatchDetailView.as_view(), name="batch-detail"),
+    path("lots/<int:pk>/collecte/", views.BatchPickupView.as_view(), name="batch-pickup"),
+    path("lots/<int:pk>/annuler/", views.BatchCancelView.as_view(), name="batch-cancel"),
+    path("lots/<int:pk>/ecarter/", views.BatchDiscardView.as_view(), name="batch-discard"),
+    path("collectes/", views.PickupTodoView.as_view(), name="pickup-todo"),
+    path(
+        "collectes/<int:pk>/distribution/",
+        views.DistributionCreateView.as_view(),
+        name="distribution-create",
+    ),
+    path("flux/", views.FlowWeekView.as_view(), name="flow-week"),
+]

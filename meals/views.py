@@ -1,0 +1,808 @@
+"""Browser pages of the meal flow: a kitchen declares a batch, its association collects and
+distributes it, coordinators follow the week.
+
+Views stay thin. Querysets start from ``for_user`` (out of scope: 404), the role comes on
+top (in scope but not allowed: 403), writes go through ``meals.services`` whose
+``ValidationError`` lands on the form's fields, and a ``Conflict`` (someone else did it
+first) becomes a message on the batch page.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, FormView, ListView
+
+from associations.models import DistributionSite, Partnership
+from territories.exceptions import Conflict
+from territories.mixins import ScopedQuerysetMixin
+from territories.roles import Role
+from territories.scoping import Action, memberships_of
+from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
+
+from . import services
+from .forms import BatchForm, DistributionForm, PickupForm, ReasonForm, add_service_errors
+from .models import Allergen, Batch, Component, Distribution, Liaison, Pickup, temperature_ok
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db import models
+
+# Roles that follow the whole flow of their territory (evaluators: of every territory).
+FLOW_ROLES = frozenset({Role.ASSOCIATION_COORDINATOR, Role.AUTHORITY_COORDINATOR, Role.EVALUATOR})
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The logged-in user (every page here requires a login)."""
+    return cast("User", request.user)
+
+
+def may(user: Any, action: Action) -> bool:
+    """Whether one of the user's memberships grants ``action`` on batches, by the same rule
+    ``Batch.objects.for_user(user, action)`` applies."""
+    if user.is_superuser:
+        return True
+    rule = getattr(Batch, f"{action}_rule")
+    return any(rule(membership) is not None for membership in memberships_of(user))
+
+
+def managed_kitchen_ids(user: Any) -> list[int]:
+    """The kitchens whose batches the user declares (kitchen managers)."""
+    return [
+        membership.kitchen_id
+        for membership in memberships_of(user)
+        if membership.kitchen_id and Batch.change_rule(membership) is not None
+    ]
+
+
+def spans_territories(user: Any) -> bool:
+    """Whether the user sees more than one territory, so that a territory filter is worth showing."""
+    memberships = memberships_of(user)
+    territories = {membership.territory_id for membership in memberships}
+    return user.is_superuser or None in territories or len(territories) > 1
+
+
+def follows_flow(user: Any) -> bool:
+    return user.is_superuser or any(membership.role in FLOW_ROLES for membership in memberships_of(user))
+
+
+class RoleRequiredMixin:
+    """Answers 403 to a logged-in user whose roles do not open the page (login is checked apart)."""
+
+    request: HttpRequest
+
+    def role_allowed(self) -> bool:
+        raise NotImplementedError
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated and not self.role_allowed():
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+# Weeks
+
+
+WEEK_PATTERN = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week, named ``YYYY-Www`` in the ``?semaine=`` (or ``?week=``) parameter."""
+
+    monday: datetime.date
+
+    @classmethod
+    def containing(cls, day: datetime.date) -> Week:
+        return cls(day - datetime.timedelta(days=day.weekday()))
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Week:
+        raw = request.GET.get("semaine") or request.GET.get("week") or ""
+        match = WEEK_PATTERN.fullmatch(raw.strip())
+        if match:
+            try:
+                return cls(datetime.date.fromisocalendar(int(match[1]), int(match[2]), 1))
+            except ValueError:
+                pass
+        return cls.containing(timezone.localdate())
+
+    @property
+    def sunday(self) -> datetime.date:
+        return self.monday + datetime.timedelta(days=6)
+
+    @property
+    def param(self) -> str:
+        year, number, _day = self.monday.isocalendar()
+        return f"{year}-W{number:02d}"
+
+    @property
+    def number(self) -> int:
+        return self.monday.isocalendar()[1]
+
+    @property
+    def previous(self) -> Week:
+        return Week(self.monday - datetime.timedelta(days=7))
+
+    @property
+    def next(self) -> Week:
+        return Week(self.monday + datetime.timedelta(days=7))
+
+    @property
+    def is_current(self) -> bool:
+        return self.monday <= timezone.localdate() <= self.sunday
+
+    @property
+    def has_next(self) -> bool:
+        """Batches are never produced in the future: no link past the current week."""
+        return self.sunday < timezone.localdate()
+
+    def of(self, batches: QuerySet) -> QuerySet:
+        return batches.filter(production_date__range=(self.monday, self.sunday))
+
+
+class WeekMixin:
+    request: HttpRequest
+
+    @cached_property
+    def week(self) -> Week:
+        return Week.from_request(self.request)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context["week"] = self.week
+        context["show_territory_filter"] = spans_territories(self.request.user)
+        return context
+
+
+# Kitchen managers: declare a batch, the week's batches
+
+
+class BatchCreateView(PageMixin, LoginRequiredMixin, RoleRequiredMixin, FormView):
+    """Declaring a batch in under a minute: everything but the count and the temperature is prefilled."""
+
+    form_class = BatchForm
+    template_name = "meals/batch_form.html"
+    nav_section = "batch-create"
+
+    def role_allowed(self) -> bool:
+        return bool(managed_kitchen_ids(self.request.user))
+
+    @cached_property
+    def partnerships(self) -> QuerySet[Partnership]:
+        user = self.request.user
+        return (
+            Partnership.objects.for_user(user)  # type: ignore[attr-defined]
+            .filter(kitchen_id__in=managed_kitchen_ids(user), status=Partnership.Status.ACTIVE)
+            .select_related("kitchen", "association")
+            .order_by("kitchen__name", "association__name", "pk")
+        )
+
+    @cached_property
+    def defaults_from(self) -> tuple[Partnership | None, Batch | None]:
+        """The partnership the defaults are taken from (the first one) and its kitchen's latest batch."""
+        partnership = self.partnerships.first()
+        if partnership is None:
+            return None, None
+        latest = (
+            Batch.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            .filter(kitchen_id=partnership.kitchen_id)
+            .order_by("-production_date", "-id")
+            .first()
+        )
+        return partnership, latest
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "partnerships": self.partnerships}
+
+    def get_initial(self) -> dict[str, Any]:
+        today = timezone.localdate()
+        initial: dict[str, Any] = {"production_date": today, "service": Batch.Service.LUNCH}
+        partnership, latest = self.defaults_from
+        if partnership is None:
+            return initial
+        kitchen = partnership.kitchen
+        liaison = Liaison.COLD if kitchen.does_cold_liaison else Liaison.HOT
+        produced_today = (
+            Batch.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            .filter(kitchen_id=kitchen.pk, production_date=today)
+            .count()
+        )
+        initial.update(
+            kind=Batch.Kind.SURPLUS if partnership.mode == Partnership.Mode.SURPLUS else Batch.Kind.DEDICATED,
+            liaison=liaison,
+            use_by_date=today + datetime.timedelta(days=3) if liaison == Liaison.COLD else today,
+            lot_number=f"{kitchen.pk}-{today:%Y%m%d}-{produced_today + 1}",
+            components=latest.components if latest else [],
+            allergens=latest.allergens if latest else [],
+        )
+        if len(self.partnerships) == 1:
+            initial["partnership"] = partnership.pk
+        return initial
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["has_partnerships"] = bool(self.partnerships)
+        context["menu_from"] = self.defaults_from[1]
+        return context
+
+    def form_valid(self, form: BatchForm) -> HttpResponse:
+        data = dict(form.cleaned_data)
+        partnership = data.pop("partnership")
+        try:
+            batch = services.batch_create(partnership=partnership, by=acting_user(self.request), **data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        if batch.status == Batch.Status.DISCARDED:
+            messages.warning(
+                self.request,
+                _("Lot %(lot)s enregistré comme écarté : sa température au départ est hors limites.")
+                % {"lot": batch.lot_number},
+            )
+        else:
+            messages.success(
+                self.request,
+                _("Lot %(lot)s déclaré : %(count)s repas prêts à collecter.")
+                % {"lot": batch.lot_number, "count": batch.meals_count},
+            )
+        return redirect("batch-detail", pk=batch.pk)
+
+
+class BatchWeekView(PageMixin, WeekMixin, TerritoryFilterMixin, ListView):
+    """The week's batches: a kitchen manager's own kitchen, everyone else the batches they can see."""
+
+    model = Batch
+    paginate_by = PAGE_SIZE
+    template_name = "meals/batch_week.html"
+    nav_section = "batch-week"
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().scope_queryset(queryset)
+        kitchens = managed_kitchen_ids(self.request.user)
+        if kitchens:
+            queryset = queryset.filter(kitchen_id__in=kitchens)
+        return (
+            self.week.of(queryset)
+            .select_related("kitchen", "association")
+            .order_by("production_date", "kitchen__name", "id")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_declare"] = bool(managed_kitchen_ids(self.request.user))
+        return context
+
+
+# Associations: what to collect, the pickup, the distribution
+
+
+class PickupTodoView(PageMixin, ScopedQuerysetMixin, RoleRequiredMixin, ListView):
+    """Batches ready for the user's association, the soonest use-by date first."""
+
+    model = Batch
+    scope_action = "pickup"
+    paginate_by = PAGE_SIZE
+    template_name = "meals/pickup_todo.html"
+    nav_section = "pickup-todo"
+
+    def role_allowed(self) -> bool:
+        return may(self.request.user, "pickup")
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        return (
+            queryset.filter(status=Batch.Status.READY, use_by_date__gte=timezone.localdate())
+            .select_related("kitchen", "association")
+            .order_by("use_by_date", "production_date", "id")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["today"] = timezone.localdate()
+        return context
+
+
+class BatchPickupView(PageMixin, LoginRequiredMixin, FormView):
+    """Confirming a pickup on one screen; 404 out of scope, 403 when not the user's association."""
+
+    form_class = PickupForm
+    template_name = "meals/pickup_form.html"
+    nav_section = "pickup-todo"
+    batch: Batch
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            self.batch = get_object_or_404(
+                Batch.objects.for_user(request.user).select_related("kitchen", "association"),  # type: ignore[attr-defined]
+                pk=kwargs["pk"],
+            )
+            if not Batch.objects.for_user(request.user, "pickup").filter(pk=self.batch.pk).exists():  # type: ignore[attr-defined]
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.batch.status != Batch.Status.READY:
+            messages.info(
+                request,
+                _("Ce lot est « %(status)s » : il n'est plus à collecter.")
+                % {"status": self.batch.get_status_display()},
+            )
+            return redirect("batch-detail", pk=self.batch.pk)
+        return super().get(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "batch": self.batch}
+
+    def get_initial(self) -> dict[str, Any]:
+        initial: dict[str, Any] = {"meals_received": self.batch.meals_count}
+        # The same trip as last time from this kitchen, so a usual pickup is one tap.
+        last = (
+            Pickup.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            .filter(association_id=self.batch.association_id, batch__kitchen_id=self.batch.kitchen_id)
+            .order_by("-picked_up_at")
+            .first()
+        )
+        if last:
+            initial.update(
+                transport_mode=last.transport_mode,
+                refrigerated_vehicle=last.refrigerated_vehicle,
+                distance_km=last.distance_km,
+                duration_minutes=last.duration_minutes,
+            )
+        return initial
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["batch"] = self.batch
+        return context
+
+    def form_valid(self, form: PickupForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            pickup = services.pickup_confirm(
+                batch=self.batch,
+                by=acting_user(self.request),
+                meals_received=data["meals_received"],
+                temperature_c=data["temperature_c"],
+                transport_mode=data["transport_mode"],
+                refrigerated_vehicle=data["refrigerated_vehicle"],
+                distance_km=data["distance_km"] if data["distance_km"] is not None else Decimal("0"),
+                duration_minutes=data["duration_minutes"] or 0,
+                discard_reason=data["discard_reason"],
+            )
+        except Conflict as conflict:
+            messages.error(self.request, conflict.message)
+            return redirect("batch-detail", pk=self.batch.pk)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        if pickup.batch.status == Batch.Status.DISCARDED:
+            messages.warning(
+                self.request,
+                _("Collecte enregistrée, repas écartés : la température à réception est hors limites."),
+            )
+        else:
+            messages.success(
+                self.request,
+                _("Collecte confirmée : %(count)s repas reçus.") % {"count": pickup.meals_received},
+            )
+        return redirect("batch-detail", pk=self.batch.pk)
+
+
+def meals_left(pickup: Pickup, user: Any) -> int:
+    """Meals of a pickup neither distributed nor set aside yet."""
+    done = (
+        Distribution.objects.for_user(user)
+        .filter(pickup=pickup)
+        .aggregate(  # type: ignore[attr-defined]
+            distributed=Sum("meals_distributed", default=0), discarded=Sum("meals_discarded", default=0)
+        )
+    )
+    return pickup.meals_received - done["distributed"] - done["discarded"]
+
+
+class DistributionCreateView(PageMixin, LoginRequiredMixin, FormView):
+    """Recording a distribution of a pickup's meals; 404 out of scope, 403 when not the user's association."""
+
+    form_class = DistributionForm
+    template_name = "meals/distribution_form.html"
+    nav_section = "pickup-todo"
+    pickup: Pickup
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            self.pickup = get_object_or_404(
+                Pickup.objects.for_user(request.user).select_related(  # type: ignore[attr-defined]
+                    "batch", "batch__kitchen", "association"
+                ),
+                pk=kwargs["pk"],
+            )
+            if not Pickup.objects.for_user(request.user, "change").filter(pk=self.pickup.pk).exists():  # type: ignore[attr-defined]
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def remaining(self) -> int:
+        return meals_left(self.pickup, self.request.user)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.remaining <= 0:
+            messages.info(request, _("Tous les repas de cette collecte ont déjà été distribués ou écartés."))
+            return redirect("batch-detail", pk=self.pickup.batch_id)
+        return super().get(request, *args, **kwargs)
+
+    @cached_property
+    def sites(self) -> QuerySet[DistributionSite]:
+        return DistributionSite.objects.for_user(self.request.user).filter(  # type: ignore[attr-defined]
+            association_id=self.pickup.association_id
+        )
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "sites": self.sites}
+
+    def get_initial(self) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "distributed_on": timezone.localdate(),
+            "meals_distributed": max(self.remaining, 0),
+            "meals_discarded": 0,
+        }
+        sites = list(self.sites[:2])
+        if len(sites) == 1:
+            initial["site"] = sites[0].pk
+        return initial
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(pickup=self.pickup, batch=self.pickup.batch, remaining=self.remaining)
+        return context
+
+    def form_valid(self, form: DistributionForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            distribution = services.distribution_record(
+                pickup=self.pickup,
+                by=acting_user(self.request),
+                site=data["site"],
+                distributed_on=data["distributed_on"],
+                meals_distributed=data["meals_distributed"],
+                beneficiaries=data["beneficiaries"],
+                households=data["households"],
+                children=data["children"],
+                meals_discarded=data["meals_discarded"] or 0,
+                discard_reason=data["discard_reason"],
+            )
+        except Conflict as conflict:
+            messages.error(self.request, conflict.message)
+            return redirect("batch-detail", pk=self.pickup.batch_id)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Distribution enregistrée : %(count)s repas distribués à %(people)s personnes.")
+            % {"count": distribution.meals_distributed, "people": distribution.beneficiaries},
+        )
+        return redirect("batch-detail", pk=self.pickup.batch_id)
+
+
+# Coordinators: the flow of the week
+
+
+@dataclass
+class FlowRow:
+    """One batch of the week with what became of its meals."""
+
+    batch: Batch
+    pickup: Pickup | None
+    produced: int
+    received: int
+    distributed: int
+    discarded: int
+    beneficiaries: int
+    dispatch_breach: bool
+    receipt_breach: bool
+
+    @classmethod
+    def of(cls, batch: Batch) -> FlowRow:
+        pickup: Pickup | None = getattr(batch, "pickup", None)
+        distributions = list(batch.distributions.all())  # prefetched
+        distributed = sum(item.meals_distributed for item in distributions)
+        if batch.status == Batch.Status.DISCARDED:
+            # Whatever was not handed out of a discarded batch was set aside.
+            taken = pickup.meals_received if pickup else batch.meals_count
+            discarded = max(taken - distributed, 0)
+        else:
+            discarded = sum(item.meals_discarded for item in distributions)
+        return cls(
+            batch=batch,
+            pickup=pickup,
+            produced=0 if batch.status == Batch.Status.CANCELLED else batch.meals_count,
+            received=pickup.meals_received if pickup else 0,
+            distributed=distributed,
+            discarded=discarded,
+            beneficiaries=sum(item.beneficiaries for item in distributions),
+            dispatch_breach=not temperature_ok(batch.liaison, batch.dispatch_temperature_c),
+            receipt_breach=bool(pickup) and not temperature_ok(batch.liaison, pickup.temperature_c),  # type: ignore[union-attr]
+        )
+
+    @property
+    def breach(self) -> bool:
+        return self.dispatch_breach or self.receipt_breach
+
+
+@dataclass
+class FlowTotals:
+    batches: int = 0
+    produced: int = 0
+    received: int = 0
+    distributed: int = 0
+    discarded: int = 0
+    beneficiaries: int = 0
+
+    def add(self, row: FlowRow) -> None:
+        self.batches += 1
+        self.produced += row.produced
+        self.received += row.received
+        self.distributed += row.distributed
+        self.discarded += row.discarded
+        self.beneficiaries += row.beneficiaries
+
+
+class FlowWeekView(PageMixin, WeekMixin, TerritoryFilterMixin, RoleRequiredMixin, ListView):
+    """The territory's batches of the week with their totals and the alerts: batches not
+    picked up in time and cold-chain breaches."""
+
+    model = Batch
+    template_name = "meals/flow_week.html"
+    nav_section = "flow-week"
+
+    def role_allowed(self) -> bool:
+        return follows_flow(self.request.user)
+
+    def territory_batches(self) -> QuerySet:
+        """The batches in the user's scope and the territory filter, any week."""
+        return super().scope_queryset(Batch.objects.for_user(self.request.user))  # type: ignore[attr-defined]
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        distributions = Distribution.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+        return (
+            self.week.of(super().scope_queryset(queryset))
+            .select_related("territory", "kitchen", "association", "pickup")
+            .prefetch_related(Prefetch("distributions", queryset=distributions))
+            .order_by("production_date", "kitchen__name", "id")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        rows = [FlowRow.of(batch) for batch in context["object_list"]]
+        totals = FlowTotals()
+        for row in rows:
+            totals.add(row)
+        today = timezone.localdate()
+        # Still ready on or after their use-by date, counted in the week of that date.
+        context["late"] = (
+            self.territory_batches()
+            .filter(
+                status=Batch.Status.READY,
+                use_by_date__range=(self.week.monday, min(self.week.sunday, today)),
+            )
+            .select_related("kitchen", "association")
+            .order_by("use_by_date", "id")
+        )
+        context.update(
+            rows=rows,
+            totals=totals,
+            breaches=[row for row in rows if row.breach],
+            today=today,
+        )
+        return context
+
+
+# The batch page and its actions
+
+
+HISTORY_TYPES = {
+    "+": gettext_lazy("Création"),
+    "~": gettext_lazy("Modification"),
+    "-": gettext_lazy("Suppression"),
+}
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime.datetime
+    who: Any
+    subject: str
+    kind: str
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+
+
+def choice_labels(choices: type[models.TextChoices], values: list[str]) -> list[str]:
+    labels = dict(choices.choices)
+    return [str(labels.get(value, value)) for value in values]
+
+
+def shown(model_field: models.Field, value: Any) -> Any:
+    """A history value as people read it: labels of choices, lists joined, "—" for nothing."""
+    if value is None or value in ("", []):
+        return "—"
+    if isinstance(value, list):
+        labels = {**dict(Component.choices), **dict(Allergen.choices)}
+        return ", ".join(str(labels.get(item, item)) for item in value)
+    if model_field.choices:
+        return dict(model_field.flatchoices).get(value, value)
+    if isinstance(value, bool):
+        return _("oui") if value else _("non")
+    return value
+
+
+def batch_history(batch: Batch) -> list[HistoryEntry]:
+    """Every change to the batch, its pickup and its distributions, oldest first, with who
+    made it and, for a change, the fields that moved (each record against the one before)."""
+    sources: list[tuple[type[models.Model], str, str]] = [
+        (Batch, _("Lot"), "id"),
+        (Pickup, _("Collecte"), "batch_id"),
+        (Distribution, _("Distribution"), "batch_id"),
+    ]
+    entries: list[HistoryEntry] = []
+    for model, subject, link in sources:
+        records = (
+            cast(Any, model)
+            .history.filter(**{link: batch.pk})
+            .select_related("history_user")
+            .order_by("history_date", "history_id")
+        )
+        previous: dict[int, Any] = {}
+        for record in records:
+            before = previous.get(record.id)
+            changes = []
+            if before is not None:
+                for change in record.diff_against(before).changes:
+                    model_field = model._meta.get_field(change.field)
+                    label = capfirst(str(getattr(model_field, "verbose_name", change.field)))
+                    changes.append((label, shown(model_field, change.old), shown(model_field, change.new)))  # type: ignore[arg-type]
+            previous[record.id] = record
+            entries.append(
+                HistoryEntry(
+                    when=record.history_date,
+                    who=record.history_user,
+                    subject=subject,
+                    kind=str(HISTORY_TYPES.get(record.history_type, record.history_type)),
+                    changes=changes,
+                )
+            )
+    entries.sort(key=lambda entry: entry.when)
+    return entries
+
+
+class BatchDetailView(PageMixin, ScopedQuerysetMixin, DetailView):
+    """Everything about a batch, the actions open to the user, and its history."""
+
+    model = Batch
+    template_name = "meals/batch_detail.html"
+    nav_section = "batch-week"
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related(
+            "territory",
+            "kitchen",
+            "association",
+            "partnership",
+            "created_by",
+            "pickup",
+            "pickup__picked_up_by",
+        )
+
+    def may_act(self, action: Action) -> bool:
+        return Batch.objects.for_user(self.request.user, action).filter(pk=self.object.pk).exists()  # type: ignore[attr-defined]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        batch: Batch = self.object
+        pickup: Pickup | None = getattr(batch, "pickup", None)
+        distributions = list(
+            Distribution.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            .filter(batch=batch)
+            .select_related("site", "recorded_by")
+            .order_by("distributed_on", "id")
+        )
+        distributed = sum(item.meals_distributed for item in distributions)
+        set_aside = sum(item.meals_discarded for item in distributions)
+        remaining = pickup.meals_received - distributed - set_aside if pickup else 0
+        can_change, can_pickup = self.may_act("change"), self.may_act("pickup")
+        status = batch.status
+        context.update(
+            pickup=pickup,
+            distributions=distributions,
+            distributed=distributed,
+            set_aside=set_aside,
+            remaining=remaining,
+            can_confirm_pickup=can_pickup and status == Batch.Status.READY,
+            can_cancel=can_change and status == Batch.Status.READY,
+            can_discard=(can_change or can_pickup) and status in (Batch.Status.READY, Batch.Status.PICKED_UP),
+            can_distribute=can_pickup and pickup is not None and remaining > 0,
+            receipt_ok=pickup is None or temperature_ok(batch.liaison, pickup.temperature_c),
+            component_labels=choice_labels(Component, batch.components),
+            allergen_labels=choice_labels(Allergen, batch.allergens),
+            week_param=Week.containing(batch.production_date).param,
+            history=batch_history(batch),
+        )
+        context.setdefault("cancel_form", ReasonForm(auto_id="annulation_%s"))
+        context.setdefault("discard_form", ReasonForm(auto_id="ecart_%s"))
+        return context
+
+
+class BatchActionView(BatchDetailView):
+    """A POST-only action on a batch with a reason; its errors show on the batch page."""
+
+    http_method_names = ["post"]
+    form_name = ""
+    form_auto_id = ""
+
+    def allowed(self) -> bool:
+        raise NotImplementedError
+
+    def act(self, reason: str) -> str:
+        """Runs the service and returns the success message."""
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()  # 404 out of scope
+        if not self.allowed():
+            raise PermissionDenied
+        form = ReasonForm(request.POST, auto_id=self.form_auto_id)
+        if form.is_valid():
+            try:
+                done = self.act(form.cleaned_data["reason"])
+            except Conflict as conflict:
+                messages.error(request, conflict.message)
+                return redirect("batch-detail", pk=self.object.pk)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, done)
+                return redirect("batch-detail", pk=self.object.pk)
+        return self.render_to_response(self.get_context_data(**{self.form_name: form}))
+
+
+class BatchCancelView(BatchActionView):
+    """The kitchen withdraws a batch not yet picked up."""
+
+    form_name = "cancel_form"
+    form_auto_id = "annulation_%s"
+
+    def allowed(self) -> bool:
+        return self.may_act("change")
+
+    def act(self, reason: str) -> str:
+        services.batch_cancel(batch=self.object, by=acting_user(self.request), reason=reason)
+        return _("Lot annulé.")
+
+
+class BatchDiscardView(BatchActionView):
+    """The kitchen or the association sets a batch's meals aside."""
+
+    form_name = "discard_form"
+    form_auto_id = "ecart_%s"
+
+    def allowed(self) -> bool:
+        return self.may_act("change") or self.may_act("pickup")
+
+    def act(self, reason: str) -> str:
+        services.batch_discard(batch=self.object, by=acting_user(self.request), reason=reason)
+        return _("Lot écarté : ses repas ne seront pas distribués.")

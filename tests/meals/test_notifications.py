@@ -1,0 +1,47 @@
+import datetime
+
+import pytest
+from django.core import mail
+
+from meals import tasks
+from territories.roles import Role
+from tests.factories import member
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_association_is_told_when_a_batch_is_ready(scene):
+    scene.volunteer.email = "benevole@asso.example"
+    scene.volunteer.save()
+    coordinator = member(
+        Role.ASSOCIATION_COORDINATOR, scene.territory, association=scene.partnership.association
+    )
+    coordinator.email = "coordination@asso.example"
+    coordinator.save()
+    outsider = member(Role.VOLUNTEER, scene.territory)  # of another association: not told
+    outsider.email = "autre@asso.example"
+    outsider.save()
+
+    batch = scene.batch(meals_count=80, lot_number="L-NOTIF")
+
+    recipients = sorted(address for message in mail.outbox for address in message.to)
+    assert recipients == ["benevole@asso.example", "coordination@asso.example"]
+    assert "80 repas" in mail.outbox[0].subject
+    assert f"/lots/{batch.pk}/" in mail.outbox[0].body
+
+
+def test_reminder_the_day_before_the_use_by_date(scene):
+    scene.volunteer.email = "benevole@asso.example"
+    scene.volunteer.save()
+    today = datetime.date.today()
+    due = scene.batch(lot_number="DUE", use_by_date=today + datetime.timedelta(days=1))
+    scene.batch(lot_number="LATER", use_by_date=today + datetime.timedelta(days=3))
+    collected = scene.batch(lot_number="TAKEN", use_by_date=today + datetime.timedelta(days=1))
+    scene.pickup(collected)
+    mail.outbox.clear()
+
+    sent = tasks.remind_unpicked_batches.delay().get()
+
+    assert sent == 1
+    assert mail.outbox[0].to == ["benevole@asso.example"]
+    assert due.lot_number in mail.outbox[0].subject

@@ -1,13 +1,26 @@
-"""The demo data: what it holds, that every record is valid, and that a second run changes nothing."""
+"""The demo data: what it holds, that every record is valid, and that a second run changes nothing.
 
+The directory tests seed with ``--no-flow``; the flow tests seed a few weeks of flow with the
+clock set on a Wednesday in term time, so their window always holds school days.
+"""
+
+import datetime
+from decimal import Decimal
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db.models import F, Max, Sum
+from django.urls import reverse
+from django.utils import timezone
 
 from associations.models import Association, DistributionSite, Partnership
+from costing.models import DailyRollup
 from kitchens.models import Kitchen
+from meals import demo
+from meals.models import Batch, Distribution, Liaison, Pickup
 from territories.management.commands.seed_demo import DEMO_PASSWORD, demo_usernames
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
@@ -17,13 +30,33 @@ pytestmark = pytest.mark.django_db
 
 User = get_user_model()
 MODELS = [Territory, Kitchen, Authority, Association, DistributionSite, Partnership, User, Membership]
+FLOW_MODELS = [Batch, Pickup, Distribution, DailyRollup, Batch.history.model]
 SLUGS = ["plaine-commune", "paris-13", "grand-paris-sud", "vitry-sur-seine"]
+# A Wednesday in term time: the three weeks before it hold 14 school days (11 November is off).
+NOW = datetime.datetime(2026, 11, 25, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+TODAY = NOW.date()
+FLOW_DAYS = "21"
 
 
-def seed() -> str:
+def seed(*options: str) -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *options, stdout=out)
     return out.getvalue()
+
+
+def seed_directory() -> str:
+    return seed("--no-flow")
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The services, roll-ups and seed read the day from ``timezone.now``: set it to ``NOW``."""
+    monkeypatch.setattr(timezone, "now", lambda: NOW.astimezone(datetime.UTC))
+
+
+@pytest.fixture
+def flow(clock) -> str:
+    return seed("--days", FLOW_DAYS)
 
 
 def snapshot() -> dict[str, list[dict]]:
@@ -34,7 +67,7 @@ def snapshot() -> dict[str, list[dict]]:
 
 
 def test_counts_and_shape():
-    output = seed()
+    output = seed_directory()
 
     assert "Données de démonstration prêtes" in output
     territories = Territory.objects.order_by("slug")
@@ -72,7 +105,7 @@ def test_counts_and_shape():
 
 
 def test_every_record_is_valid():
-    seed()
+    seed_directory()
 
     for model in MODELS:
         for obj in model._default_manager.all():
@@ -80,17 +113,17 @@ def test_every_record_is_valid():
 
 
 def test_second_run_changes_nothing():
-    seed()
+    seed_directory()
     first = snapshot()
 
-    output = seed()
+    output = seed_directory()
 
     assert snapshot() == first
     assert "Rien à changer" in output
 
 
 def test_second_run_restores_edited_records_in_place():
-    seed()
+    seed_directory()
     first = snapshot()
     kitchen = Kitchen.objects.get(name="Cuisine centrale de Saint-Denis")
     kitchen.usual_daily_production = 4000
@@ -99,7 +132,7 @@ def test_second_run_restores_edited_records_in_place():
     user.set_password("autre-mot-de-passe")
     user.save()
 
-    output = seed()
+    output = seed_directory()
 
     after = snapshot()
     assert {label: [row["id"] for row in rows] for label, rows in after.items()} == {
@@ -112,13 +145,15 @@ def test_second_run_restores_edited_records_in_place():
 
 @pytest.mark.parametrize("username", demo_usernames())
 def test_every_demo_account_logs_in(client, username):
-    seed()
+    seed_directory()
 
-    assert client.login(username=username, password=DEMO_PASSWORD)
+    client.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD})
+
+    assert client.session["_auth_user_id"] == str(User.objects.get(username=username).pk)
 
 
 def test_roles_and_actors():
-    seed()
+    seed_directory()
 
     for slug in SLUGS:
         territory = Territory.objects.get(slug=slug)
@@ -150,7 +185,7 @@ def test_roles_and_actors():
 
 
 def test_scoping_of_demo_accounts():
-    seed()
+    seed_directory()
 
     def visible(username: str) -> int:
         return Territory.objects.for_user(User.objects.get(username=username)).count()
@@ -164,3 +199,186 @@ def test_scoping_of_demo_accounts():
     assert set(Kitchen.objects.for_user(volunteer).values_list("territory__slug", flat=True)) == {
         "vitry-sur-seine"
     }
+
+
+# -- the daily flow ------------------------------------------------------------------------------
+
+
+def flow_rows() -> dict[str, tuple[int, int | None]]:
+    """Count and highest id of every flow table."""
+    return {
+        model._meta.label: (
+            model._default_manager.count(),
+            model._default_manager.aggregate(m=Max("pk"))["m"],
+        )
+        for model in FLOW_MODELS
+    }
+
+
+def test_flow_in_every_territory(flow):
+    since, until = TODAY - datetime.timedelta(days=21), TODAY - datetime.timedelta(days=1)
+
+    assert "0 journée(s) de partenariat déjà présente(s)" in flow
+    for slug in SLUGS:
+        batches = Batch.objects.filter(territory__slug=slug)
+        assert batches.filter(kind=Batch.Kind.DEDICATED).exists()
+        assert batches.filter(kind=Batch.Kind.SURPLUS).exists()
+        assert Pickup.objects.filter(territory__slug=slug).exists()
+        assert Distribution.objects.filter(territory__slug=slug).exists()
+        assert set(batches.values_list("created_by__username", flat=True)) == {f"kitchen.{slug}"}
+        pickers = Pickup.objects.filter(territory__slug=slug).values_list("picked_up_by__username", flat=True)
+        assert set(pickers) == {f"volunteer.{slug}"}
+    days = set(Batch.objects.values_list("production_date", flat=True))
+    assert days == set(demo.school_days(since, until))
+    assert datetime.date(2026, 11, 11) not in days  # Armistice
+    # Every partnership produces within its convention, every school day for dedicated meals.
+    for partnership in Partnership.objects.all():
+        kinds = set(partnership.batches.values_list("kind", flat=True))
+        assert kinds == set(demo.kinds_of(partnership))
+        dedicated = partnership.batches.filter(kind=Batch.Kind.DEDICATED)
+        assert dedicated.count() in (0, len(days))
+        usual = partnership.kitchen.usual_daily_production
+        for meals in dedicated.values_list("meals_count", flat=True):
+            assert 20 <= meals <= 400 and usual * 0.004 <= meals <= usual * 0.1
+    for meals in Batch.objects.filter(kind=Batch.Kind.SURPLUS).values_list("meals_count", flat=True):
+        assert 10 <= meals <= 150
+
+
+def test_flow_statuses_and_incidents(flow):
+    statuses = set(Batch.objects.values_list("status", flat=True))
+
+    assert statuses == set(Batch.Status.values)
+    assert set(
+        Batch.objects.filter(status=Batch.Status.CANCELLED).values_list("discard_reason", flat=True)
+    ) == {demo.CANCEL_REASON}
+    assert set(
+        Batch.objects.filter(status=Batch.Status.DISCARDED).values_list("discard_reason", flat=True)
+    ) == {demo.BREACH_REASON}
+    damaged = Distribution.objects.filter(meals_discarded__gt=0)
+    assert damaged.exists()
+    assert set(damaged.values_list("discard_reason", flat=True)) == {demo.DAMAGED_REASON}
+    assert Batch.objects.filter(liaison=Liaison.HOT).exists()
+    # Left ready: batches of the last days, still to collect, and surplus never picked up.
+    ready = Batch.objects.filter(status=Batch.Status.READY)
+    assert not ready.filter(use_by_date__lt=TODAY).exclude(kind=Batch.Kind.SURPLUS).exists()
+    assert Pickup.objects.filter(batch__status=Batch.Status.PICKED_UP, picked_up_on__lt=TODAY).exists()
+    for slug in SLUGS:
+        volunteer = Membership.objects.get(user__username=f"volunteer.{slug}")
+        to_collect = ready.filter(association=volunteer.association, use_by_date__gt=TODAY)
+        assert to_collect.exists(), slug
+
+
+def test_flow_keeps_the_food_safety_rules(flow):
+    assert not Distribution.objects.filter(distributed_on__gt=F("batch__use_by_date")).exists()
+    assert not Distribution.objects.filter(distributed_on__lt=F("pickup__picked_up_on")).exists()
+    assert not Distribution.objects.filter(distributed_on__gte=TODAY).exists()
+    cold = Pickup.objects.filter(batch__liaison=Liaison.COLD)
+    for temperature in cold.exclude(batch__status=Batch.Status.DISCARDED).values_list(
+        "temperature_c", flat=True
+    ):
+        assert Decimal("1") <= temperature <= Decimal("3")
+    assert all(
+        t > Decimal("3")
+        for t in cold.filter(batch__status=Batch.Status.DISCARDED).values_list("temperature_c", flat=True)
+    )
+    for temperature in Pickup.objects.filter(batch__liaison=Liaison.HOT).values_list(
+        "temperature_c", flat=True
+    ):
+        assert Decimal("63") <= temperature <= Decimal("70")
+    for batch in Batch.objects.all():
+        assert batch.dispatch_temperature_ok
+        expected_use_by = batch.production_date + datetime.timedelta(
+            days=3 if batch.liaison == Liaison.COLD else 0
+        )
+        assert batch.use_by_date == expected_use_by
+        assert batch.lot_number and batch.components and set(batch.allergens) <= {
+            "gluten", "milk", "eggs", "celery", "mustard", "fish",
+        }  # fmt: skip
+    for pickup in Pickup.objects.select_related("batch"):
+        assert pickup.batch.production_date <= pickup.picked_up_on <= pickup.batch.use_by_date
+        assert timezone.localtime(pickup.picked_up_at).hour in range(9, 16)
+        assert Decimal("2") <= pickup.distance_km <= Decimal("25")
+        assert 15 <= pickup.duration_minutes <= 60
+        received = pickup.meals_received
+        handed = pickup.distributions.aggregate(d=Sum("meals_distributed"), x=Sum("meals_discarded"))
+        if pickup.batch.status == Batch.Status.DISTRIBUTED:
+            assert handed["d"] + handed["x"] == received
+    for distribution in Distribution.objects.all():
+        assert distribution.site.association_id == distribution.association_id
+        assert 1 <= distribution.beneficiaries <= distribution.meals_distributed
+        assert distribution.households <= distribution.beneficiaries
+        assert distribution.children <= distribution.beneficiaries
+
+
+def test_flow_second_run_creates_nothing(flow, clock):
+    first = flow_rows()
+    lots = list(Batch.objects.order_by("pk").values())
+
+    output = seed("--days", FLOW_DAYS)
+
+    assert flow_rows() == first
+    assert list(Batch.objects.order_by("pk").values()) == lots
+    assert "0 lot(s), 0 collecte(s) et 0 distribution(s) créés" in output
+    assert "Rien à changer" in output
+
+
+def test_a_longer_window_adds_the_earlier_days_and_leaves_the_others(clock):
+    fields = ("lot_number", "meals_count", "status", "allergens", "use_by_date")
+    seed("--days", "7")
+    last_week = list(Batch.objects.order_by("pk").values(*fields))
+
+    seed("--days", FLOW_DAYS)
+
+    week_start = TODAY - datetime.timedelta(days=7)
+    assert (
+        list(Batch.objects.filter(production_date__gte=week_start).order_by("pk").values(*fields))
+        == last_week
+    )
+    assert Batch.objects.filter(production_date__lt=week_start).exists()
+
+
+def test_incident_rates_over_two_school_years():
+    """Planned only, no records: the rates of incidents over two years of one partnership."""
+    kitchen = Kitchen(name="Cuisine", usual_daily_production=8000, does_hot_liaison=True)
+    partnership = Partnership(kitchen=kitchen, mode=Partnership.Mode.BOTH, planned_meals_per_week=1200)
+    sites = (
+        DistributionSite(name="A", opening_days=["mon", "wed", "fri"]),
+        DistributionSite(name="B", opening_days=["tue", "thu", "sat"]),
+    )
+    partner = demo.DemoPartnership(partnership=partnership, kitchen_code="TST", number=1, sites=sites)
+    days = demo.school_days(datetime.date(2024, 9, 2), datetime.date(2026, 7, 3))
+    plans = [plan for day in days for plan in demo.plan_day(partner, day, last_days=False, today=TODAY)]
+
+    assert 320 <= len(days) <= 360  # about 170 school days a year
+    assert len(plans) == pytest.approx(len(days) * 1.5, rel=0.1)
+
+    def rate(selected: list) -> float:
+        return len(selected) / len(plans)
+
+    pickups = [plan.pickup for plan in plans if plan.pickup]
+    distributions = [d for pickup in pickups for d in pickup.distributions]
+    assert 0.002 < rate([p for p in plans if p.cancel_reason]) < 0.03
+    assert 0.002 < rate([p for p in pickups if p.discard_reason == demo.BREACH_REASON]) < 0.03
+    assert 0.005 < rate([d for d in distributions if d.discard_reason == demo.DAMAGED_REASON]) < 0.05
+    uncollected = [p for p in plans if p.pickup is None and not p.cancel_reason]
+    assert uncollected and all(p.kind == Batch.Kind.SURPLUS for p in uncollected)
+    assert 0.02 < rate([p for p in plans if p.liaison == Liaison.HOT]) < 0.2
+    assert sum(p.pickup.refrigerated_vehicle for p in plans if p.pickup) > len(pickups) / 2
+
+
+def test_rollups_add_up_to_the_records(flow):
+    assert set(DailyRollup.objects.values_list("territory__slug", flat=True)) == set(SLUGS)
+    rollups = DailyRollup.objects.aggregate(
+        distributed=Sum("meals_distributed"),
+        picked_up=Sum("meals_picked_up"),
+        cancelled=Sum("batches_cancelled"),
+    )
+    assert rollups["distributed"] == Distribution.objects.aggregate(s=Sum("meals_distributed"))["s"]
+    assert rollups["picked_up"] == Pickup.objects.aggregate(s=Sum("meals_received"))["s"]
+    assert rollups["cancelled"] == Batch.objects.filter(status=Batch.Status.CANCELLED).count()
+
+
+@pytest.mark.parametrize("days", ["0", "-3", "six"])
+def test_days_must_be_a_positive_number(days):
+    with pytest.raises(CommandError, match="--days"):
+        seed("--days", days)

@@ -1,30 +1,51 @@
-"""``manage.py seed_demo``: the four pilot territories of Île-de-France, with demo accounts.
+"""``manage.py seed_demo``: the four pilot territories of Île-de-France, with demo accounts,
+and about six months of their daily flow of meals.
 
-Every record is looked up by a natural key (slug, name within its territory, username...)
-and only written when it is new or differs from the demo data, so running the command
-again changes nothing. Every record passes ``full_clean()`` before it is saved.
+Every directory record is looked up by a natural key (slug, name within its territory,
+username...) and only written when it is new or differs from the demo data, so running the
+command again changes nothing. Every record passes ``full_clean()`` before it is saved.
+
+The flow (``meals.demo``) goes through the meal services with the territory's demo accounts;
+a partnership-day whose lot numbers exist is skipped. ``--no-flow`` seeds the directory only,
+``--days`` sets how many days of flow, ending yesterday.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
+import logging
+import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
+from django.db.models import Count
 
 from associations.models import Association, DistributionSite, Partnership
+from costing import rollups
 from kitchens.models import Kitchen
+from meals import demo
+from meals.models import Batch
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 DEMO_PASSWORD = "passerelle-demo"  # noqa: S105 - published demo password, documented in the README
 REGION = "Île-de-France"
+
+# About six months of flow, ending yesterday.
+FLOW_DAYS = 182
+# Logs a line per task run; the roll-ups queued by the flow run eagerly in the demo.
+CELERY_TASK_LOGGER = "celery.app.trace"
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -37,6 +58,8 @@ class KitchenSeed:
     usual_daily_production: int
     address: str
     siret: str
+    # The prefix of the kitchen's lot numbers in the demo flow.
+    lot_code: str
     does_cold_liaison: bool = True
     does_hot_liaison: bool = False
 
@@ -113,6 +136,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 usual_daily_production=11200,
                 address="9 rue du Landy, 93200 Saint-Denis",
                 siret="21930066000129",
+                lot_code="SDN",
             ),
             KitchenSeed(
                 name="Cuisine centrale d'Aubervilliers",
@@ -121,6 +145,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 usual_daily_production=6100,
                 address="25 rue de la Commune de Paris, 93300 Aubervilliers",
                 siret="21930001000150",
+                lot_code="AUB",
             ),
         ),
         authorities=(
@@ -222,6 +247,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 usual_daily_production=13500,
                 address="38 rue Dunois, 75013 Paris",
                 siret="21750130000214",
+                lot_code="P13",
             ),
         ),
         authorities=(
@@ -301,6 +327,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 usual_daily_production=7800,
                 address="5 rue du Bois Briard, 91080 Évry-Courcouronnes",
                 siret="45219876300040",
+                lot_code="EVR",
                 does_hot_liaison=True,
             ),
             KitchenSeed(
@@ -310,6 +337,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 usual_daily_production=4200,
                 address="12 allée Aristide Briand, 91100 Corbeil-Essonnes",
                 siret="21910174000161",
+                lot_code="COR",
             ),
         ),
         authorities=(
@@ -412,6 +440,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 usual_daily_production=8600,
                 address="22 avenue Paul Vaillant-Couturier, 94400 Vitry-sur-Seine",
                 siret="21940081000194",
+                lot_code="VIT",
                 does_hot_liaison=True,
             ),
         ),
@@ -522,16 +551,57 @@ def assign(obj: models.Model, values: Mapping[str, Any]) -> bool:
     return changed
 
 
-class Command(BaseCommand):
-    help = "Crée ou met à jour les données de démonstration : quatre territoires pilotes d'Île-de-France."
+@contextmanager
+def quiet(logger_name: str) -> Iterator[None]:
+    """Only warnings and errors from that logger for the duration."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+
+def positive_days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"nombre de jours attendu (1 ou plus), reçu « {value} »")
+    return days
+
+
+class Command(BaseCommand):
+    help = (
+        "Crée ou met à jour les données de démonstration : quatre territoires pilotes d'Île-de-France "
+        "et leurs flux quotidiens de repas."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--no-flow",
+            action="store_true",
+            help="Seulement l'annuaire et les comptes : ni lots, ni collectes, ni distributions.",
+        )
+        parser.add_argument(
+            "--days",
+            type=positive_days,
+            default=FLOW_DAYS,
+            help=f"Jours de flux quotidien, jusqu'à hier ({FLOW_DAYS} par défaut).",
+        )
+
+    def handle(self, *args: Any, no_flow: bool = False, days: int = FLOW_DAYS, **options: Any) -> None:
         self.created: Counter[str] = Counter()
         self.updated: Counter[str] = Counter()
         with transaction.atomic():
             territories = {seed.slug: self.seed_territory(seed) for seed in TERRITORIES}
             self.seed_global_accounts(territories)
         self.report()
+        if not no_flow:
+            self.seed_flow(territories, days)
+        self.report_changes()
 
     # -- records --------------------------------------------------------------------------------
 
@@ -699,6 +769,87 @@ class Command(BaseCommand):
         username, person = ADMIN
         self.seed_user(username, person, superuser=True)
 
+    # -- daily flow -----------------------------------------------------------------------------
+
+    def seed_flow(self, territories: dict[str, Territory], days: int) -> None:
+        """Each territory's flow in its own transaction, then every roll-up of the range rebuilt."""
+        since, until = demo.window(days)
+        started = time.monotonic()
+        counts = demo.FlowCounts()
+        with quiet(CELERY_TASK_LOGGER):
+            for seed in TERRITORIES:
+                usernames = territory_usernames(seed.slug)
+                territory_counts = demo.flow_seed(
+                    partnerships=self.demo_partnerships(territories[seed.slug], seed),
+                    kitchen_user=self.demo_user(usernames[Role.KITCHEN_MANAGER]),
+                    volunteer=self.demo_user(usernames[Role.VOLUNTEER]),
+                    since=since,
+                    until=until,
+                )
+                counts.add(territory_counts)
+        flow_seconds = time.monotonic() - started
+        self.created.update(
+            {
+                "meals.Batch": counts.batches,
+                "meals.Pickup": counts.pickups,
+                "meals.Distribution": counts.distributions,
+            }
+        )
+        started = time.monotonic()
+        ids = [territory.pk for territory in territories.values()]
+        with transaction.atomic():  # one commit for the whole range, not one per territory-day
+            rows = rollups.rebuild(territory_ids=ids, since=since, until=until)
+        rollup_seconds = time.monotonic() - started
+
+        school_days = len(demo.school_days(since, until))
+        self.stdout.write(
+            f"Flux quotidien du {since:%d/%m/%Y} au {until:%d/%m/%Y} ({days} jours, {school_days} jours "
+            f"d'école) : {counts.batches} lot(s), {counts.pickups} collecte(s) et {counts.distributions} "
+            f"distribution(s) créés, {counts.skipped_days} journée(s) de partenariat déjà présente(s), "
+            f"en {flow_seconds:.1f} s."
+        )
+        statuses = dict(
+            Batch.objects.all_territories()
+            .filter(territory_id__in=ids, production_date__range=(since, until))
+            .order_by()
+            .values_list("status")
+            .annotate(count=Count("pk"))
+            .values_list("status", "count")
+        )
+        self.stdout.write(
+            "Lots de la période : "
+            + ", ".join(f"{label.lower()} {statuses.get(value, 0)}" for value, label in Batch.Status.choices)
+            + "."
+        )
+        self.stdout.write(f"Agrégats journaliers recalculés : {rows} ligne(s), en {rollup_seconds:.1f} s.")
+
+    def demo_partnerships(self, territory: Territory, seed: TerritorySeed) -> list[demo.DemoPartnership]:
+        """The territory's demo partnerships, in the order of the demo data, with their sites."""
+        lot_codes = {kitchen.name: kitchen.lot_code for kitchen in seed.kitchens}
+        site_names = {a.name: [site.name for site in a.sites] for a in seed.associations}
+        partnerships = []
+        for number, partnership_seed in enumerate(seed.partnerships, start=1):
+            partnership = Partnership.objects.select_related("kitchen", "association").get(
+                territory=territory,
+                kitchen__name=partnership_seed.kitchen,
+                association__name=partnership_seed.association,
+            )
+            names = site_names[partnership_seed.association]
+            sites = DistributionSite.objects.filter(association=partnership.association, name__in=names)
+            partnerships.append(
+                demo.DemoPartnership(
+                    partnership=partnership,
+                    kitchen_code=lot_codes[partnership_seed.kitchen],
+                    number=number,
+                    sites=tuple(sorted(sites, key=lambda site: names.index(site.name))),
+                    volunteers_own=partnership_seed.association == seed.associations[0].name,
+                )
+            )
+        return partnerships
+
+    def demo_user(self, username: str) -> User:
+        return cast("User", get_user_model()._default_manager.get(username=username))
+
     # -- summary --------------------------------------------------------------------------------
 
     def report(self) -> None:
@@ -714,12 +865,14 @@ class Command(BaseCommand):
                 f"{authorities} collectivités, {partnerships} partenariats, {len(demo_usernames())} comptes."
             )
         )
+        self.stdout.write(
+            f"Mot de passe de tous les comptes : {DEMO_PASSWORD} "
+            "(ex. kitchen.plaine-commune, evaluator, funder.drihl ; admin pour /admin/)."
+        )
+
+    def report_changes(self) -> None:
         created, updated = sum(self.created.values()), sum(self.updated.values())
         if created or updated:
             self.stdout.write(f"Cette exécution : {created} enregistrement(s) créé(s), {updated} mis à jour.")
         else:
             self.stdout.write("Rien à changer : les données étaient déjà à jour.")
-        self.stdout.write(
-            f"Mot de passe de tous les comptes : {DEMO_PASSWORD} "
-            "(ex. kitchen.plaine-commune, evaluator, funder.drihl ; admin pour /admin/)."
-        )

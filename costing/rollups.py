@@ -67,7 +67,10 @@ FROM (
         ),
         CASE WHEN p.transport_cost IS NULL
               AND (r.cost_per_km IS NULL OR r.driver_hourly_cost IS NULL) THEN 1 ELSE 0 END,
-        0, 0, 0, 0, 0, 0
+        0, 0,
+        -- A batch set aside after its pickup loses every meal received, counted once, here.
+        CASE WHEN b.status = 'discarded' THEN p.meals_received ELSE 0 END,
+        0, 0, 0
     FROM meals_pickup p
     JOIN meals_batch b ON b.id = p.batch_id
     LEFT JOIN costing_transportrate r
@@ -76,7 +79,8 @@ FROM (
     UNION ALL
     SELECT b.partnership_id, b.kitchen_id, b.association_id,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        1, d.meals_distributed, d.meals_discarded, d.beneficiaries,
+        1, d.meals_distributed, CASE WHEN b.status = 'discarded' THEN 0 ELSE d.meals_discarded END,
+        d.beneficiaries,
         COALESCE(d.households, 0), COALESCE(d.children, 0)
     FROM meals_distribution d
     JOIN meals_batch b ON b.id = d.batch_id

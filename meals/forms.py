@@ -185,3 +185,23 @@ class ReasonForm(FlowForm):
     """The reason to cancel or discard a batch; the service says when it is missing."""
 
     reason = forms.CharField(label=_("Motif"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RecordImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Fichier CSV"),
+        help_text=_("Colonnes et règles : voir docs/import.md. 5 Mo et 20 000 lignes au plus."),
+    )
+
+    def clean_file(self) -> Any:
+        from .imports import MAX_FILE_BYTES
+
+        file = self.cleaned_data["file"]
+        if not file.name.lower().endswith(".csv"):
+            raise ValidationError(_("Déposez un fichier .csv (export de tableur, séparateur ; ou ,)."))
+        if file.size > MAX_FILE_BYTES:
+            raise ValidationError(
+                _("Le fichier dépasse %(max)s Mo : découpez-le en plusieurs fichiers.")
+                % {"max": MAX_FILE_BYTES // (1024 * 1024)}
+            )
+        return file

@@ -32,7 +32,7 @@ from associations.models import DistributionSite, Partnership
 from territories.exceptions import Conflict
 
 from . import services
-from .models import Allergen, Batch, Component, Liaison, Pickup, TransportMode
+from .models import Allergen, Batch, Component, Liaison, Pickup, RecordImport, TransportMode
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -534,3 +534,32 @@ def step(line: int, label: str, columns: dict[str, str]) -> Iterator[None]:
     except (IntegrityError, DataError) as exc:
         message = _("enregistrement refusé par la base de données (%(error)s).") % {"error": exc}
         raise RowFailed([LineError(line, label, message)]) from exc
+
+
+# Imports uploaded from the browser
+
+
+def record_import_run(*, import_id: int) -> RecordImport:
+    """Loads an uploaded file (the Celery task's work); the outcome is stored on the import."""
+    record_import = RecordImport.objects.select_related("territory", "uploaded_by").get(pk=import_id)
+    if not record_import.in_progress:
+        return record_import  # a duplicate delivery of the task: the file was handled already
+    RecordImport.objects.filter(pk=import_id).update(status=RecordImport.Status.RUNNING)
+    try:
+        with record_import.file.open("rb") as file:
+            report = import_records(
+                file=file, territory=record_import.territory, by=record_import.uploaded_by
+            )
+    except Exception as error:
+        record_import.status = RecordImport.Status.FAILED
+        record_import.report = _("L'import a échoué pour une raison technique : %(error)s") % {"error": error}
+        raise
+    else:
+        record_import.status = RecordImport.Status.DONE if report.ok else RecordImport.Status.REFUSED
+        record_import.rows = report.rows
+        record_import.counts = report.counts
+        record_import.report = report.as_text()
+    finally:
+        record_import.finished_at = timezone.now()
+        record_import.save(update_fields=["status", "rows", "counts", "report", "finished_at"])
+    return record_import

@@ -269,3 +269,49 @@ class Distribution(TerritoryOwned):
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:
         return Batch.pickup_rule(membership)
+
+
+class RecordImport(TerritoryOwned):
+    """A CSV file of past records uploaded for a territory, loaded by a Celery task."""
+
+    funder_visible = False
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        RUNNING = "running", _("En cours")
+        DONE = "done", _("Importé")
+        REFUSED = "refused", _("Refusé")
+        FAILED = "failed", _("Échec technique")
+
+    file = models.FileField(_("fichier CSV"), upload_to="imports/%Y/%m/")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("déposé par")
+    )
+    created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    rows = models.PositiveIntegerField(_("lignes"), default=0)
+    counts = models.JSONField(_("enregistrements créés"), default=dict, blank=True)
+    report = models.TextField(_("rapport"), blank=True)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import de données")
+        verbose_name_plural = _("imports de données")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file.name} ({self.get_status_display()})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @classmethod
+    def view_rule(cls, membership: Membership) -> Q | None:
+        if membership.role in (Role.AUTHORITY_COORDINATOR, Role.EVALUATOR):
+            return super().view_rule(membership)
+        return None
+
+    @classmethod
+    def change_rule(cls, membership: Membership) -> Q | None:
+        return cls.territory_coordinator_rule(membership)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from territories.roles import Role
@@ -43,6 +45,18 @@ def batch_summary(batch: Batch) -> str:
     }
 
 
+def in_french(function):
+    """Emails go out in the platform's language, whatever the language of the request that caused them."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@in_french
 def batch_ready_notify(*, batch_id: int) -> int:
     """Tells the association a batch is ready for it; returns the number of emails sent."""
     batch = Batch.objects.select_related("kitchen").get(pk=batch_id)
@@ -58,6 +72,7 @@ def batch_ready_notify(*, batch_id: int) -> int:
     )
 
 
+@in_french
 def use_by_reminders_send(*, today: datetime.date) -> int:
     """Reminds associations of batches still not picked up the day before their use-by date."""
     due = Batch.objects.all_territories().filter(

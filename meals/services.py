@@ -86,7 +86,16 @@ def check_partnership_allows(
         Partnership.Mode.SURPLUS: {Batch.Kind.SURPLUS},
         Partnership.Mode.BOTH: {Batch.Kind.DEDICATED, Batch.Kind.SURPLUS},
     }[Partnership.Mode(partnership.mode)]
-    if kind in Batch.Kind.values and kind not in allowed_kinds:
+    association = partnership.association
+    habilitated = association.habilitation != association.Habilitation.NONE and (
+        association.habilitation_expires_on is None or association.habilitation_expires_on >= production_date
+    )
+    if kind == Batch.Kind.SURPLUS and not habilitated:
+        errors["kind"] = _(
+            "L'association n'a pas d'habilitation à l'aide alimentaire valable à cette date : "
+            "elle ne peut pas recevoir de dons d'excédents."
+        )
+    elif kind in Batch.Kind.values and kind not in allowed_kinds:
         errors["kind"] = _("La convention de ce partenariat ne prévoit pas ce type de repas (%(mode)s).") % {
             "mode": partnership.get_mode_display()
         }
@@ -260,7 +269,10 @@ def move_status(batch: Batch, *, by: User, expected: set[str], to: str, **fields
         # QuerySet.update() sends no signal: save once more so the history records who moved it.
         batch._history_user = by  # type: ignore[attr-defined]
         batch.save(update_fields=["status", *fields])
-        enqueue_rollups(batch.territory_id, {batch.production_date})
+        # The status counts on the days of the batch, of its pickup and of its distributions.
+        days = {batch.production_date, *batch.distributions.values_list("distributed_on", flat=True)}
+        days.update(Pickup.objects.filter(batch=batch).values_list("picked_up_on", flat=True))
+        enqueue_rollups(batch.territory_id, days)
         return
     current = Batch.objects.get(pk=batch.pk)
     if current.status == Batch.Status.CANCELLED:

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from . import notifications
+from . import imports, notifications
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -14,3 +14,8 @@ def notify_batch_ready(batch_id: int) -> int:
 @shared_task
 def remind_unpicked_batches() -> int:
     return notifications.use_by_reminders_send(today=timezone.localdate())
+
+
+@shared_task
+def run_record_import(import_id: int) -> str:
+    return imports.record_import_run(import_id=import_id).status

@@ -16,4 +16,6 @@ urlpatterns = [
         name="distribution-create",
     ),
     path("flux/", views.FlowWeekView.as_view(), name="flow-week"),
+    path("territoires/<int:pk>/import/", views.RecordImportView.as_view(), name="record-import"),
+    path("imports/<int:pk>/", views.RecordImportDetailView.as_view(), name="record-import-detail"),
 ]

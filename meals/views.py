@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
@@ -29,15 +30,18 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, ListView
 
 from associations.models import DistributionSite, Partnership
+from config.celery import delay_or_log
 from territories.exceptions import Conflict
 from territories.mixins import ScopedQuerysetMixin
+from territories.models import Territory
 from territories.roles import Role
 from territories.scoping import Action, memberships_of
 from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
 from . import services
-from .forms import BatchForm, DistributionForm, PickupForm, ReasonForm, add_service_errors
-from .models import Allergen, Batch, Component, Distribution, Liaison, Pickup, temperature_ok
+from .forms import BatchForm, DistributionForm, PickupForm, ReasonForm, RecordImportForm, add_service_errors
+from .models import Allergen, Batch, Component, Distribution, Liaison, Pickup, RecordImport, temperature_ok
+from .tasks import run_record_import
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -806,3 +810,50 @@ class BatchDiscardView(BatchActionView):
     def act(self, reason: str) -> str:
         services.batch_discard(batch=self.object, by=acting_user(self.request), reason=reason)
         return _("Lot écarté : ses repas ne seront pas distribués.")
+
+
+# Imports of past records
+
+
+class RecordImportView(PageMixin, ScopedQuerysetMixin, DetailView):
+    """A territory's imports, and the form to upload a new file (authority coordinators)."""
+
+    model = Territory
+    template_name = "meals/record_import.html"
+    nav_section = "territories"
+
+    def may_import(self) -> bool:
+        return Territory.objects.for_user(self.request.user, "change").filter(pk=self.object.pk).exists()  # type: ignore[attr-defined]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["may_import"] = self.may_import()
+        context["form"] = kwargs.get("form") or RecordImportForm()
+        context["imports"] = (
+            RecordImport.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            .filter(territory=self.object)
+            .select_related("uploaded_by")[:20]
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        if not self.may_import():
+            raise PermissionDenied
+        form = RecordImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        record_import = RecordImport.objects.create(
+            territory=self.object, file=form.cleaned_data["file"], uploaded_by=cast("User", request.user)
+        )
+        transaction.on_commit(lambda: delay_or_log(run_record_import, record_import.pk))
+        messages.info(request, _("Fichier reçu : l'import est en cours."))
+        return redirect("record-import-detail", pk=record_import.pk)
+
+
+class RecordImportDetailView(PageMixin, ScopedQuerysetMixin, DetailView):
+    """Where an import stands; the page refreshes itself while the file is being loaded."""
+
+    model = RecordImport
+    template_name = "meals/record_import_detail.html"
+    nav_section = "territories"

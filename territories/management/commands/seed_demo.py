@@ -371,7 +371,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 rna="W913004781",
                 habilitation=HAB.NATIONAL,
                 habilitation_number="HAB-NAT-2020-003",
-                habilitation_expires_on=datetime.date(2026, 6, 30),
+                habilitation_expires_on=datetime.date(2028, 6, 30),
                 sites=(
                     SiteSeed(
                         "Épicerie sociale du Bras de Fer",

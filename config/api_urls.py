@@ -6,6 +6,16 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from associations.api import AssociationViewSet, DistributionSiteViewSet, PartnershipViewSet
+from costing.api import (
+    AssociationCostViewSet,
+    CoordinationCostViewSet,
+    CostView,
+    FundingViewSet,
+    KitchenCostInputViewSet,
+    ReferenceValueViewSet,
+    RollupViewSet,
+    TransportRateViewSet,
+)
 from kitchens.api import KitchenViewSet
 from meals.api import BatchViewSet, DistributionViewSet, PickupViewSet
 from territories.api import AuthorityViewSet, MembershipViewSet, MeView, TerritoryViewSet
@@ -23,10 +33,18 @@ router.register("memberships", MembershipViewSet, basename="membership")
 router.register("batches", BatchViewSet, basename="batch")
 router.register("pickups", PickupViewSet, basename="pickup")
 router.register("distributions", DistributionViewSet, basename="distribution")
+router.register("cost-inputs", KitchenCostInputViewSet, basename="cost-input")
+router.register("transport-costs", TransportRateViewSet, basename="transport-cost")
+router.register("association-costs", AssociationCostViewSet, basename="association-cost")
+router.register("coordination-costs", CoordinationCostViewSet, basename="coordination-cost")
+router.register("fundings", FundingViewSet, basename="funding")
+router.register("reference-values", ReferenceValueViewSet, basename="reference-value")
+router.register("rollups", RollupViewSet, basename="rollup")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("costs/", CostView.as_view(), name="costs"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up code as a file, which the CSP allows.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:api-schema"), name="api-docs"),

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("kitchens.urls")),
     path("", include("associations.urls")),
     path("", include("meals.urls")),
+    path("", include("costing.urls")),
 ]

@@ -29,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import AssociationCost, CoordinationCost, KitchenCostInput, MonthlyCost, ReferenceValue
@@ -1020,6 +1021,24 @@ def territory_cost(
     from .selectors import cost_data
 
     return cost_report(cost_data(territory_ids=territory_ids, start=start, end=end))
+
+
+def cost_input_saved(*, territory_id: int, month: datetime.date, transport: bool = False) -> None:
+    """What a saved or deleted monthly input sets off once the transaction commits.
+
+    Its territory-month's ``MonthlyCost`` is refreshed. A transport rate also changes the
+    estimated cost of the month's pickups, so the month's roll-ups are rebuilt first (queued;
+    the roll-up task refreshes the monthly cost again when it is done)."""
+    from functools import partial
+
+    if transport:
+        from .tasks import enqueue_rollups
+
+        last = min(last_of_month(month), timezone.localdate())
+        days = {month + datetime.timedelta(days=n) for n in range((last - month).days + 1)}
+        if days:
+            enqueue_rollups(territory_id, days)
+    transaction.on_commit(partial(monthly_cost_refresh, territory_id=territory_id, month=month))
 
 
 def monthly_cost_refresh(*, territory_id: int, month: datetime.date) -> MonthlyCost:

@@ -5,7 +5,8 @@ fails ``test_every_route_is_covered``. For every route that shows territory data
 a user of territory A gets 404 on B's objects (read and write) and never sees them in
 lists; the evaluator sees everything; a funder sees only the territories it funds and
 writes nothing. Pages meant for some roles only (declaring a batch, what to collect, the
-week's flow) answer 403 to the other roles and show them nothing.
+week's flow, entering costs) answer 403 to the other roles and show them nothing. Reference
+values are shared by every territory: everyone reads them, only evaluators write them.
 """
 
 from __future__ import annotations
@@ -20,18 +21,34 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from associations.models import Association, DistributionSite, Partnership
+from costing.models import (
+    AssociationCost,
+    CoordinationCost,
+    DailyRollup,
+    Funding,
+    KitchenCostInput,
+    ReferenceValue,
+    TransportRate,
+)
 from kitchens.models import Kitchen
 from meals import services
-from meals.models import Batch, Distribution, Pickup
+from meals.models import Batch, Distribution, Pickup, RecordImport
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
 from tests.factories import (
+    AssociationCostFactory,
     AssociationFactory,
     AuthorityFactory,
+    CoordinationCostFactory,
+    DailyRollupFactory,
     DistributionSiteFactory,
+    FundingFactory,
+    KitchenCostInputFactory,
     KitchenFactory,
     PartnershipFactory,
+    ReferenceValueFactory,
     TerritoryFactory,
+    TransportRateFactory,
     flow,
     member,
 )
@@ -89,6 +106,28 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "pickup-todo": Batch,
     "distribution-create": Pickup,
     "flow-week": Batch,
+    "territory-costs": Territory,
+    "kitchen-cost-input": Kitchen,
+    "association-cost-input": Association,
+    "coordination-cost-input": Territory,
+    "transport-rate-input": Territory,
+    "api:cost-input-list": KitchenCostInput,
+    "api:cost-input-detail": KitchenCostInput,
+    "api:transport-cost-list": TransportRate,
+    "api:transport-cost-detail": TransportRate,
+    "api:association-cost-list": AssociationCost,
+    "api:association-cost-detail": AssociationCost,
+    "api:coordination-cost-list": CoordinationCost,
+    "api:coordination-cost-detail": CoordinationCost,
+    "api:funding-list": Funding,
+    "api:funding-detail": Funding,
+    "api:reference-value-list": ReferenceValue,
+    "api:reference-value-detail": ReferenceValue,
+    "api:rollup-list": DailyRollup,
+    "api:rollup-detail": DailyRollup,
+    "api:costs": Territory,
+    "record-import": Territory,
+    "record-import-detail": RecordImport,
 }
 # Routes that act on an object rather than show it.
 ACTION_ROUTES = {
@@ -106,14 +145,28 @@ ROLE_LIST_ROUTES = {
     "pickup-todo": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
     "flow-week": {Role.ASSOCIATION_COORDINATOR, Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
 }
+# Pages of one object meant for some roles only (the cost input forms); any other role gets 403,
+# and a user outside the object's territory 404.
+ROLE_DETAIL_ROUTES = {
+    "kitchen-cost-input": {Role.KITCHEN_MANAGER},
+    "association-cost-input": {Role.ASSOCIATION_COORDINATOR},
+    "coordination-cost-input": {Role.AUTHORITY_COORDINATOR},
+    "transport-rate-input": {Role.AUTHORITY_COORDINATOR},
+}
+# Routes that show one territory named in the query string: 404 when it is out of scope.
+TERRITORY_QUERY_ROUTES = {"api:costs": {"start": "2025-01-01", "end": "2025-01-31"}}
 # Lists of one week's batches: checked on the week of the batch they should (not) show.
 WEEK_ROUTES = {"batch-week", "flow-week"}
 # Lists of batches still waiting for their pickup: checked on each side's ready batch.
 READY_BATCH_ROUTES = {"pickup-todo"}
 # Models a funder does not see even in the territories it funds.
-HIDDEN_FROM_FUNDERS = {Membership, Batch, Pickup, Distribution}
+HIDDEN_FROM_FUNDERS = {Membership, Batch, Pickup, Distribution, RecordImport}
+# Models that, inside their territory, only some roles see (and evaluators everywhere).
+ROLE_VISIBLE_MODELS = {RecordImport: {Role.AUTHORITY_COORDINATOR}}
 # Models only evaluators list, whatever the territory.
 EVALUATORS_ONLY = {Membership}
+# Models not owned by a territory: every member reads every row, only evaluators write.
+SHARED_MODELS = {ReferenceValue}
 # Routes that answer with a file rather than a page listing names.
 FILE_ROUTES = {"partnership-convention"}
 
@@ -204,6 +257,25 @@ def build_side(label: str) -> Side:
         site=side.objects[DistributionSite],
     )
     side.objects.update({Batch: batch, Pickup: pickup, Distribution: distribution})
+    month = datetime.date(2025, 1, 1)
+    side.objects.update(
+        {
+            KitchenCostInput: KitchenCostInputFactory(kitchen=kitchen, month=month),
+            TransportRate: TransportRateFactory(territory=territory, month=month),
+            AssociationCost: AssociationCostFactory(association=association, month=month),
+            CoordinationCost: CoordinationCostFactory(authority=side.objects[Authority], month=month),
+            Funding: FundingFactory(territory=territory),
+            ReferenceValue: ReferenceValueFactory(
+                code="food_parcel_cost_per_meal" if label == "Alpha" else "social_grocery_cost_per_meal"
+            ),
+            DailyRollup: DailyRollupFactory(
+                partnership=side.objects[Partnership], day=datetime.date(2025, 1, 15), meals_distributed=10
+            ),
+        }
+    )
+    side.objects[RecordImport] = RecordImport.objects.create(
+        territory=territory, file=f"imports/{label}.csv", uploaded_by=side.users[Role.AUTHORITY_COORDINATOR]
+    )
     today = datetime.date.today()
     side.ready_batch = services.batch_create(
         partnership=side.objects[Partnership],
@@ -262,6 +334,11 @@ def list_status(route: str, role: str) -> int:
 
 
 def visible_in_list(client: APIClient, route: str, obj: models.Model, status: int = 200) -> bool:
+    if route in TERRITORY_QUERY_ROUTES:
+        query = {"territory": obj.pk, **TERRITORY_QUERY_ROUTES[route]}
+        response = client.get(reverse(route), query)
+        assert response.status_code in (200, 404), (route, response.status_code)
+        return response.status_code == 200 and response.json()["territories"] == [obj.pk]
     response = client.get(list_url(route, obj))
     assert response.status_code == status, (route, response.status_code)
     if status != 200:
@@ -282,17 +359,22 @@ def test_other_territory_objects_answer_404_to_reads_and_writes(world, route, ro
     target = b.objects[model]
     url = detail_url(route, target)
 
-    assert client.get(url).status_code == 404
+    shared = model in SHARED_MODELS
+    assert client.get(url).status_code == (200 if shared else 404)
     if route.startswith("api:"):
         before = model.objects.filter(pk=target.pk).values().get()
         for method in ("patch", "put", "delete"):
             status = getattr(client, method)(url, {}, format="json").status_code
-            assert status in (404, 405), (method, status)
+            assert status in ((403, 405) if shared else (404, 405)), (method, status)
         assert model.objects.filter(pk=target.pk).values().get() == before
 
     # The same route serves the user's own territory (so the 404 above is the rule, not a broken route).
     own = a.objects[model]
     expected = 404 if model in EVALUATORS_ONLY else 200
+    if model in ROLE_VISIBLE_MODELS and role not in ROLE_VISIBLE_MODELS[model]:
+        expected = 404
+    if route in ROLE_DETAIL_ROUTES and role not in ROLE_DETAIL_ROUTES[route]:
+        expected = 403
     assert client.get(detail_url(route, own)).status_code == expected
 
 
@@ -303,8 +385,8 @@ def test_lists_never_show_another_territory(world, route, role):
     model = ROUTE_MODELS[route]
     client = client_for(a.users[role])
     status = list_status(route, role)
-    assert not visible_in_list(client, route, listed(b, route), status)
     shown = status == 200 and model not in EVALUATORS_ONLY
+    assert visible_in_list(client, route, listed(b, route), status) is (shown and model in SHARED_MODELS)
     assert visible_in_list(client, route, listed(a, route), status) is shown
 
 
@@ -312,8 +394,9 @@ def test_lists_never_show_another_territory(world, route, role):
 def test_evaluator_sees_every_territory(world, route):
     a, b, evaluator, _ = world
     client = client_for(evaluator)
+    expected = 403 if Role.EVALUATOR not in ROLE_DETAIL_ROUTES.get(route, {Role.EVALUATOR}) else 200
     for side in (a, b):
-        assert client.get(detail_url(route, side.objects[ROUTE_MODELS[route]])).status_code == 200
+        assert client.get(detail_url(route, side.objects[ROUTE_MODELS[route]])).status_code == expected
 
 
 @pytest.mark.parametrize("route", LIST_ROUTES)
@@ -331,8 +414,11 @@ def test_funder_sees_only_funded_territories_and_writes_nothing(world, route):
     model = ROUTE_MODELS[route]
     client = client_for(funder)
     funded_status = 404 if model in HIDDEN_FROM_FUNDERS else 200
+    if route in ROLE_DETAIL_ROUTES:
+        funded_status = 403  # in sight, but a funder writes nothing
     assert client.get(detail_url(route, b.objects[model])).status_code == funded_status
-    assert client.get(detail_url(route, a.objects[model])).status_code == 404
+    unfunded_status = 200 if model in SHARED_MODELS else 404
+    assert client.get(detail_url(route, a.objects[model])).status_code == unfunded_status
     if route.startswith("api:") and funded_status == 200:
         target = b.objects[model]
         before = model.objects.filter(pk=target.pk).values().get()
@@ -348,8 +434,8 @@ def test_funder_lists_only_funded_territories(world, route):
     model = ROUTE_MODELS[route]
     client = client_for(funder)
     status = list_status(route, Role.FUNDER)
-    assert not visible_in_list(client, route, listed(a, route), status)
     shown = status == 200 and model not in HIDDEN_FROM_FUNDERS
+    assert visible_in_list(client, route, listed(a, route), status) is (shown and model in SHARED_MODELS)
     assert visible_in_list(client, route, listed(b, route), status) is shown
 
 
@@ -451,3 +537,51 @@ def test_evaluator_and_funder_do_not_get_action_forms(world, route):
     url = detail_url(route, open_target(b, route))
     assert client_for(evaluator).get(url).status_code == 403
     assert client_for(funder).get(url).status_code == 404
+
+
+# The cost input forms: a valid entry for the next month, per page, with the model it writes.
+INPUT_FORM_POSTS: dict[str, tuple[type[models.Model], dict[str, str]]] = {
+    "kitchen-cost-input": (KitchenCostInput, {"month": "2025-02", "food_cost_per_meal": "1,50"}),
+    "association-cost-input": (AssociationCost, {"month": "2025-02", "premises_cost": "100"}),
+    "coordination-cost-input": (CoordinationCost, {"month": "2025-02", "staff_hours": "3"}),
+    "transport-rate-input": (
+        TransportRate,
+        {"month": "2025-02", "transport_mode": "association_vehicle", "cost_per_km": "0,50"},
+    ),
+}
+
+
+def test_every_input_form_has_a_write_case():
+    assert set(INPUT_FORM_POSTS) == set(ROLE_DETAIL_ROUTES)
+
+
+@pytest.mark.parametrize("route", sorted(INPUT_FORM_POSTS))
+def test_input_forms_write_nothing_across_territories_nor_for_other_roles(world, route):
+    a, b, evaluator, funder = world
+    model, payload = INPUT_FORM_POSTS[route]
+    route_model = ROUTE_MODELS[route]
+    writer = next(iter(ROLE_DETAIL_ROUTES[route]))
+    before = model.objects.count()
+    if route == "coordination-cost-input":
+        payload = {**payload, "authority": str(b.objects[Authority].pk)}
+    # The writer of territory A posting on B's page: 404.
+    response = client_for(a.users[writer]).post(
+        detail_url(route, b.objects[route_model]), payload, format="multipart"
+    )
+    assert response.status_code == 404
+    # Other roles of B, the evaluator and the funder of B: 403 on B's own page.
+    others = [b.users[role] for role in TERRITORIAL_ROLES if role != writer]
+    for user in [*others, evaluator, funder]:
+        response = client_for(user).post(
+            detail_url(route, b.objects[route_model]), payload, format="multipart"
+        )
+        assert response.status_code == 403, (user, response.status_code)
+    assert model.objects.count() == before
+    # B's own writer succeeds with the same request, so the refusals above are the rule.
+    response = client_for(b.users[writer]).post(
+        detail_url(route, b.objects[route_model]), payload, format="multipart"
+    )
+    assert response.status_code == 302, [
+        line for line in response.content.decode().splitlines() if "<p>" in line
+    ]
+    assert model.objects.count() == before + 1

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("territoires/<int:pk>/couts/", views.TerritoryCostView.as_view(), name="territory-costs"),
+    path(
+        "territoires/<int:pk>/couts/coordination/",
+        views.CoordinationCostInputView.as_view(),
+        name="coordination-cost-input",
+    ),
+    path(
+        "territoires/<int:pk>/couts/transport/",
+        views.TransportRateInputView.as_view(),
+        name="transport-rate-input",
+    ),
+    path("cuisines/<int:pk>/couts/saisie/", views.KitchenCostInputView.as_view(), name="kitchen-cost-input"),
+    path(
+        "associations/<int:pk>/couts/saisie/",
+        views.AssociationCostInputView.as_view(),
+        name="association-cost-input",
+    ),
+]

@@ -8,6 +8,7 @@ against ``for_user(user, "change")`` inside its transaction.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -118,8 +119,8 @@ NOT_BOUNDS = ("share_", "loss_rate")
 def number(value: Any, decimals: int = 2) -> str:
     if value is None:
         return "—"
-    if isinstance(value, int):
-        decimals = 0
+    if isinstance(value, int) or (isinstance(value, Decimal) and value.as_tuple().exponent == 0):
+        decimals = 0  # counts stay whole
     return formats.number_format(value, decimals, use_l10n=True, force_grouping=True)
 
 

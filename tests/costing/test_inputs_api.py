@@ -594,3 +594,12 @@ def test_costs_queries_do_not_grow_with_rows(api, costed):
         )
     many, _ = count_queries(api, url)
     assert few == many
+
+
+def test_deleting_an_input_refreshes_its_month(api, kitchen, manager, django_capture_on_commit_callbacks):
+    row = KitchenCostInputFactory(kitchen=kitchen)
+    api.force_authenticate(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(f"/api/v1/cost-inputs/{row.pk}/").status_code == 204
+    assert not KitchenCostInput.objects.exists()
+    assert MonthlyCost.objects.filter(territory=kitchen.territory, month=datetime.date(2025, 3, 1)).exists()

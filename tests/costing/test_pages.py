@@ -8,7 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from costing.models import AssociationCost, CoordinationCost, KitchenCostInput, MonthlyCost, TransportRate
+from costing.models import (
+    AssociationCost,
+    CoordinationCost,
+    DailyRollup,
+    KitchenCostInput,
+    MonthlyCost,
+    TransportRate,
+)
 from territories.roles import Role
 from tests.factories import (
     AssociationCostFactory,
@@ -364,3 +371,25 @@ def test_detail_pages_link_to_the_cost_pages_the_user_may_open(client):
     assert reverse("coordination-cost-input", kwargs={"pk": territory.pk}) in html
     assert reverse("transport-rate-input", kwargs={"pk": territory.pk}) in html
     assert costs in html
+
+
+# --- Admin ----------------------------------------------------------------------------------
+
+
+def test_admin_lists_every_costing_model_and_keeps_derived_tables_read_only(client, march):
+    from costing.services import monthly_cost_refresh
+
+    monthly_cost_refresh(territory_id=march.territory_id, month=MARCH)
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    for name in (
+        "kitchencostinput", "transportrate", "associationcost", "coordinationcost", "funding",
+        "referencevalue", "dailyrollup", "monthlycost",
+    ):  # fmt: skip
+        assert client.get(reverse(f"admin:costing_{name}_changelist")).status_code == 200, name
+    assert client.get(reverse("admin:costing_dailyrollup_add")).status_code == 403
+    assert client.get(reverse("admin:costing_monthlycost_add")).status_code == 403
+    rollup = DailyRollup.objects.get()
+    response = client.post(
+        reverse("admin:costing_dailyrollup_change", args=[rollup.pk]), {"meals_distributed": 0}
+    )
+    assert response.status_code == 403

@@ -10,7 +10,7 @@ from django.utils import timezone
 from config.celery import delay_or_log
 from territories.models import Territory
 
-from . import rollups
+from . import rollups, services
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,11 @@ NIGHTLY_DAYS = 7
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8)
 def rollup_territory_day(territory_id: int, day: str) -> int:
-    return rollups.rollup_territory_day(territory_id=territory_id, day=datetime.date.fromisoformat(day))
+    """Recomputes the day, then the month's frozen cost figures that read it."""
+    on = datetime.date.fromisoformat(day)
+    rows = rollups.rollup_territory_day(territory_id=territory_id, day=on)
+    services.monthly_cost_refresh(territory_id=territory_id, month=on.replace(day=1))
+    return rows
 
 
 @shared_task

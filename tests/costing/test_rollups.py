@@ -226,3 +226,13 @@ def test_deleting_a_distribution_updates_the_rollups(scene, django_capture_on_co
         services.distribution_delete(distribution=first, by=scene.volunteer)
     row = DailyRollup.objects.get(territory=scene.territory, day=day + datetime.timedelta(days=1))
     assert (row.distributions, row.meals_distributed, row.people_served) == (1, 30, 25)
+
+
+def test_a_write_refreshes_the_month_cost_figures_too(scene, django_capture_on_commit_callbacks):
+    from costing.models import MonthlyCost
+
+    day = TODAY - datetime.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        scene.batch(production_date=day, kind="surplus", meals_count=30)
+    monthly = MonthlyCost.objects.get(territory=scene.territory, month=day.replace(day=1))
+    assert monthly.complete is False  # no cost inputs were entered for that month

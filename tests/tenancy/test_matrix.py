@@ -30,6 +30,7 @@ from costing.models import (
     ReferenceValue,
     TransportRate,
 )
+from evaluation.models import Report
 from kitchens.models import Kitchen
 from meals import services
 from meals.models import Batch, Distribution, Pickup, RecordImport
@@ -47,6 +48,7 @@ from tests.factories import (
     KitchenFactory,
     PartnershipFactory,
     ReferenceValueFactory,
+    ReportFactory,
     TerritoryFactory,
     TransportRateFactory,
     flow,
@@ -128,12 +130,28 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:costs": Territory,
     "record-import": Territory,
     "record-import-detail": RecordImport,
+    "territory-dashboard": Territory,
+    "territory-comparison": Territory,
+    "territory-reports": Territory,
+    "report-list": Report,
+    "report-detail": Report,
+    "report-retry": Report,
+    "report-download": Report,
+    "report-export": Report,
+    "api:report-list": Report,
+    "api:report-detail": Report,
+    "api:report-retry": Report,
+    "api:report-download": Report,
+    "api:report-export": Report,
 }
 # Routes that act on an object rather than show it.
 ACTION_ROUTES = {
     "api:batch-pickup", "api:batch-cancel", "api:batch-discard",
     "batch-pickup", "batch-cancel", "batch-discard", "distribution-create",
+    "api:report-retry", "report-retry",
 }  # fmt: skip
+# Action routes only evaluators may use (asking a failed report again); others get 403 in sight.
+EVALUATOR_ACTIONS = {"api:report-retry", "report-retry"}
 # Action routes of the browser that also show their form (GET), with the roles that may use it.
 FORM_ROUTES = {
     "batch-pickup": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
@@ -144,6 +162,7 @@ ROLE_LIST_ROUTES = {
     "batch-create": {Role.KITCHEN_MANAGER},
     "pickup-todo": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
     "flow-week": {Role.ASSOCIATION_COORDINATOR, Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
+    "territory-comparison": {Role.EVALUATOR},
 }
 # Pages of one object meant for some roles only (the cost input forms); any other role gets 403,
 # and a user outside the object's territory 404.
@@ -168,7 +187,14 @@ EVALUATORS_ONLY = {Membership}
 # Models not owned by a territory: every member reads every row, only evaluators write.
 SHARED_MODELS = {ReferenceValue}
 # Routes that answer with a file rather than a page listing names.
-FILE_ROUTES = {"partnership-convention"}
+FILE_ROUTES = {
+    "partnership-convention", "report-download", "report-export", "api:report-download", "api:report-export",
+}  # fmt: skip
+# Routes of one object that need a query string to answer (a report's table and its format).
+DETAIL_QUERIES = {
+    "report-export": "table=activity&format=csv",
+    "api:report-export": "table=activity&format=csv",
+}
 
 TERRITORIAL_ROLES = [
     Role.KITCHEN_MANAGER,
@@ -273,6 +299,9 @@ def build_side(label: str) -> Side:
             ),
         }
     )
+    side.objects[Report] = ReportFactory(
+        territory=territory, requested_by=side.users[Role.AUTHORITY_COORDINATOR]
+    )
     side.objects[RecordImport] = RecordImport.objects.create(
         territory=territory, file=f"imports/{label}.csv", uploaded_by=side.users[Role.AUTHORITY_COORDINATOR]
     )
@@ -308,12 +337,15 @@ def client_for(user) -> APIClient:
 
 
 def detail_url(route: str, obj: models.Model) -> str:
-    return reverse(route, kwargs={"pk": obj.pk})
+    url = reverse(route, kwargs={"pk": obj.pk})
+    return f"{url}?{DETAIL_QUERIES[route]}" if route in DETAIL_QUERIES else url
 
 
 def label(obj: models.Model) -> str:
     if isinstance(obj, Batch):
         return obj.lot_number
+    if isinstance(obj, Report):
+        return reverse("report-detail", kwargs={"pk": obj.pk})  # each row links to its report
     return str(obj) if isinstance(obj, Partnership | Membership) else obj.name  # type: ignore[attr-defined]
 
 
@@ -474,6 +506,7 @@ def post_action(client: APIClient, route: str, side: Side):
         "batch-cancel": {"reason": "Essai"},
         "batch-discard": {"reason": "Essai"},
         "batch-pickup": {"meals_received": "40", "temperature_c": "2,0", "transport_mode": "soft"},
+        "report-retry": {},
         "distribution-create": {
             "site": side.objects[DistributionSite].pk,
             "distributed_on": str(datetime.date.today()),
@@ -481,7 +514,7 @@ def post_action(client: APIClient, route: str, side: Side):
             "beneficiaries": "1",
         },
     }[route]
-    return client.post(url, payload)
+    return client.post(url, payload, format="multipart")
 
 
 @pytest.mark.parametrize("route", sorted(ACTION_ROUTES))
@@ -496,7 +529,7 @@ def test_actions_on_another_territory_answer_404_and_change_nothing(world, route
     assert flow_counts() == counts
 
 
-@pytest.mark.parametrize("route", sorted(ACTION_ROUTES))
+@pytest.mark.parametrize("route", sorted(ACTION_ROUTES - EVALUATOR_ACTIONS))
 def test_evaluator_and_funder_cannot_act_on_batches(world, route):
     _, b, evaluator, funder = world
     target = action_target(b, route)
@@ -585,3 +618,18 @@ def test_input_forms_write_nothing_across_territories_nor_for_other_roles(world,
         line for line in response.content.decode().splitlines() if "<p>" in line
     ]
     assert model.objects.count() == before + 1
+
+
+@pytest.mark.parametrize("route", sorted(EVALUATOR_ACTIONS))
+def test_report_actions_are_for_evaluators_only(world, route):
+    """Funders and the territory's own roles see the report but may not act on it (403); out of
+    their sight it is 404; the evaluator may, and a report that is done is left as it is."""
+    a, b, evaluator, funder = world
+    target = b.objects[Report]
+    before = snapshot(target)
+    assert post_action(client_for(funder), route, a).status_code == 404
+    for user in [funder, *b.users.values()]:
+        assert post_action(client_for(user), route, b).status_code == 403, user
+    response = post_action(client_for(evaluator), route, b)
+    assert response.status_code == (409 if route.startswith("api:") else 302)
+    assert snapshot(target) == before

@@ -16,6 +16,7 @@ from costing.api import (
     RollupViewSet,
     TransportRateViewSet,
 )
+from evaluation.api import IndicatorView, JournalEntryViewSet, SurveyResponseViewSet, SurveyViewSet
 from kitchens.api import KitchenViewSet
 from meals.api import BatchViewSet, DistributionViewSet, PickupViewSet
 from territories.api import AuthorityViewSet, MembershipViewSet, MeView, TerritoryViewSet
@@ -40,11 +41,15 @@ router.register("coordination-costs", CoordinationCostViewSet, basename="coordin
 router.register("fundings", FundingViewSet, basename="funding")
 router.register("reference-values", ReferenceValueViewSet, basename="reference-value")
 router.register("rollups", RollupViewSet, basename="rollup")
+router.register("journal", JournalEntryViewSet, basename="journal")
+router.register("surveys", SurveyViewSet, basename="survey")
+router.register("survey-responses", SurveyResponseViewSet, basename="survey-response")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
     path("costs/", CostView.as_view(), name="costs"),
+    path("indicators/", IndicatorView.as_view(), name="indicators"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up code as a file, which the CSP allows.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:api-schema"), name="api-docs"),

@@ -178,6 +178,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name get their own component names.
+    "ENUM_NAME_OVERRIDES": {
+        "SurveyKindEnum": "evaluation.models.Survey.Kind",
+        "SurveyQuestionKindEnum": "evaluation.models.SurveyQuestion.Kind",
+        "ReportKindEnum": "evaluation.models.Report.Kind",
+    },
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

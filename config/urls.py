@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("associations.urls")),
     path("", include("meals.urls")),
     path("", include("costing.urls")),
+    path("", include("evaluation.urls")),
 ]

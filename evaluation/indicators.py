@@ -110,7 +110,7 @@ class Indicator:
             "unit": self.unit,
             "question": self.question,
             "question_label": self.question_label,
-            "value": as_json(self.value),
+            "value": None if self.value is None else str(self.value),
             "complete": self.complete,
             "missing": list(self.missing),
             "applicable": self.applicable,
@@ -153,7 +153,8 @@ class IndicatorSet:
         return dedup(item for indicator in self.indicators for item in indicator.missing)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-safe: decimals as strings (exact), dates in ISO format, as the cost API does."""
+        """JSON-safe: every value as a string (exact decimals and counts alike) or null, the
+        breakdowns' decimals as strings, dates in ISO format — as the cost API does."""
         return {
             "territories": self.territory_ids,
             "start": as_json(self.start),

@@ -9,12 +9,17 @@ number of queries whatever the length of the period.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pandas as pd
+from django.db import models
+from django.db.models import Q
 from django.db.models.functions import TruncWeek
 
 from costing import selectors as cost_selectors
 from costing.services import CostData, cost_report, last_of_month, months_of
+from territories.models import Territory
+from territories.scoping import EVERY_ROW, memberships_of
 
 # The columns of ``weekly_series`` summed from the roll-ups, and the breaches they add up.
 WEEKLY_SUMS = [
@@ -126,3 +131,23 @@ def monthly_series(
     table = pd.DataFrame.from_records(records, columns=MONTHLY_COLUMNS)
     table["full_cost_per_meal"] = table["full_cost_per_meal"].astype(object)
     return table
+
+
+def writable_territories(model: type[models.Model], user: Any) -> models.QuerySet[Territory]:
+    """The territories in which ``user`` may write rows of ``model`` (a journal entry, a paper
+    answer), read off the model's ``change_rule``: every row (evaluators) opens every territory
+    the user sees; ``territory_id = X`` (authority coordinators) opens X. Any other shape of rule
+    opens nothing here (fail closed); the services check each write again after saving."""
+    territories = Territory.objects.for_user(user)  # type: ignore[attr-defined]
+    if user.is_superuser:
+        return territories
+    ids: set[int] = set()
+    for membership in memberships_of(user):
+        rule = model.change_rule(membership)  # type: ignore[attr-defined]
+        if rule is None:
+            continue
+        if rule == EVERY_ROW:
+            return territories
+        if membership.territory_id and rule == Q(territory_id=membership.territory_id):
+            ids.add(membership.territory_id)
+    return territories.filter(pk__in=ids)

@@ -249,3 +249,55 @@ class DailyRollupFactory(factory.django.DjangoModelFactory):
     kitchen = factory.SelfAttribute("partnership.kitchen")
     association = factory.SelfAttribute("partnership.association")
     day = datetime.date(2025, 3, 10)
+
+
+# --- Evaluation: journal and surveys --------------------------------------------------------
+
+
+class JournalEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evaluation.JournalEntry"
+
+    territory = factory.SubFactory(TerritoryFactory)
+    author = factory.SubFactory(UserFactory)
+    observed_on = datetime.date(2025, 3, 12)
+    category = "logistics"
+    nature = "obstacle"
+    title = factory.Sequence(lambda n: f"Observation {n}")
+    text = "Le véhicule réfrigéré de l'association était en panne : collecte reportée."
+
+
+class SurveyFactory(factory.django.DjangoModelFactory):
+    """A beneficiary survey; add its questions with SurveyQuestionFactory."""
+
+    class Meta:
+        model = "evaluation.Survey"
+
+    territory = factory.SubFactory(TerritoryFactory)
+    kind = "beneficiary"
+    title = factory.Sequence(lambda n: f"Questionnaire de satisfaction {n}")
+    public_token = factory.Sequence(lambda n: f"jeton-{n:037d}")
+    created_by = factory.SubFactory(UserFactory)
+
+
+class SurveyQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evaluation.SurveyQuestion"
+
+    survey = factory.SubFactory(SurveyFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    code = "satisfaction"
+    text = "Êtes-vous satisfait des repas ?"
+    kind = "scale"
+    choices: list = []
+
+
+class SurveyResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evaluation.SurveyResponse"
+
+    survey = factory.SubFactory(SurveyFactory)
+    territory = factory.SelfAttribute("survey.territory")
+    channel = "paper"
+    answered_on = datetime.date(2025, 3, 14)
+    answers = factory.LazyFunction(dict)

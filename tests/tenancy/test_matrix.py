@@ -5,8 +5,10 @@ fails ``test_every_route_is_covered``. For every route that shows territory data
 a user of territory A gets 404 on B's objects (read and write) and never sees them in
 lists; the evaluator sees everything; a funder sees only the territories it funds and
 writes nothing. Pages meant for some roles only (declaring a batch, what to collect, the
-week's flow, entering costs) answer 403 to the other roles and show them nothing. Reference
-values are shared by every territory: everyone reads them, only evaluators write them.
+week's flow, entering costs, the journal's entry form, the surveys) answer 403 to the other
+roles and show them nothing. Reference values are shared by every territory: everyone reads
+them, only evaluators write them. A survey's public answer page is reached by its token, not
+an id: a wrong token is 404 and an answer lands in that survey's territory only.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from costing.models import (
     ReferenceValue,
     TransportRate,
 )
-from evaluation.models import Report
+from evaluation.models import JournalEntry, Report, Survey, SurveyResponse
 from kitchens.models import Kitchen
 from meals import services
 from meals.models import Batch, Distribution, Pickup, RecordImport
@@ -44,11 +46,15 @@ from tests.factories import (
     DailyRollupFactory,
     DistributionSiteFactory,
     FundingFactory,
+    JournalEntryFactory,
     KitchenCostInputFactory,
     KitchenFactory,
     PartnershipFactory,
     ReferenceValueFactory,
     ReportFactory,
+    SurveyFactory,
+    SurveyQuestionFactory,
+    SurveyResponseFactory,
     TerritoryFactory,
     TransportRateFactory,
     flow,
@@ -143,6 +149,18 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:report-retry": Report,
     "api:report-download": Report,
     "api:report-export": Report,
+    "api:indicators": Territory,
+    "api:journal-list": JournalEntry,
+    "api:journal-detail": JournalEntry,
+    "api:survey-list": Survey,
+    "api:survey-detail": Survey,
+    "api:survey-response-list": SurveyResponse,
+    "api:survey-response-detail": SurveyResponse,
+    "journal-list": JournalEntry,
+    "journal-create": Territory,  # its form lists the territories the user writes in
+    "survey-list": Survey,
+    "survey-response-create": Survey,
+    "survey-answer": Survey,  # public, reached by the survey's token (TOKEN_ROUTES)
 }
 # Routes that act on an object rather than show it.
 ACTION_ROUTES = {
@@ -163,6 +181,8 @@ ROLE_LIST_ROUTES = {
     "pickup-todo": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
     "flow-week": {Role.ASSOCIATION_COORDINATOR, Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
     "territory-comparison": {Role.EVALUATOR},
+    "journal-create": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
+    "survey-list": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
 }
 # Pages of one object meant for some roles only (the cost input forms); any other role gets 403,
 # and a user outside the object's territory 404.
@@ -171,15 +191,23 @@ ROLE_DETAIL_ROUTES = {
     "association-cost-input": {Role.ASSOCIATION_COORDINATOR},
     "coordination-cost-input": {Role.AUTHORITY_COORDINATOR},
     "transport-rate-input": {Role.AUTHORITY_COORDINATOR},
+    "survey-response-create": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
 }
 # Routes that show one territory named in the query string: 404 when it is out of scope.
-TERRITORY_QUERY_ROUTES = {"api:costs": {"start": "2025-01-01", "end": "2025-01-31"}}
+TERRITORY_QUERY_ROUTES = {
+    "api:costs": {"start": "2025-01-01", "end": "2025-01-31"},
+    "api:indicators": {"start": "2025-01-01", "end": "2025-01-31"},
+}
+# Public routes reached by an unguessable token instead of a login (a survey's answer page).
+TOKEN_ROUTES = {"survey-answer"}
 # Lists of one week's batches: checked on the week of the batch they should (not) show.
 WEEK_ROUTES = {"batch-week", "flow-week"}
 # Lists of batches still waiting for their pickup: checked on each side's ready batch.
 READY_BATCH_ROUTES = {"pickup-todo"}
 # Models a funder does not see even in the territories it funds.
-HIDDEN_FROM_FUNDERS = {Membership, Batch, Pickup, Distribution, RecordImport}
+HIDDEN_FROM_FUNDERS = {
+    Membership, Batch, Pickup, Distribution, RecordImport, JournalEntry, Survey, SurveyResponse,
+}  # fmt: skip
 # Models that, inside their territory, only some roles see (and evaluators everywhere).
 ROLE_VISIBLE_MODELS = {RecordImport: {Role.AUTHORITY_COORDINATOR}}
 # Models only evaluators list, whatever the territory.
@@ -225,7 +253,9 @@ def covered_routes() -> dict[str, set[str]]:
 
 
 ROUTES = covered_routes()
-DETAIL_ROUTES = sorted(name for name, kwargs in ROUTES.items() if kwargs and name not in ACTION_ROUTES)
+DETAIL_ROUTES = sorted(
+    name for name, kwargs in ROUTES.items() if kwargs and name not in ACTION_ROUTES | TOKEN_ROUTES
+)
 LIST_ROUTES = sorted(name for name, kwargs in ROUTES.items() if not kwargs)
 
 
@@ -234,7 +264,8 @@ def test_every_route_is_covered():
     assert not missing, f"Routes without a cross-tenant case: {sorted(missing)}"
     stale = set(ROUTE_MODELS) - set(ROUTES)
     assert not stale, f"Cases for routes that no longer exist: {sorted(stale)}"
-    assert all(kwargs == {"pk"} for name, kwargs in ROUTES.items() if kwargs)
+    assert all(kwargs == {"pk"} for name, kwargs in ROUTES.items() if kwargs and name not in TOKEN_ROUTES)
+    assert all(ROUTES[name] == {"token"} for name in TOKEN_ROUTES)
 
 
 @dataclass
@@ -299,6 +330,22 @@ def build_side(label: str) -> Side:
             ),
         }
     )
+    survey = SurveyFactory(
+        territory=territory, title=f"Questionnaire {label}", created_by=side.users[Role.AUTHORITY_COORDINATOR]
+    )
+    SurveyQuestionFactory(survey=survey)  # "satisfaction", a scale
+    side.objects.update(
+        {
+            JournalEntry: JournalEntryFactory(
+                territory=territory,
+                author=side.users[Role.AUTHORITY_COORDINATOR],
+                title=f"Observation {label}",
+                kitchen=kitchen,
+            ),
+            Survey: survey,
+            SurveyResponse: SurveyResponseFactory(survey=survey, answers={"satisfaction": 4}),
+        }
+    )
     side.objects[Report] = ReportFactory(
         territory=territory, requested_by=side.users[Role.AUTHORITY_COORDINATOR]
     )
@@ -346,6 +393,8 @@ def label(obj: models.Model) -> str:
         return obj.lot_number
     if isinstance(obj, Report):
         return reverse("report-detail", kwargs={"pk": obj.pk})  # each row links to its report
+    if isinstance(obj, JournalEntry | Survey):
+        return obj.title
     return str(obj) if isinstance(obj, Partnership | Membership) else obj.name  # type: ignore[attr-defined]
 
 
@@ -370,7 +419,11 @@ def visible_in_list(client: APIClient, route: str, obj: models.Model, status: in
         query = {"territory": obj.pk, **TERRITORY_QUERY_ROUTES[route]}
         response = client.get(reverse(route), query)
         assert response.status_code in (200, 404), (route, response.status_code)
-        return response.status_code == 200 and response.json()["territories"] == [obj.pk]
+        if response.status_code != 200:
+            return False
+        # The cost figures list territory ids; the indicators one set per territory.
+        rows = response.json()["territories"]
+        return [row if isinstance(row, int) else row["territory"] for row in rows] == [obj.pk]
     response = client.get(list_url(route, obj))
     assert response.status_code == status, (route, response.status_code)
     if status != 200:
@@ -446,7 +499,7 @@ def test_funder_sees_only_funded_territories_and_writes_nothing(world, route):
     model = ROUTE_MODELS[route]
     client = client_for(funder)
     funded_status = 404 if model in HIDDEN_FROM_FUNDERS else 200
-    if route in ROLE_DETAIL_ROUTES:
+    if route in ROLE_DETAIL_ROUTES and model not in HIDDEN_FROM_FUNDERS:
         funded_status = 403  # in sight, but a funder writes nothing
     assert client.get(detail_url(route, b.objects[model])).status_code == funded_status
     unfunded_status = 200 if model in SHARED_MODELS else 404
@@ -581,6 +634,7 @@ INPUT_FORM_POSTS: dict[str, tuple[type[models.Model], dict[str, str]]] = {
         TransportRate,
         {"month": "2025-02", "transport_mode": "association_vehicle", "cost_per_km": "0,50"},
     ),
+    "survey-response-create": (SurveyResponse, {"answered_on": "2025-01-20", "q_satisfaction": "4"}),
 }
 
 
@@ -593,7 +647,8 @@ def test_input_forms_write_nothing_across_territories_nor_for_other_roles(world,
     a, b, evaluator, funder = world
     model, payload = INPUT_FORM_POSTS[route]
     route_model = ROUTE_MODELS[route]
-    writer = next(iter(ROLE_DETAIL_ROUTES[route]))
+    allowed = ROLE_DETAIL_ROUTES[route]
+    writer = next(role for role in TERRITORIAL_ROLES if role in allowed)
     before = model.objects.count()
     if route == "coordination-cost-input":
         payload = {**payload, "authority": str(b.objects[Authority].pk)}
@@ -602,13 +657,17 @@ def test_input_forms_write_nothing_across_territories_nor_for_other_roles(world,
         detail_url(route, b.objects[route_model]), payload, format="multipart"
     )
     assert response.status_code == 404
-    # Other roles of B, the evaluator and the funder of B: 403 on B's own page.
-    others = [b.users[role] for role in TERRITORIAL_ROLES if role != writer]
-    for user in [*others, evaluator, funder]:
+    # Other roles of B and the evaluator (unless they write here): 403 on B's own page. The funder
+    # of B: 403 too, or 404 where the page's object is hidden from funders.
+    others = [b.users[role] for role in TERRITORIAL_ROLES if role not in allowed]
+    if Role.EVALUATOR not in allowed:
+        others.append(evaluator)
+    for user in [*others, funder]:
         response = client_for(user).post(
             detail_url(route, b.objects[route_model]), payload, format="multipart"
         )
-        assert response.status_code == 403, (user, response.status_code)
+        expected = 404 if user == funder and route_model in HIDDEN_FROM_FUNDERS else 403
+        assert response.status_code == expected, (user, response.status_code)
     assert model.objects.count() == before
     # B's own writer succeeds with the same request, so the refusals above are the rule.
     response = client_for(b.users[writer]).post(
@@ -633,3 +692,25 @@ def test_report_actions_are_for_evaluators_only(world, route):
     response = post_action(client_for(evaluator), route, b)
     assert response.status_code == (409 if route.startswith("api:") else 302)
     assert snapshot(target) == before
+
+
+@pytest.mark.parametrize("route", sorted(TOKEN_ROUTES))
+def test_token_routes_show_and_take_only_the_survey_of_their_token(world, route):
+    """No login, but no id either: another survey's id or a made-up token is 404; the token
+    shows its own survey only, and an answer lands in that survey and its territory."""
+    a, b, _, _ = world
+    anonymous = APIClient()
+    survey = b.objects[Survey]
+    for token in (str(survey.pk), "x" * 43, a.objects[Survey].public_token[:-1]):
+        assert anonymous.get(reverse(route, kwargs={"token": token})).status_code == 404
+    url = reverse(route, kwargs={"token": survey.public_token})
+    page = anonymous.get(url).content.decode()
+    assert "Questionnaire Bravo" in page and "Alpha" not in page
+    before = SurveyResponse.objects.count()
+    for client in (anonymous, client_for(a.users[Role.AUTHORITY_COORDINATOR])):
+        assert client.post(url, {"q_satisfaction": "5"}, format="multipart").status_code == 302
+    created = SurveyResponse.objects.order_by("pk")[before:]
+    assert [(row.survey_id, row.territory_id, row.channel) for row in created] == [
+        (survey.pk, b.territory.pk, "online"),
+        (survey.pk, b.territory.pk, "online"),
+    ]

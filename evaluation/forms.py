@@ -1,0 +1,156 @@
+"""Browser forms of the observation journal and the surveys.
+
+Forms parse what was typed; the rules live in ``evaluation.services``, whose errors are put
+back on the fields (``add_service_errors``). Choice lists come from querysets scoped by
+``for_user``, so another territory's ids never validate. The answer form builds one field
+per question of the survey and has no field for anything about the respondent.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from associations.models import Association
+from kitchens.models import Kitchen
+from meals.forms import DateInput, FlowForm
+from territories.models import Authority, Territory
+
+from .models import JournalEntry, Survey, SurveyQuestion
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+SCALE_CHOICES = [(str(note), str(note)) for note in range(1, 6)]
+YES_NO_CHOICES = [("yes", _("Oui")), ("no", _("Non"))]
+
+
+class JournalFilterForm(forms.Form):
+    """The journal list's filters: category and nature (the territory has its own form)."""
+
+    category = forms.ChoiceField(
+        label=_("Catégorie"),
+        choices=[("", _("Toutes les catégories")), *JournalEntry.Category.choices],
+        required=False,
+    )
+    nature = forms.ChoiceField(
+        label=_("Frein ou levier"),
+        choices=[("", _("Freins et leviers")), *JournalEntry.Nature.choices],
+        required=False,
+    )
+
+
+class ActorChoiceField(forms.ModelChoiceField):
+    """An actor listed with its territory, for those who see several."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj} ({obj.territory})"
+
+
+class JournalEntryForm(FlowForm):
+    """A dated observation: an obstacle or a lever of a territory, optionally about one actor."""
+
+    territory = forms.ModelChoiceField(label=_("Territoire"), queryset=Territory.objects.none())
+    observed_on = forms.DateField(label=_("Date de l'observation"), widget=DateInput)
+    nature = forms.ChoiceField(
+        label=_("Frein ou levier"), choices=JournalEntry.Nature.choices, widget=forms.RadioSelect
+    )
+    category = forms.ChoiceField(
+        label=_("Catégorie"), choices=JournalEntry.Category.choices, widget=forms.RadioSelect
+    )
+    title = forms.CharField(label=_("Titre"), max_length=200)
+    text = forms.CharField(label=_("Observation"), widget=forms.Textarea(attrs={"rows": 6}))
+    kitchen = ActorChoiceField(label=_("Cuisine concernée"), queryset=Kitchen.objects.none(), required=False)
+    association = ActorChoiceField(
+        label=_("Association concernée"), queryset=Association.objects.none(), required=False
+    )
+    authority = ActorChoiceField(
+        label=_("Collectivité concernée"), queryset=Authority.objects.none(), required=False
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        territories: QuerySet[Territory],
+        kitchens: QuerySet[Kitchen],
+        associations: QuerySet[Association],
+        authorities: QuerySet[Authority],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["territory"].queryset = territories  # type: ignore[attr-defined]
+        self.fields["kitchen"].queryset = kitchens  # type: ignore[attr-defined]
+        self.fields["association"].queryset = associations  # type: ignore[attr-defined]
+        self.fields["authority"].queryset = authorities  # type: ignore[attr-defined]
+
+
+class SurveyAnswerForm(FlowForm):
+    """One field per question of the survey, every one optional; nothing else.
+
+    Scale answers become integers, yes / no answers booleans, choices their text: what
+    ``evaluation.services.answer_errors`` expects."""
+
+    def __init__(self, *args: Any, questions: list[SurveyQuestion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for question in questions:
+            self.fields[self.field_name(question)] = self.field_for(question)
+
+    @staticmethod
+    def field_name(question: SurveyQuestion) -> str:
+        """Prefixed, so that no question code can collide with another field."""
+        return f"q_{question.code}"
+
+    @staticmethod
+    def field_for(question: SurveyQuestion) -> forms.Field:
+        choices: list[tuple[str, Any]]
+        help_text: StrOrPromise = ""
+        if question.kind == SurveyQuestion.Kind.SCALE:
+            choices = SCALE_CHOICES
+            help_text = _("De 1 (pas du tout) à 5 (tout à fait).")
+        elif question.kind == SurveyQuestion.Kind.YES_NO:
+            choices = YES_NO_CHOICES
+        else:
+            choices = [(choice, choice) for choice in question.choices or []]
+        return forms.ChoiceField(
+            label=question.text,
+            choices=choices,
+            widget=forms.RadioSelect,
+            required=False,
+            help_text=help_text,
+        )
+
+    def answers(self) -> dict[str, Any]:
+        """The cleaned answers by question code, unanswered questions left out."""
+        answers: dict[str, Any] = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(self.field_name(question))
+            if not value:
+                continue
+            if question.kind == SurveyQuestion.Kind.SCALE:
+                answers[question.code] = int(value)
+            elif question.kind == SurveyQuestion.Kind.YES_NO:
+                answers[question.code] = value == "yes"
+            else:
+                answers[question.code] = value
+        return answers
+
+
+class PaperAnswerForm(SurveyAnswerForm):
+    """A paper questionnaire typed in: the day it was answered, then its answers."""
+
+    answered_on = forms.DateField(
+        label=_("Répondu le"), widget=DateInput, help_text=_("Le jour seulement, sans l'heure.")
+    )
+
+    def __init__(self, *args: Any, questions: list[SurveyQuestion], **kwargs: Any) -> None:
+        super().__init__(*args, questions=questions, **kwargs)
+        # The day first, then the questions in their order.
+        self.order_fields(["answered_on", *(self.field_name(question) for question in questions)])
+
+
+def question_list(survey: Survey) -> list[SurveyQuestion]:
+    return list(survey.questions.order_by("position", "pk"))

@@ -1,0 +1,184 @@
+"""Browser pages of the surveys: the list, the paper-answer entry form, and the public answer page.
+
+The list and the entry form are for evaluators and the authority coordinators of the
+survey's territory (others: 403; another territory's survey: 404). The public page is
+reached by the survey's unguessable link, without an account: one submit stores one
+anonymous answer, and nothing about the respondent — no account, no address, no browser,
+no time of day — nor any session entry (the thanks come from the address, not a message).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, ListView
+
+from meals.forms import add_service_errors
+from meals.views import RoleRequiredMixin, acting_user, spans_territories
+from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
+
+from . import services
+from .forms import PaperAnswerForm, SurveyAnswerForm, question_list
+from .models import Survey, SurveyResponse
+from .selectors import writable_territories
+
+
+def answer_territories(user: Any) -> QuerySet:
+    """The territories where the user enters paper answers."""
+    return writable_territories(SurveyResponse, user)
+
+
+class SurveyListView(PageMixin, TerritoryFilterMixin, RoleRequiredMixin, ListView):
+    """The surveys of the user's territories, with their link and their number of answers."""
+
+    model = Survey
+    paginate_by = PAGE_SIZE
+    template_name = "evaluation/surveys/survey_list.html"
+    nav_section = "surveys"
+
+    def role_allowed(self) -> bool:
+        return answer_territories(self.request.user).exists()
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        return (
+            super()
+            .scope_queryset(queryset)
+            .select_related("territory")
+            .annotate(
+                answer_count=Count("responses", distinct=True),
+                question_count=Count("questions", distinct=True),
+            )
+            .order_by("-is_open", "-created_at", "-pk")
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        writable = set(answer_territories(self.request.user).values_list("pk", flat=True))
+        context["rows"] = [
+            {
+                "survey": survey,
+                "link": self.request.build_absolute_uri(
+                    reverse("survey-answer", kwargs={"token": survey.public_token})
+                ),
+                "can_enter": survey.is_open and survey.territory_id in writable,
+            }
+            for survey in context["object_list"]
+        ]
+        context["show_territory"] = spans_territories(self.request.user)
+        return context
+
+
+class SurveyResponseCreateView(PageMixin, LoginRequiredMixin, FormView):
+    """Typing in a paper questionnaire: the day it was answered, then the answers."""
+
+    form_class = PaperAnswerForm
+    template_name = "evaluation/surveys/paper_answer_form.html"
+    nav_section = "surveys"
+    survey: Survey
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            self.survey = get_object_or_404(
+                Survey.objects.for_user(request.user).select_related("territory"),  # type: ignore[attr-defined]
+                pk=kwargs["pk"],
+            )
+            if not answer_territories(request.user).filter(pk=self.survey.territory_id).exists():
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "questions": question_list(self.survey)}
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"answered_on": timezone.localdate()}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.survey.is_open:
+            return self.get(request, *args, **kwargs)  # the page says it is closed; nothing is written
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["survey"] = self.survey
+        context["answer_count"] = self.survey.responses.count()
+        return context
+
+    def form_valid(self, form: PaperAnswerForm) -> HttpResponse:
+        try:
+            services.survey_response_record(
+                survey=self.survey,
+                channel=SurveyResponse.Channel.PAPER,
+                answers=form.answers(),
+                answered_on=form.cleaned_data["answered_on"],
+                by=acting_user(self.request),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Questionnaire enregistré. Vous pouvez saisir le suivant."))
+        return redirect("survey-response-create", pk=self.survey.pk)
+
+
+THANKS_PARAM = "envoye"
+
+
+@method_decorator(never_cache, name="dispatch")
+class SurveyAnswerView(View):
+    """The public answer page: no login, CSRF on, one submit = one anonymous online answer.
+
+    It reads the survey and its questions and writes one ``SurveyResponse`` (survey, day,
+    answers): the request's address, browser and user are never read, and no session or
+    message is written."""
+
+    template_name = "evaluation/surveys/answer.html"
+    closed_template_name = "evaluation/surveys/answer_closed.html"
+
+    def survey(self, token: str) -> Survey:
+        return get_object_or_404(
+            Survey.objects.all_territories().select_related("territory"),  # type: ignore[attr-defined]
+            public_token=token,
+        )
+
+    def render_page(
+        self, request: HttpRequest, survey: Survey, form: SurveyAnswerForm | None = None
+    ) -> HttpResponse:
+        if not survey.is_open:
+            return render(request, self.closed_template_name, {"survey": survey})
+        questions = question_list(survey)
+        context = {
+            "survey": survey,
+            "form": form or SurveyAnswerForm(questions=questions),
+            "thanks": THANKS_PARAM in request.GET,
+        }
+        return render(request, self.template_name, context)
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        return self.render_page(request, self.survey(token))
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        survey = self.survey(token)
+        if not survey.is_open:
+            return self.render_page(request, survey)
+        form = SurveyAnswerForm(request.POST, questions=question_list(survey))
+        if form.is_valid():
+            try:
+                services.survey_response_record(
+                    survey=survey, channel=SurveyResponse.Channel.ONLINE, answers=form.answers()
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return redirect(f"{reverse('survey-answer', kwargs={'token': token})}?{THANKS_PARAM}=1")
+        return self.render_page(request, survey, form)

@@ -17,6 +17,7 @@ from costing.api import (
     TransportRateViewSet,
 )
 from evaluation.api import IndicatorView, JournalEntryViewSet, SurveyResponseViewSet, SurveyViewSet
+from evaluation.report_api import ReportViewSet
 from kitchens.api import KitchenViewSet
 from meals.api import BatchViewSet, DistributionViewSet, PickupViewSet
 from territories.api import AuthorityViewSet, MembershipViewSet, MeView, TerritoryViewSet
@@ -41,6 +42,7 @@ router.register("coordination-costs", CoordinationCostViewSet, basename="coordin
 router.register("fundings", FundingViewSet, basename="funding")
 router.register("reference-values", ReferenceValueViewSet, basename="reference-value")
 router.register("rollups", RollupViewSet, basename="rollup")
+router.register("reports", ReportViewSet, basename="report")
 router.register("journal", JournalEntryViewSet, basename="journal")
 router.register("surveys", SurveyViewSet, basename="survey")
 router.register("survey-responses", SurveyResponseViewSet, basename="survey-response")

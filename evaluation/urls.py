@@ -1,8 +1,21 @@
 from django.urls import path
 
-from . import journal_views, survey_views
+from . import journal_views, survey_views, views
 
 urlpatterns = [
+    # Dashboards and reports (evaluation.views).
+    path(
+        "territoires/<int:pk>/tableau-de-bord/",
+        views.TerritoryDashboardView.as_view(),
+        name="territory-dashboard",
+    ),
+    path("evaluation/comparaison/", views.TerritoryComparisonView.as_view(), name="territory-comparison"),
+    path("territoires/<int:pk>/rapports/", views.TerritoryReportsView.as_view(), name="territory-reports"),
+    path("rapports/", views.ReportListView.as_view(), name="report-list"),
+    path("rapports/<int:pk>/", views.ReportDetailView.as_view(), name="report-detail"),
+    path("rapports/<int:pk>/relancer/", views.ReportRetryView.as_view(), name="report-retry"),
+    path("rapports/<int:pk>/pdf/", views.ReportDownloadView.as_view(), name="report-download"),
+    path("rapports/<int:pk>/export/", views.ReportExportView.as_view(), name="report-export"),
     # Observation journal (evaluation.journal_views).
     path("journal/", journal_views.JournalListView.as_view(), name="journal-list"),
     path("journal/nouveau/", journal_views.JournalCreateView.as_view(), name="journal-create"),

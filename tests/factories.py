@@ -251,6 +251,50 @@ class DailyRollupFactory(factory.django.DjangoModelFactory):
     day = datetime.date(2025, 3, 10)
 
 
+# --- Reports (evaluation) -------------------------------------------------------------------
+
+# The smallest frozen figures a done report can hold: one table, for the exports.
+REPORT_FIGURES = {
+    "schema": 1,
+    "built_on": "2025-02-03",
+    "tables": {
+        "activity": {
+            "name": "activity",
+            "title": "Activité par mois",
+            "columns": [
+                {"key": "month", "label": "Mois", "kind": "month", "unit": ""},
+                {"key": "meals_distributed", "label": "Repas distribués", "kind": "int", "unit": ""},
+            ],
+            "rows": [{"month": "2025-01-01", "meals_distributed": 10}],
+            "note": "",
+        }
+    },
+}
+
+
+def report_figures() -> dict:
+    import copy
+
+    return copy.deepcopy(REPORT_FIGURES)
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    """A done report with its PDF and frozen figures, written directly (no build)."""
+
+    class Meta:
+        model = "evaluation.Report"
+
+    kind = "drihl"
+    territory = factory.SubFactory(TerritoryFactory)
+    period_start = datetime.date(2025, 1, 1)
+    period_end = datetime.date(2025, 1, 31)
+    requested_by = factory.SubFactory(UserFactory)
+    status = "done"
+    progress = 100
+    figures = factory.LazyFunction(report_figures)
+    pdf = factory.django.FileField(filename="rapport.pdf", data=b"%PDF-1.4\n%%EOF\n")
+
+
 # --- Evaluation: journal and surveys --------------------------------------------------------
 
 

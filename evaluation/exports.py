@@ -1,0 +1,198 @@
+"""A report's PDF and its tables (CSV, XLSX), streamed from what the report stored.
+
+Exports read the report's frozen figures (``Report.figures``), never the live data: a table
+downloaded next year holds the numbers the PDF printed. CSV is streamed row by row
+(``StreamingHttpResponse``), in UTF-8 with a BOM and ``;`` as separator, decimals with a comma,
+as French spreadsheets open it. XLSX is written by openpyxl in write-only mode (rows are not
+kept in memory) with real numbers and dates, then streamed from its buffer.
+
+Text cells never start a formula: a leading ``=``, ``+``, ``-`` or ``@`` is escaped in CSV and
+written as a string in XLSX (names and journal entries come from users).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from . import reports
+from .models import Report
+
+FORMATS = ("csv", "xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOOLEANS = {True: "oui", False: "non"}
+
+
+class UnknownTable(Exception):
+    """The report has no such table, or the format is neither csv nor xlsx."""
+
+
+# --- The PDF ---------------------------------------------------------------------------------
+
+
+def pdf_response(report: Report) -> FileResponse:
+    """The report's PDF; 404 until it is done."""
+    if report.status != Report.Status.DONE:
+        raise Http404(_("Le rapport n'est pas encore prêt."))
+    try:
+        handle = reports.report_pdf_file(report)
+    except FileNotFoundError as missing:
+        raise Http404 from missing
+    return FileResponse(
+        handle, content_type="application/pdf", as_attachment=True, filename=reports.file_name(report)
+    )
+
+
+# --- Tables ----------------------------------------------------------------------------------
+
+
+def tables_of(report: Report) -> dict[str, dict[str, Any]]:
+    return (report.figures or {}).get("tables", {})
+
+
+def table_links(report: Report) -> list[dict[str, Any]]:
+    """Every table of a done report, with its CSV and XLSX links (browser routes)."""
+    url = reverse("report-export", kwargs={"pk": report.pk})
+    return [
+        {
+            "name": name,
+            "title": table["title"],
+            "rows": len(table["rows"]),
+            "csv": f"{url}?table={name}&format=csv",
+            "xlsx": f"{url}?table={name}&format=xlsx",
+        }
+        for name, table in tables_of(report).items()
+    ]
+
+
+def header(column: dict[str, Any]) -> str:
+    unit = column.get("unit")
+    return f"{column['label']} ({unit})" if unit else str(column["label"])
+
+
+def safe_text(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def csv_value(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "bool":
+        return BOOLEANS[bool(value)]
+    if kind in ("date", "week"):
+        return f"{datetime.date.fromisoformat(value):%d/%m/%Y}"
+    if kind == "month":
+        return str(value)[:7]
+    if kind in ("int", "decimal", "euro", "percent"):
+        return str(value).replace(".", ",")
+    return safe_text(str(value))
+
+
+def xlsx_value(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "bool":
+        return BOOLEANS[bool(value)]
+    if kind in ("date", "week", "month"):
+        return datetime.date.fromisoformat(value)
+    if kind == "int":
+        return int(value)
+    if kind in ("decimal", "euro", "percent"):
+        return Decimal(str(value))
+    return str(value)
+
+
+NUMBER_FORMATS = {
+    "date": "DD/MM/YYYY",
+    "week": "DD/MM/YYYY",
+    "month": "MM/YYYY",
+    "euro": '#,##0.00 "€"',
+    "percent": '0.0 "%"',
+    "decimal": "#,##0.##",
+    "int": "#,##0",
+}
+
+
+class Echo:
+    """A file-like object that hands back what is written, for ``csv.writer`` to stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(table: dict[str, Any]) -> Iterator[str]:
+    writer = csv.writer(Echo(), delimiter=";")
+    columns = table["columns"]
+    yield "\ufeff" + writer.writerow([header(column) for column in columns])
+    for row in table["rows"]:
+        yield writer.writerow([csv_value(row.get(column["key"]), column["kind"]) for column in columns])
+
+
+def xlsx_bytes(report: Report, table: dict[str, Any]) -> bytes:
+    workbook = Workbook(write_only=True)
+    built_on = (report.figures or {}).get("built_on")
+    if built_on:
+        # The workbook's dates are the report's, not the download's.
+        moment = datetime.datetime.fromisoformat(built_on)
+        workbook.properties.created = workbook.properties.modified = moment
+    workbook.properties.title = table["title"]
+    workbook.properties.creator = "Passerelle"
+    sheet = workbook.create_sheet(title=table["title"][:31].replace("/", "-"))
+    columns = table["columns"]
+    bold = Font(bold=True)
+    cells = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=header(column))
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    for row in table["rows"]:
+        cells = []
+        for column in columns:
+            kind = column["kind"]
+            cell = WriteOnlyCell(sheet, value=xlsx_value(row.get(column["key"]), kind))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            if kind in NUMBER_FORMATS:
+                cell.number_format = NUMBER_FORMATS[kind]
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def table_response(report: Report, *, table: str, file_format: str) -> StreamingHttpResponse | FileResponse:
+    """One table of a done report as CSV or XLSX; 404 until the report is done."""
+    if report.status != Report.Status.DONE:
+        raise Http404(_("Le rapport n'est pas encore prêt."))
+    tables = tables_of(report)
+    if table not in tables:
+        raise UnknownTable(
+            _("Tableau inconnu. Tableaux du rapport : %(names)s.") % {"names": ", ".join(tables)}
+        )
+    if file_format not in FORMATS:
+        raise UnknownTable(_("Format inconnu : csv ou xlsx."))
+    name = f"rapport-{report.pk}-{table}.{file_format}"
+    if file_format == "csv":
+        response = StreamingHttpResponse(csv_lines(tables[table]), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return FileResponse(
+        io.BytesIO(xlsx_bytes(report, tables[table])),
+        content_type=XLSX_TYPE,
+        as_attachment=True,
+        filename=name,
+    )

@@ -1,0 +1,801 @@
+# ruff: noqa: RUF001, RUF003 - the notes are written with the sign × of French arithmetic
+"""The figures a dashboard shows and a report freezes: roll-ups → pandas → plain tables.
+
+``dashboard_figures`` and ``report_figures`` read a set of territories over a period once and
+return a dict that is JSON as it stands — integers, exact decimals as strings, dates in ISO
+format, French labels. A report stores it (``Report.figures``) and renders its document, its
+charts and its exports from it alone, so the same figures always give the same document; a
+dashboard renders it at once.
+
+Every table has the same shape (``name``, ``title``, ``columns`` with their kind, ``rows``), which
+the pages, the PDF and the CSV/XLSX exports read alike.
+
+Reads go through ``all_territories``: callers check the reader's scope on the territories
+first (``evaluation.views``, ``evaluation.report_api``, or the evaluator who asked a report).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from associations.models import Association, Partnership
+from costing.models import Funding, ReferenceValue
+from costing.selectors import monthly_table, rollup_frame
+from costing.services import CostReport, as_json, first_of_month, territory_cost
+from kitchens.models import Kitchen
+from territories.models import Authority, Territory
+
+from . import selectors
+from .indicators import Question, compute_indicators
+from .models import JournalEntry
+
+SCHEMA = 1
+HUNDRED = Decimal(100)
+TENTH = Decimal("0.1")
+CENT = Decimal("0.01")
+
+# The cost figures a report prints, in this order (``costing.services.cost_report`` keys).
+COST_KEYS = [
+    "total_cost", "full_cost_per_meal", "full_cost_per_meal_with_volunteers", "cost_per_person",
+    "marginal_cost_dedicated", "marginal_cost_surplus", "kitchen_cost", "transport_cost",
+    "association_cost", "coordination_cost", "volunteer_value",
+    "food_parcel_cost_per_meal_ratio", "food_parcel_cost_per_meal_difference",
+    "social_grocery_cost_per_meal_ratio", "social_grocery_cost_per_meal_difference",
+]  # fmt: skip
+HEADLINE_COSTS = ["full_cost_per_meal", "full_cost_per_meal_with_volunteers", "total_cost", "cost_per_person"]
+
+Table = dict[str, Any]
+
+
+# --- Shapes ---------------------------------------------------------------------------------
+
+
+def column(key: str, label: str, kind: str = "int", unit: str = "", *, pdf: bool = True) -> dict[str, Any]:
+    """A table column. ``kind``: text, int, decimal, euro, percent, date, month, week or bool.
+
+    ``pdf=False``: a long note kept in the exports but not printed in the PDF's table."""
+    data: dict[str, Any] = {"key": key, "label": label, "kind": kind, "unit": unit}
+    if not pdf:
+        data["pdf"] = False
+    return data
+
+
+def table(
+    name: str, title: str, columns: list[dict[str, str]], rows: list[dict[str, Any]], note: str = ""
+) -> Table:
+    return {
+        "name": name,
+        "title": title,
+        "columns": columns,
+        "rows": [{key: jsonable(value) for key, value in row.items()} for row in rows],
+        "note": note,
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """Exact decimals as strings, dates in ISO format, numpy integers as Python integers."""
+    if hasattr(value, "item") and not isinstance(value, Decimal | str):
+        value = value.item()
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    return as_json(value)
+
+
+def share(part: int | Decimal, whole: int | Decimal, step: Decimal = TENTH) -> Decimal | None:
+    """``part ÷ whole`` in percent, to a tenth (half up); None when the whole is zero."""
+    if not whole:
+        return None
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(step, rounding=ROUND_HALF_UP)
+
+
+def ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def monday(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def figure_of(cost: CostReport, key: str) -> dict[str, Any]:
+    data = cost.figure(key).as_dict()
+    return {
+        name: data[name]
+        for name in ("key", "label", "unit", "value", "method", "missing", "complete", "applicable")
+    }
+
+
+# --- Activity from the roll-ups -------------------------------------------------------------
+
+WEEKLY_COLUMNS = ["meals_distributed", "people_served", "meals_discarded", "pickups"]
+
+
+def weekly_table(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> Table:
+    """Meals and people week by week (``evaluation.selectors.weekly_series``: one query)."""
+    series = selectors.weekly_series(territory_ids=territory_ids, start=start, end=end)
+    partial = monday(start) != start or monday(end) + datetime.timedelta(days=6) != end
+    return table(
+        "weekly",
+        _("Activité par semaine"),
+        [
+            column("week", _("Semaine du"), "week"),
+            column("meals_distributed", _("Repas distribués")),
+            column("people_served", _("Personnes servies")),
+            column("meals_discarded", _("Repas écartés")),
+            column("pickups", _("Collectes")),
+        ],
+        [
+            {"week": row["week"], **{name: int(row[name]) for name in WEEKLY_COLUMNS}}
+            for row in series.to_dict("records")
+        ],
+        note=_("La première et la dernière semaine ne comptent que les jours de la période.")
+        if partial
+        else "",
+    )
+
+
+def monthly_frame(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> pd.DataFrame:
+    """Roll-up sums per month over the exact days of the period (one aggregate query)."""
+    return monthly_table(territory_ids=territory_ids, start=start, end=end)
+
+
+def volumes_of(monthly: pd.DataFrame) -> dict[str, Any]:
+    names = [
+        "meals_produced_dedicated", "meals_produced_surplus", "meals_picked_up", "meals_distributed",
+        "meals_discarded", "people_served", "households", "children", "pickups", "distributions",
+        "batches", "batches_cancelled", "batches_expired", "pickups_on_time", "receipt_breaches",
+        "dispatch_breaches",
+    ]  # fmt: skip
+    volumes: dict[str, Any] = {name: int(sum(int(value) for value in monthly[name])) for name in names}
+    volumes["km"] = str(sum((Decimal(value) for value in monthly["km"]), Decimal(0)))
+    volumes["meals_per_person"] = jsonable(ratio(volumes["meals_distributed"], volumes["people_served"]))
+    volumes["loss_rate"] = jsonable(
+        share(volumes["meals_discarded"], volumes["meals_distributed"] + volumes["meals_discarded"])
+    )
+    volumes["temperature_compliance"] = jsonable(
+        share(volumes["pickups"] - volumes["receipt_breaches"], volumes["pickups"])
+    )
+    volumes["pickups_on_time_share"] = jsonable(share(volumes["pickups_on_time"], volumes["pickups"]))
+    return volumes
+
+
+def activity_table(monthly: pd.DataFrame) -> Table:
+    names = [
+        "meals_produced_dedicated", "meals_produced_surplus", "meals_picked_up",
+        "meals_distributed", "people_served", "meals_discarded",
+    ]  # fmt: skip
+    rows = [
+        {"month": month, **{name: int(values[name]) for name in names}}
+        for month, values in monthly.iterrows()
+    ]
+    return table(
+        "activity",
+        _("Activité par mois"),
+        [
+            column("month", _("Mois"), "month"),
+            column("meals_produced_dedicated", _("Repas dédiés produits")),
+            column("meals_produced_surplus", _("Repas d'excédents donnés")),
+            column("meals_picked_up", _("Repas collectés")),
+            column("meals_distributed", _("Repas distribués")),
+            column("people_served", _("Personnes servies")),
+            column("meals_discarded", _("Repas écartés")),
+        ],
+        rows,
+    )
+
+
+def temperature_table(monthly: pd.DataFrame) -> Table:
+    rows = []
+    for month, values in monthly.iterrows():
+        pickups, breaches = int(values["pickups"]), int(values["receipt_breaches"])
+        batches, dispatch = int(values["batches"]), int(values["dispatch_breaches"])
+        rows.append(
+            {
+                "month": month,
+                "pickups": pickups,
+                "pickups_within": pickups - breaches,
+                "pickups_within_share": share(pickups - breaches, pickups),
+                "batches": batches,
+                "batches_within_share": share(batches - dispatch, batches),
+                "pickups_on_time_share": share(int(values["pickups_on_time"]), pickups),
+            }
+        )
+    return table(
+        "temperature",
+        _("Chaîne du froid et du chaud, par mois"),
+        [
+            column("month", _("Mois"), "month"),
+            column("pickups", _("Collectes")),
+            column("pickups_within", _("Collectes dans les limites de température")),
+            column("pickups_within_share", _("Part des collectes dans les limites"), "percent", "%"),
+            column("batches", _("Lots")),
+            column("batches_within_share", _("Part des lots expédiés dans les limites"), "percent", "%"),
+            column("pickups_on_time_share", _("Part des collectes avant la DLC"), "percent", "%"),
+        ],
+        rows,
+        note=_("Limites : +3 °C ou moins en liaison froide, 63 °C ou plus en liaison chaude."),
+    )
+
+
+def losses_table(monthly: pd.DataFrame) -> Table:
+    rows = []
+    for month, values in monthly.iterrows():
+        distributed, discarded = int(values["meals_distributed"]), int(values["meals_discarded"])
+        rows.append(
+            {
+                "month": month,
+                "meals_distributed": distributed,
+                "meals_discarded": discarded,
+                "loss_rate": share(discarded, distributed + discarded),
+                "batches_expired": int(values["batches_expired"]),
+                "batches_cancelled": int(values["batches_cancelled"]),
+            }
+        )
+    return table(
+        "losses",
+        _("Pertes, par mois"),
+        [
+            column("month", _("Mois"), "month"),
+            column("meals_distributed", _("Repas distribués")),
+            column("meals_discarded", _("Repas écartés")),
+            column("loss_rate", _("Taux de perte"), "percent", "%"),
+            column("batches_expired", _("Lots non collectés avant la DLC")),
+            column("batches_cancelled", _("Lots annulés")),
+        ],
+        rows,
+        note=_("Taux de perte = repas écartés ÷ (repas distribués + repas écartés)."),
+    )
+
+
+# --- Costs ----------------------------------------------------------------------------------
+
+
+def monthly_cost_table(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> Table:
+    """The cost method month by month, over whole months (``evaluation.selectors.monthly_series``)."""
+    series = selectors.monthly_series(territory_ids=territory_ids, start=start, end=end)
+    rows = [
+        {
+            "month": row["month"],
+            "meals_distributed": int(row["meals_distributed"]),
+            "full_cost_per_meal": row["full_cost_per_meal"],
+            "complete": bool(row["full_cost_complete"]),
+        }
+        for row in series.to_dict("records")
+    ]
+    return table(
+        "monthly_costs",
+        _("Coût complet par repas distribué, par mois"),
+        [
+            column("month", _("Mois"), "month"),
+            column("meals_distributed", _("Repas distribués (mois entier)")),
+            column("full_cost_per_meal", _("Coût complet par repas"), "euro", "€"),
+            column("complete", _("Complet"), "bool"),
+        ],
+        rows,
+        note=_(
+            "Un mois incomplet a une valeur minimale : une donnée manquante n'est jamais comptée comme zéro. "
+            "La liste des données manquantes figure dans la partie « Sources et méthode »."
+        ),
+    )
+
+
+def cost_figures(cost: CostReport) -> list[dict[str, Any]]:
+    return [figure_of(cost, key) for key in COST_KEYS]
+
+
+def costs_table(figures: list[dict[str, Any]]) -> Table:
+    return table(
+        "costs",
+        _("Coûts de la période"),
+        [
+            column("label", _("Chiffre"), "text"),
+            column("value", _("Valeur"), "decimal"),
+            column("unit", _("Unité"), "text"),
+            column("complete", _("Complet"), "bool"),
+            column("missing", _("Données manquantes"), "text", pdf=False),
+        ],
+        [
+            {
+                "label": figure["label"],
+                "value": figure["value"],
+                "unit": figure["unit"],
+                "complete": figure["complete"],
+                "missing": " ; ".join(figure["missing"]),
+            }
+            for figure in figures
+            if figure["applicable"]
+        ],
+    )
+
+
+# --- Indicators (evaluation.indicators) -----------------------------------------------------
+
+
+def indicator_rows(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+) -> list[dict[str, Any]]:
+    result = compute_indicators(territory_ids=territory_ids, start=start, end=end)
+    return [
+        {
+            "code": indicator.code,
+            "label": str(indicator.label),
+            "definition": str(indicator.definition),
+            "unit": str(indicator.unit),
+            "question": str(indicator.question),
+            "question_label": str(Question(indicator.question).label),
+            "applicable": bool(indicator.applicable),
+            "value": jsonable(indicator.value),
+            "complete": bool(indicator.complete),
+            "missing": [str(item) for item in indicator.missing],
+        }
+        for indicator in result.indicators
+    ]
+
+
+def indicators_table(rows: list[dict[str, Any]]) -> Table:
+    return table(
+        "indicators",
+        _("Indicateurs de l'évaluation"),
+        [
+            column("question_label", _("Question évaluative"), "text"),
+            column("code", _("Code"), "text"),
+            column("label", _("Indicateur"), "text"),
+            column("value", _("Valeur"), "decimal"),
+            column("unit", _("Unité"), "text"),
+            column("complete", _("Complet"), "bool"),
+            column("definition", _("Définition"), "text"),
+        ],
+        [
+            {
+                key: row[key]
+                for key in ("question_label", "code", "label", "value", "unit", "complete", "definition")
+            }
+            for row in rows
+        ],
+    )
+
+
+# --- The territories, their actors, objectives, fundings and journal -----------------------
+
+
+def territory_rows(territory_ids: list[int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": territory.pk,
+            "name": territory.name,
+            "departement_code": territory.departement_code,
+            "region": territory.region,
+            "is_pilot": territory.is_pilot,
+            "has_pat": territory.has_pat,
+        }
+        for territory in Territory.objects.all_territories().filter(pk__in=territory_ids).order_by("name")
+    ]
+
+
+def actors_table(territory_ids: list[int], names: dict[int, str]) -> Table:
+    rows: list[dict[str, Any]] = []
+    for kitchen in Kitchen.objects.all_territories().filter(territory_id__in=territory_ids).order_by("name"):
+        rows.append(
+            {
+                "territory": names[kitchen.territory_id],
+                "kind": _("Cuisine centrale"),
+                "name": kitchen.name,
+                "detail": _("%(operator)s, %(meals)s repas par jour habituellement")
+                % {"operator": kitchen.get_operator_type_display(), "meals": kitchen.usual_daily_production},
+                "role": _("Produit les repas dédiés et donne ses excédents"),
+            }
+        )
+    for association in (
+        Association.objects.all_territories().filter(territory_id__in=territory_ids).order_by("name")
+    ):
+        rows.append(
+            {
+                "territory": names[association.territory_id],
+                "kind": _("Association"),
+                "name": association.name,
+                "detail": _("Habilitation : %(habilitation)s")
+                % {"habilitation": association.get_habilitation_display()},
+                "role": _("Collecte les repas et les distribue"),
+            }
+        )
+    for authority in (
+        Authority.objects.all_territories().filter(territory_id__in=territory_ids).order_by("name")
+    ):
+        rows.append(
+            {
+                "territory": names[authority.territory_id],
+                "kind": _("Collectivité"),
+                "name": authority.name,
+                "detail": authority.get_kind_display(),
+                "role": _("Coordonne le partenariat"),
+            }
+        )
+    return table(
+        "actors",
+        _("Acteurs du partenariat"),
+        [
+            column("territory", _("Territoire"), "text"),
+            column("kind", _("Type"), "text"),
+            column("name", _("Nom"), "text"),
+            column("detail", _("Précisions"), "text"),
+            column("role", _("Rôle"), "text"),
+        ],
+        rows,
+    )
+
+
+def objectives_table(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date, names: dict[int, str]
+) -> Table:
+    """Planned meals (the conventions' meals per week over their days in the period) against delivered."""
+    frame = rollup_frame(territory_ids=territory_ids, start=start, end=end)
+    partnerships = (
+        Partnership.objects.all_territories()
+        .filter(territory_id__in=territory_ids, starts_on__lte=end)
+        .exclude(status=Partnership.Status.DRAFT)
+        .select_related("kitchen", "association")
+        .order_by("kitchen__name", "association__name", "pk")
+    )
+    delivered: dict[tuple[int, int], tuple[int, int]] = {}
+    if len(frame):
+        by_pair = frame.groupby(["kitchen", "association"])[["meals_picked_up", "meals_distributed"]].sum()
+        for (kitchen, association), values in by_pair.iterrows():  # type: ignore[misc]
+            delivered[(int(kitchen), int(association))] = (
+                int(values["meals_picked_up"]),
+                int(values["meals_distributed"]),
+            )
+    rows = []
+    for partnership in partnerships:
+        first = max(start, partnership.starts_on)
+        last = min(end, partnership.ends_on) if partnership.ends_on else end
+        days = max((last - first).days + 1, 0)
+        planned = (Decimal(partnership.planned_meals_per_week) * days / 7).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP
+        )
+        picked_up, distributed = delivered.pop((partnership.kitchen_id, partnership.association_id), (0, 0))
+        rows.append(
+            {
+                "territory": names[partnership.territory_id],
+                "partnership": str(partnership),
+                "mode": partnership.get_mode_display(),
+                "planned_per_week": partnership.planned_meals_per_week,
+                "days": days,
+                "planned": int(planned),
+                "picked_up": picked_up,
+                "distributed": distributed,
+                "delivered_share": share(distributed, int(planned)),
+            }
+        )
+    return table(
+        "objectives",
+        _("Résultats au regard des objectifs"),
+        [
+            column("territory", _("Territoire"), "text"),
+            column("partnership", _("Partenariat"), "text"),
+            column("mode", _("Mode"), "text"),
+            column("planned_per_week", _("Repas prévus par semaine")),
+            column("days", _("Jours de convention sur la période")),
+            column("planned", _("Repas prévus sur la période")),
+            column("picked_up", _("Repas collectés")),
+            column("distributed", _("Repas distribués")),
+            column("delivered_share", _("Part des repas prévus distribués"), "percent", "%"),
+        ],
+        rows,
+        note=_(
+            "Repas prévus = repas prévus par semaine de la convention × jours de convention dans la "
+            "période ÷ 7 ; part distribuée = repas distribués ÷ repas prévus."
+        ),
+    )
+
+
+def fundings_table(
+    *,
+    territory_ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
+    names: dict[int, str],
+    total_cost: dict[str, Any],
+) -> tuple[Table, dict[str, Any]]:
+    """The grants that overlap the period, with the part of each that falls in it (prorata temporis)."""
+    fundings = (
+        Funding.objects.all_territories()
+        .filter(territory_id__in=territory_ids, period_start__lte=end, period_end__gte=start)
+        .order_by("territory__name", "period_start", "pk")
+    )
+    rows, in_period = [], Decimal(0)
+    for funding in fundings:
+        days = (funding.period_end - funding.period_start).days + 1
+        overlap = (min(end, funding.period_end) - max(start, funding.period_start)).days + 1
+        part = (funding.amount * overlap / days).quantize(CENT, rounding=ROUND_HALF_UP)
+        in_period += part
+        rows.append(
+            {
+                "territory": names[funding.territory_id],
+                "funder": funding.get_funder_display(),
+                "funder_name": funding.funder_name,
+                "amount": funding.amount,
+                "period_start": funding.period_start,
+                "period_end": funding.period_end,
+                "in_period": part,
+            }
+        )
+    cost_value = Decimal(total_cost["value"]) if total_cost["value"] is not None else None
+    summary = {
+        "in_period": jsonable(in_period),
+        "total_cost": total_cost["value"],
+        "total_cost_complete": total_cost["complete"],
+        "coverage": jsonable(share(in_period, cost_value)) if cost_value else None,
+    }
+    return (
+        table(
+            "fundings",
+            _("Financements mobilisés"),
+            [
+                column("territory", _("Territoire"), "text"),
+                column("funder", _("Financeur"), "text"),
+                column("funder_name", _("Nom"), "text"),
+                column("amount", _("Montant accordé"), "euro", "€"),
+                column("period_start", _("Début"), "date"),
+                column("period_end", _("Fin"), "date"),
+                column("in_period", _("Part sur la période (prorata)"), "euro", "€"),
+            ],
+            rows,
+            note=_(
+                "Part sur la période = montant × jours du financement dans la période ÷ jours du financement."
+            ),
+        ),
+        summary,
+    )
+
+
+def journal_table(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date, names: dict[int, str]
+) -> Table:
+    """The obstacles and levers observed in the period (without their authors)."""
+    entries = (
+        JournalEntry.objects.all_territories()
+        .filter(territory_id__in=territory_ids, observed_on__gte=start, observed_on__lte=end)
+        .order_by("observed_on", "pk")
+    )
+    return table(
+        "journal",
+        _("Freins et leviers observés"),
+        [
+            column("territory", _("Territoire"), "text"),
+            column("observed_on", _("Date"), "date"),
+            column("nature", _("Frein ou levier"), "text"),
+            column("category", _("Catégorie"), "text"),
+            column("title", _("Titre"), "text"),
+            column("text", _("Observation"), "text"),
+        ],
+        [
+            {
+                "territory": names[entry.territory_id],
+                "observed_on": entry.observed_on,
+                "nature": entry.get_nature_display(),
+                "nature_code": entry.nature,
+                "category": entry.get_category_display(),
+                "title": entry.title,
+                "text": entry.text,
+            }
+            for entry in entries
+        ],
+    )
+
+
+# --- Territories side by side ---------------------------------------------------------------
+
+
+def comparison_table(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> Table:
+    """The main figures of every territory side by side: one roll-up query, then the cost method of each."""
+    frame = rollup_frame(territory_ids=territory_ids, start=start, end=end)
+    sums: dict[int, dict[str, Any]] = {}
+    if len(frame):
+        grouped = frame.groupby("territory")[
+            ["meals_distributed", "people_served", "meals_produced_dedicated", "meals_produced_surplus",
+             "meals_discarded", "pickups", "receipt_breaches"]
+        ].sum()  # fmt: skip
+        sums = {
+            int(territory): {name: int(value) for name, value in values.items()}
+            for territory, values in grouped.iterrows()
+        }  # type: ignore[call-overload]
+    rows = []
+    for territory in territory_rows(territory_ids):
+        values = sums.get(territory["id"], {})
+        get = values.get
+        cost = territory_cost(territory_ids=[territory["id"]], start=start, end=end).figure(
+            "full_cost_per_meal"
+        )
+        distributed, discarded = get("meals_distributed", 0), get("meals_discarded", 0)
+        pickups = get("pickups", 0)
+        rows.append(
+            {
+                "territory_id": territory["id"],
+                "territory": territory["name"],
+                "meals_distributed": distributed,
+                "people_served": get("people_served", 0),
+                "meals_per_person": ratio(distributed, get("people_served", 0)),
+                "meals_produced_dedicated": get("meals_produced_dedicated", 0),
+                "meals_produced_surplus": get("meals_produced_surplus", 0),
+                "full_cost_per_meal": cost.value,
+                "full_cost_complete": cost.complete,
+                "loss_rate": share(discarded, distributed + discarded),
+                "temperature_compliance": share(pickups - get("receipt_breaches", 0), pickups),
+            }
+        )
+    return table(
+        "comparison",
+        _("Les territoires côte à côte"),
+        [
+            column("territory", _("Territoire"), "text"),
+            column("meals_distributed", _("Repas distribués")),
+            column("people_served", _("Personnes servies")),
+            column("meals_per_person", _("Repas par personne"), "decimal"),
+            column("meals_produced_dedicated", _("Repas dédiés")),
+            column("meals_produced_surplus", _("Repas d'excédents")),
+            column("full_cost_per_meal", _("Coût complet par repas"), "euro", "€"),
+            column("full_cost_complete", _("Coût complet"), "bool"),
+            column("loss_rate", _("Taux de perte"), "percent", "%"),
+            column("temperature_compliance", _("Collectes dans les limites de température"), "percent", "%"),
+        ],
+        rows,
+        note=_("Les coûts portent sur les mois entiers de la période."),
+    )
+
+
+# --- Sources and method ---------------------------------------------------------------------
+
+
+def references_used() -> list[dict[str, Any]]:
+    rows = []
+    for code in ReferenceValue.Code:
+        reference = ReferenceValue.objects.all_territories().filter(code=code).order_by("-valid_from").first()
+        if reference is not None:
+            rows.append(
+                {
+                    "label": str(code.label),
+                    "value": jsonable(reference.value),
+                    "source": reference.source,
+                    "source_date": jsonable(reference.source_date),
+                }
+            )
+    return rows
+
+
+def sources(*, built_on: datetime.date, with_journal: bool) -> list[str]:
+    items = [
+        _(
+            "Agrégats journaliers de Passerelle, recalculés à partir des lots déclarés par les cuisines, "
+            "des collectes et des distributions saisies par les associations (état au %(date)s)."
+        )
+        % {"date": f"{built_on:%d/%m/%Y}"},
+        _(
+            "Saisies mensuelles des coûts : cuisines, associations, coordination des collectivités, "
+            "barèmes de transport."
+        ),
+        _("Financements enregistrés dans Passerelle."),
+        _("Valeurs de référence externes, avec leur source (voir ci-dessous)."),
+    ]
+    if with_journal:
+        items.append(_("Journal d'observation de l'évaluation embarquée (freins et leviers)."))
+    return items
+
+
+def method(cost: CostReport) -> list[str]:
+    keys = [
+        "marginal_cost_dedicated",
+        "marginal_cost_surplus",
+        "full_cost_per_meal",
+        "full_cost_per_meal_with_volunteers",
+    ]
+    return [
+        _(
+            "Les volumes (repas, personnes, collectes) portent sur les jours exacts de la période ; "
+            "les coûts portent sur les mois entiers qu'elle touche, car les coûts sont saisis par mois."
+        ),
+        _(
+            "Une donnée manquante n'est jamais comptée comme zéro : le chiffre concerné est marqué incomplet "
+            "et sa valeur est un minimum (« au moins »)."
+        ),
+        _(
+            "Chaîne du froid et du chaud : une collecte est dans les limites quand les repas sont reçus à "
+            "+3 °C ou moins (liaison froide) ou à 63 °C ou plus (liaison chaude)."
+        ),
+        *[cost.figure(key).method for key in keys],
+        _(
+            "Les chiffres de ce document ont été calculés une fois et conservés avec lui : le télécharger de "
+            "nouveau donne le même document."
+        ),
+    ]
+
+
+# --- Entry points ---------------------------------------------------------------------------
+
+
+def collect(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+) -> tuple[dict[str, Any], CostReport]:
+    monthly = monthly_frame(territory_ids=territory_ids, start=start, end=end)
+    cost = territory_cost(territory_ids=territory_ids, start=start, end=end)
+    costs = cost_figures(cost)
+    indicators = indicator_rows(territory_ids=territory_ids, start=start, end=end)
+    figures = {
+        "schema": SCHEMA,
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "cost_period": {"start": cost.start.isoformat(), "end": cost.end.isoformat()},
+        "territories": territory_rows(territory_ids),
+        "volumes": volumes_of(monthly),
+        "costs": costs,
+        "missing": cost.missing,
+        "indicators": indicators,
+        "tables": {
+            "weekly": weekly_table(territory_ids=territory_ids, start=start, end=end),
+            "activity": activity_table(monthly),
+            "monthly_costs": monthly_cost_table(territory_ids=territory_ids, start=start, end=end),
+            "temperature": temperature_table(monthly),
+            "losses": losses_table(monthly),
+            "costs": costs_table(costs),
+            "indicators": indicators_table(indicators),
+        },
+    }
+    return figures, cost
+
+
+def dashboard_figures(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+) -> dict[str, Any]:
+    """What a dashboard shows for territories and a period (indicators, activity, costs, safety, losses)."""
+    return collect(territory_ids=territory_ids, start=start, end=end)[0]
+
+
+def report_figures(
+    *, kind: str, territory_ids: list[int], start: datetime.date, end: datetime.date, progress: Any = None
+) -> dict[str, Any]:
+    """Every figure a report prints, computed once; the report stores them and is rendered from them.
+
+    ``progress(percent)`` is called between the steps, for the report's status."""
+
+    def step(percent: int) -> None:
+        if progress is not None:
+            progress(percent)
+
+    built_on = timezone.localdate()
+    figures, cost = collect(territory_ids=territory_ids, start=start, end=end)
+    step(45)
+    names = {row["id"]: row["name"] for row in figures["territories"]}
+    tables = figures["tables"]
+    tables["actors"] = actors_table(territory_ids, names)
+    tables["objectives"] = objectives_table(territory_ids=territory_ids, start=start, end=end, names=names)
+    total_cost = next(figure for figure in figures["costs"] if figure["key"] == "total_cost")
+    tables["fundings"], figures["funding"] = fundings_table(
+        territory_ids=territory_ids, start=start, end=end, names=names, total_cost=total_cost
+    )
+    tables["journal"] = journal_table(territory_ids=territory_ids, start=start, end=end, names=names)
+    step(55)
+    if kind == "synthesis":
+        tables["comparison"] = comparison_table(territory_ids=territory_ids, start=start, end=end)
+    figures.update(
+        kind=kind,
+        built_on=built_on.isoformat(),
+        sources=sources(built_on=built_on, with_journal=True),
+        references=references_used(),
+        method=method(cost),
+    )
+    step(60)
+    return figures
+
+
+def default_dashboard_period(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The last three whole months before today's month."""
+    end = first_of_month(today) - datetime.timedelta(days=1)
+    start = first_of_month(end)
+    for _month in range(2):
+        start = first_of_month(start - datetime.timedelta(days=1))
+    return start, end

@@ -1,0 +1,253 @@
+"""Reports for funders: figures computed once and frozen, then charts → HTML → PDF.
+
+``report_build`` is the Celery task's work. It claims the report (``running``), computes every
+figure once (``evaluation.figures.report_figures``: roll-ups → pandas tables), renders the
+document from those figures alone (``report_render``: SVG charts → HTML template → WeasyPrint
+PDF) and stores the PDF and the figures together (``done``). Progress is written in small
+updates of their own, outside any transaction, so a poller sees it move. Any error leaves the
+report ``failed`` with a French message; it can then be asked again (``report_retry``), which
+computes its figures anew.
+
+The document is a pure function of the stored figures: the charts are drawn with a fixed hash
+salt and no date, the template prints no clock, and the PDF's metadata (creation date,
+identifier) come from the figures. Rendering ``Report.figures`` again gives the same bytes,
+so a report downloaded again next year is the same document (``report_pdf_file`` rebuilds a
+lost file that way).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from territories.models import Territory
+from territories.scoping import memberships_of
+
+from . import figures as figures_module
+from .charts import charts_of
+from .models import Report
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+# WeasyPrint logs each layout step at INFO level: keep its warnings and errors only.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+# A report still pending or running this long after it was asked is taken as lost (a worker
+# killed, a broker down when it was queued): it may be asked again. Builds take seconds.
+STALE_AFTER = datetime.timedelta(minutes=30)
+# The longest period a report covers (its monthly cost table is computed month by month).
+MAX_MONTHS = 36
+
+TEMPLATES = {
+    Report.Kind.DRIHL: "evaluation/reports/pdf/drihl.html",
+    Report.Kind.CARASSO: "evaluation/reports/pdf/carasso.html",
+    Report.Kind.SYNTHESIS: "evaluation/reports/pdf/synthesis.html",
+}
+
+
+class ReportNotRetryable(Exception):
+    """Only a failed report, or one lost on its way (see ``STALE_AFTER``), is asked again."""
+
+
+# --- Who may ask -----------------------------------------------------------------------------
+
+
+def may_request_reports(user: Any) -> bool:
+    """Whether a user's role lets them ask for reports (evaluators: ``Report.change_rule``)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return any(Report.change_rule(membership) is not None for membership in memberships_of(user))
+
+
+def may_retry(report: Report, now: datetime.datetime | None = None) -> bool:
+    if report.status == Report.Status.FAILED:
+        return True
+    now = now or timezone.now()
+    in_flight = report.status in (Report.Status.PENDING, Report.Status.RUNNING)
+    return in_flight and report.requested_at is not None and report.requested_at < now - STALE_AFTER
+
+
+# --- Asking ----------------------------------------------------------------------------------
+
+
+def enqueue(report_id: int) -> None:
+    """Queues the build once the current transaction commits (a broker down is logged)."""
+    from config.celery import delay_or_log
+
+    from .tasks import build_report
+
+    transaction.on_commit(lambda: delay_or_log(build_report, report_id))
+
+
+def report_request(
+    *,
+    kind: str,
+    territory: Territory | None,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    by: User,
+) -> Report:
+    """A new report, validated by the model's rules and queued; callers check the role and scope."""
+    report = Report(
+        kind=kind, territory=territory, period_start=period_start, period_end=period_end, requested_by=by
+    )
+    report.full_clean()
+    with transaction.atomic():
+        report.save()
+        enqueue(report.pk)
+    return report
+
+
+def report_retry(*, report: Report) -> Report:
+    """Asks a failed (or lost) report again, under the same id; its figures are computed anew."""
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        if not may_retry(locked):
+            raise ReportNotRetryable(_("Seul un rapport en échec peut être relancé."))
+        Report.objects.filter(pk=report.pk).update(
+            status=Report.Status.PENDING,
+            progress=0,
+            message="",
+            figures={},
+            requested_at=timezone.now(),
+            finished_at=None,
+        )
+        enqueue(report.pk)
+    report.refresh_from_db()
+    return report
+
+
+# --- Building --------------------------------------------------------------------------------
+
+
+def territory_ids_of(report: Report) -> list[int]:
+    if report.territory_id:
+        return [report.territory_id]
+    return list(Territory.objects.all_territories().order_by("name").values_list("pk", flat=True))
+
+
+def set_progress(report_id: int, percent: int) -> None:
+    Report.objects.filter(pk=report_id).update(progress=percent)
+
+
+def report_build(*, report_id: int) -> Report:
+    """Builds a report (the task's work): figures once, then the PDF from them; the outcome is stored."""
+    claimed = Report.objects.filter(
+        pk=report_id, status__in=[Report.Status.PENDING, Report.Status.RUNNING]
+    ).update(status=Report.Status.RUNNING, progress=5, message="")
+    report = Report.objects.select_related("territory").get(pk=report_id)
+    if not claimed:
+        return report  # a duplicate delivery of the task: the report is done or failed already
+    try:
+        with translation.override("fr"):
+            frozen = figures_module.report_figures(
+                kind=report.kind,
+                territory_ids=territory_ids_of(report),
+                start=report.period_start,
+                end=report.period_end,
+                progress=lambda percent: set_progress(report_id, percent),
+            )
+        pdf = report_render(
+            report=report, figures=frozen, progress=lambda percent: set_progress(report_id, percent)
+        )
+        report.pdf.save(file_name(report), ContentFile(pdf), save=False)
+        Report.objects.filter(pk=report_id).update(
+            status=Report.Status.DONE,
+            progress=100,
+            figures=frozen,
+            pdf=report.pdf.name,
+            message="",
+            finished_at=timezone.now(),
+        )
+    except Exception as error:
+        logger.exception("Report %s could not be built", report_id)
+        Report.objects.filter(pk=report_id).update(
+            status=Report.Status.FAILED, message=failure_message(error), finished_at=timezone.now()
+        )
+    report.refresh_from_db()
+    return report
+
+
+def failure_message(error: Exception) -> str:
+    detail = f"{type(error).__name__} : {error}"[:300]
+    return _(
+        "La construction du rapport a échoué (%(detail)s). Aucune donnée n'a été modifiée : "
+        "vous pouvez relancer le rapport. Si l'échec se répète, signalez-le avec ce message."
+    ) % {"detail": detail}
+
+
+def file_name(report: Report) -> str:
+    return f"rapport-{report.kind}-{report.pk}.pdf"
+
+
+# --- Rendering -------------------------------------------------------------------------------
+
+
+def document_title(report: Report, figures: dict[str, Any]) -> str:
+    names = ", ".join(territory["name"] for territory in figures["territories"])
+    where = names if report.territory_id else _("tous les territoires")
+    return f"{Report.Kind(report.kind).label} — {where}"
+
+
+def report_render(*, report: Report, figures: dict[str, Any], progress: Any = None) -> bytes:
+    """The PDF of a report, from its figures alone: the same figures give the same bytes."""
+    from weasyprint import HTML
+
+    with translation.override("fr"):
+        charts = charts_of(figures)
+        if progress:
+            progress(70)
+        context = {
+            "report": report,
+            "kind": report.kind,
+            "kind_label": str(Report.Kind(report.kind).label),
+            "title": document_title(report, figures),
+            "figures": figures,
+            "tables": figures["tables"],
+            "charts": charts,
+            "period_start": datetime.date.fromisoformat(figures["period"]["start"]),
+            "period_end": datetime.date.fromisoformat(figures["period"]["end"]),
+            "cost_start": datetime.date.fromisoformat(figures["cost_period"]["start"]),
+            "cost_end": datetime.date.fromisoformat(figures["cost_period"]["end"]),
+            "built_on": datetime.date.fromisoformat(figures["built_on"]),
+            "synthesis": report.kind == Report.Kind.SYNTHESIS,
+        }
+        html = render_to_string(TEMPLATES[Report.Kind(report.kind)], context)
+        if progress:
+            progress(80)
+        identifier = hashlib.sha256(
+            json.dumps(figures, sort_keys=True, ensure_ascii=False).encode() + report.kind.encode()
+        ).hexdigest()[:32]
+        pdf = HTML(string=html, base_url=None).write_pdf(pdf_identifier=identifier.encode())
+    if progress:
+        progress(95)
+    return pdf
+
+
+def report_pdf_file(report: Report) -> Any:
+    """The stored PDF of a done report, opened for reading; a lost file is rendered again from the
+    frozen figures (the same bytes) and stored anew."""
+    if report.status != Report.Status.DONE or not report.figures:
+        raise FileNotFoundError(report.pk)
+    if report.pdf:
+        try:
+            return report.pdf.open("rb")
+        except FileNotFoundError:
+            logger.warning("The PDF of report %s is missing: rendered again from its figures.", report.pk)
+    pdf = report_render(report=report, figures=report.figures)
+    report.pdf.save(file_name(report), ContentFile(pdf), save=False)
+    Report.objects.filter(pk=report.pk).update(pdf=report.pdf.name)
+    return report.pdf.open("rb")

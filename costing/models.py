@@ -295,12 +295,26 @@ class DailyRollup(ScopedModel):
 
     Rebuilt from the records by ``costing.rollups``; never edited by hand. Counts only,
     so funders may read them in the territories they fund.
+
+    Derived rows carry no foreign-key constraint in the database: their ids come from the
+    records (whose own keys are constrained) in the statement that writes them, Django still
+    cascades deletions, and checking four keys per row was 40 % of a full rebuild
+    (docs/benchmarks.md). The unique constraint's index (territory, day, partnership) serves
+    the territory and territory-day lookups, so they have no index of their own.
     """
 
-    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
-    partnership = models.ForeignKey("associations.Partnership", on_delete=models.CASCADE, related_name="+")
-    kitchen = models.ForeignKey("kitchens.Kitchen", on_delete=models.CASCADE, related_name="+")
-    association = models.ForeignKey("associations.Association", on_delete=models.CASCADE, related_name="+")
+    territory = models.ForeignKey(
+        Territory, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    partnership = models.ForeignKey(
+        "associations.Partnership", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    kitchen = models.ForeignKey(
+        "kitchens.Kitchen", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    association = models.ForeignKey(
+        "associations.Association", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     day = models.DateField()
     # Batches, by production date.
     batches = models.PositiveIntegerField(default=0)
@@ -343,7 +357,6 @@ class DailyRollup(ScopedModel):
                 fields=["territory", "day", "partnership"], name="one_rollup_per_partnership_day"
             )
         ]
-        indexes = [models.Index(fields=["territory", "day"])]
 
     def __str__(self) -> str:
         return f"{self.partnership_id} {self.day}"

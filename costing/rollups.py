@@ -29,13 +29,12 @@ SUMMED_FIELDS = [
     "distributions", "meals_distributed", "meals_discarded", "people_served", "households", "children",
 ]  # fmt: skip
 
-# Each branch yields one row per record of the day, with zeros in the other branches' columns;
-# the outer query sums them per partnership. Temperatures and rates are compared in SQL so the
-# whole day is one round trip.
-DAY_SQL = f"""
-SELECT partnership_id, kitchen_id, association_id, {", ".join(f"SUM({name})" for name in SUMMED_FIELDS)}
-FROM (
-    SELECT b.partnership_id, b.kitchen_id, b.association_id,
+# Each branch yields one row per record, with zeros in the other branches' columns; the outer
+# query sums them per partnership. Temperatures and rates are compared in SQL so the whole day is
+# one round trip. ``{batch_key}``... give the keys the range query groups by on top (nothing for
+# one territory-day), ``{..._where}`` the records' filter and ``{month}`` the pickup's rate month.
+RECORDS_SQL = """
+    SELECT {batch_key} b.partnership_id, b.kitchen_id, b.association_id,
         1 AS batches,
         CASE WHEN b.kind = 'dedicated' THEN b.meals_count ELSE 0 END AS meals_produced_dedicated,
         CASE WHEN b.kind = 'surplus' THEN b.meals_count ELSE 0 END AS meals_produced_surplus,
@@ -49,9 +48,9 @@ FROM (
         0 AS distributions, 0 AS meals_distributed, 0 AS meals_discarded, 0 AS people_served,
         0 AS households, 0 AS children
     FROM meals_batch b
-    WHERE b.territory_id = %(territory)s AND b.production_date = %(day)s
+    WHERE {batch_where}
     UNION ALL
-    SELECT b.partnership_id, b.kitchen_id, b.association_id,
+    SELECT {pickup_key} b.partnership_id, b.kitchen_id, b.association_id,
         0, 0, 0, 0, 0, 0,
         1,
         CASE WHEN p.picked_up_on <= b.use_by_date THEN 1 ELSE 0 END,
@@ -74,20 +73,94 @@ FROM (
     FROM meals_pickup p
     JOIN meals_batch b ON b.id = p.batch_id
     LEFT JOIN costing_transportrate r
-        ON r.territory_id = p.territory_id AND r.month = %(month)s AND r.transport_mode = p.transport_mode
-    WHERE p.territory_id = %(territory)s AND p.picked_up_on = %(day)s
+        ON r.territory_id = p.territory_id AND r.month = {month} AND r.transport_mode = p.transport_mode
+    WHERE {pickup_where}
     UNION ALL
-    SELECT b.partnership_id, b.kitchen_id, b.association_id,
+    SELECT {distribution_key} b.partnership_id, b.kitchen_id, b.association_id,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         1, d.meals_distributed, CASE WHEN b.status = 'discarded' THEN 0 ELSE d.meals_discarded END,
         d.beneficiaries,
         COALESCE(d.households, 0), COALESCE(d.children, 0)
     FROM meals_distribution d
     JOIN meals_batch b ON b.id = d.batch_id
-    WHERE d.territory_id = %(territory)s AND d.distributed_on = %(day)s
-) AS day_records
+    WHERE {distribution_where}
+"""
+
+DAY_RECORDS_SQL = RECORDS_SQL.format(
+    batch_key="",
+    batch_where="b.territory_id = %(territory)s AND b.production_date = %(day)s",
+    pickup_key="",
+    pickup_where="p.territory_id = %(territory)s AND p.picked_up_on = %(day)s",
+    month="%(month)s",
+    distribution_key="",
+    distribution_where="d.territory_id = %(territory)s AND d.distributed_on = %(day)s",
+)
+DAY_SQL = f"""
+SELECT partnership_id, kitchen_id, association_id, {", ".join(f"SUM({name})" for name in SUMMED_FIELDS)}
+FROM ({DAY_RECORDS_SQL}) AS day_records
 GROUP BY partnership_id, kitchen_id, association_id
 """  # noqa: S608 - the interpolated names are the constant SUMMED_FIELDS; values are parameters
+
+# Every territory-day of a range in one statement (PostgreSQL): the day's sums as above, per
+# territory and day, rounded as ``as_field_value`` rounds them; compared with the range's rows,
+# so that only new or changed rows are written and the rows left with no record deleted.
+RANGE_RECORDS_SQL = RECORDS_SQL.format(
+    batch_key="b.territory_id, b.production_date AS day,",
+    batch_where="b.territory_id = ANY(%(territories)s) AND b.production_date BETWEEN %(since)s AND %(until)s",
+    pickup_key="p.territory_id, p.picked_up_on,",
+    pickup_where="p.territory_id = ANY(%(territories)s) AND p.picked_up_on BETWEEN %(since)s AND %(until)s",
+    month="date_trunc('month', p.picked_up_on)::date",
+    distribution_key="d.territory_id, d.distributed_on,",
+    distribution_where=(
+        "d.territory_id = ANY(%(territories)s) AND d.distributed_on BETWEEN %(since)s AND %(until)s"
+    ),
+)
+ROLLUP_COLUMNS = ["territory_id", "day", "partnership_id", "kitchen_id", "association_id", *SUMMED_FIELDS]
+UPDATED_COLUMNS = ["kitchen_id", "association_id", *SUMMED_FIELDS]
+
+
+def range_sum(name: str) -> str:
+    places = {"km": 1, "transport_cost": 2}.get(name)
+    return f"ROUND(SUM({name}), {places})" if places else f"SUM({name})"
+
+
+RANGE_SQL = f"""
+WITH computed AS MATERIALIZED (
+    SELECT territory_id, day, partnership_id, kitchen_id, association_id,
+        {", ".join(f"{range_sum(name)} AS {name}" for name in SUMMED_FIELDS)}
+    FROM ({RANGE_RECORDS_SQL}) AS range_records
+    GROUP BY territory_id, day, partnership_id, kitchen_id, association_id
+),
+existing AS (
+    SELECT id, {", ".join(ROLLUP_COLUMNS)} FROM costing_dailyrollup
+    WHERE territory_id = ANY(%(territories)s) AND day BETWEEN %(since)s AND %(until)s
+),
+-- The rows to write (new or different) and the rows to delete (no record left): comparing
+-- first leaves an up-to-date row untouched, where an upsert would lock and rewrite it.
+changes AS MATERIALIZED (
+    SELECT {", ".join(f"c.{name}" for name in ROLLUP_COLUMNS)}, e.id AS existing_id
+    FROM computed c
+    FULL JOIN existing e
+        ON e.territory_id = c.territory_id AND e.day = c.day AND e.partnership_id = c.partnership_id
+    WHERE e.id IS NULL OR c.territory_id IS NULL
+        OR ({", ".join(f"e.{name}" for name in UPDATED_COLUMNS)})
+            IS DISTINCT FROM ({", ".join(f"c.{name}" for name in UPDATED_COLUMNS)})
+),
+upserted AS (
+    INSERT INTO costing_dailyrollup ({", ".join(ROLLUP_COLUMNS)})
+    SELECT {", ".join(ROLLUP_COLUMNS)} FROM changes WHERE territory_id IS NOT NULL
+    -- A row another transaction inserted meanwhile (a territory-day's task) is updated.
+    ON CONFLICT (territory_id, day, partnership_id) DO UPDATE
+    SET {", ".join(f"{name} = EXCLUDED.{name}" for name in UPDATED_COLUMNS)}
+    RETURNING 1
+),
+deleted AS (
+    DELETE FROM costing_dailyrollup old USING changes
+    WHERE changes.territory_id IS NULL AND old.id = changes.existing_id
+    RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM computed), (SELECT COUNT(*) FROM upserted), (SELECT COUNT(*) FROM deleted)
+"""  # noqa: S608 - the interpolated names are constants; values are parameters
 
 DECIMAL_PLACES = {"km": Decimal("0.1"), "transport_cost": Decimal("0.01")}
 
@@ -144,10 +217,40 @@ def days_between(since: datetime.date, until: datetime.date) -> Iterable[datetim
         yield since + datetime.timedelta(days=offset)
 
 
-def rebuild(*, territory_ids: Iterable[int], since: datetime.date, until: datetime.date) -> int:
+def rebuild_per_day(*, territory_ids: Iterable[int], since: datetime.date, until: datetime.date) -> int:
     """Recomputes every territory-day of the range, one transaction per territory-day."""
     total = 0
     for territory_id in territory_ids:
         for day in days_between(since, until):
             total += rollup_territory_day(territory_id=territory_id, day=day)
     return total
+
+
+@transaction.atomic
+def rebuild_range(*, territory_ids: Iterable[int], since: datetime.date, until: datetime.date) -> int:
+    """Recomputes every territory-day of the range with one statement (PostgreSQL): the same
+    rows as ``rollup_territory_day`` on each day, in the time of one aggregate query."""
+    params: dict[str, Any] = {
+        "territories": list(territory_ids),
+        "since": since,
+        "until": until,
+        "today": timezone.localdate(),
+        "cold_max": COLD_MAX_C,
+        "hot_min": HOT_MIN_C,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(RANGE_SQL, params)
+        rows, written, deleted = cursor.fetchone()  # type: ignore[misc]
+    logger.debug("Roll-ups %s to %s: %s rows, %s written, %s deleted", since, until, rows, written, deleted)
+    return rows
+
+
+def rebuild(*, territory_ids: Iterable[int], since: datetime.date, until: datetime.date) -> int:
+    """Recomputes every territory-day of the range; returns the number of rows it now has.
+
+    On PostgreSQL one statement does the whole range; elsewhere (the SQLite demo) each
+    territory-day in turn.
+    """
+    if connection.vendor == "postgresql":
+        return rebuild_range(territory_ids=territory_ids, since=since, until=until)
+    return rebuild_per_day(territory_ids=territory_ids, since=since, until=until)

@@ -14,18 +14,27 @@ MANAGE := $(BIN)/python manage.py
 # Re-install only when the dependencies change.
 STAMP := $(VENV)/.installed
 
+# Browser tests (tests/e2e): Debian's Chromium, since no browser download works here, and
+# axe-core from the npm registry, pinned by tests/e2e/package-lock.json.
+CHROMIUM := /usr/bin/chromium
+E2E_DIR := tests/e2e
+AXE_JS := $(E2E_DIR)/node_modules/axe-core/axe.min.js
+# As root with no stdin (CI); elsewhere through sudo.
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+
 # Settings for `check --deploy`: production mode with a throwaway, test-only secret.
 DEPLOY_CHECK_ENV := DJANGO_DEBUG=false \
 	DJANGO_SECRET_KEY=ci-only-deploy-check-Xw7Lr2Qp9Nz4Tb6Vh1Ks8Jd3Fm5Gc0Ya-no-real-use \
 	DJANGO_ALLOWED_HOSTS=passerelle.example
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate messages seed test lint typecheck checks pytest worker beat clean
+.PHONY: help install run migrate messages seed test lint typecheck checks e2e-deps pytest worker beat clean
 
 help:
 	@echo "make run      set up and run the platform on SQLite with demo data at http://127.0.0.1:8000"
 	@echo "make test     set up and run the whole test suite (lint, types, checks, pytest)"
 	@echo "make pytest   only the pytest suite"
+	@echo "make e2e-deps the browser tests' Chromium (Debian) and axe-core (npm); make test runs it"
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
 
@@ -58,7 +67,7 @@ seed: migrate
 run: migrate messages seed
 	$(MANAGE) runserver 127.0.0.1:8000
 
-test: lint typecheck checks pytest
+test: lint typecheck checks e2e-deps pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -71,7 +80,24 @@ checks: $(STAMP)
 	$(MANAGE) makemigrations --check --dry-run
 	$(DEPLOY_CHECK_ENV) $(MANAGE) check --deploy --fail-level WARNING
 
-pytest: $(STAMP) messages
+# Installs only what is missing, so it returns at once on a machine that has both.
+e2e-deps:
+	@if [ -x $(CHROMIUM) ]; then \
+		echo "Chromium: $(CHROMIUM) is installed."; \
+	else \
+		echo "Installing Chromium (Debian package chromium)..."; \
+		$(APT) update -qq && $(APT) install -y --no-install-recommends chromium; \
+	fi
+	@if [ -f $(AXE_JS) ]; then \
+		echo "axe-core: $(AXE_JS) is installed."; \
+	else \
+		if ! command -v npm >/dev/null 2>&1; then \
+			$(APT) update -qq && $(APT) install -y --no-install-recommends nodejs npm; \
+		fi; \
+		npm ci --prefix $(E2E_DIR) --no-audit --no-fund; \
+	fi
+
+pytest: $(STAMP) messages e2e-deps
 	$(BIN)/pytest
 
 worker: $(STAMP)

@@ -12,3 +12,5 @@ urlpatterns = [
     path("", include("costing.urls")),
     path("", include("evaluation.urls")),
 ]
+
+handler404 = "config.errors.page_not_found"

@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+from functools import partial
 
 from celery import shared_task
 from django.db import transaction
@@ -44,11 +45,16 @@ def enqueue_rollups(territory_id: int, days: set[datetime.date]) -> None:
     already committed: the nightly rebuild catches the roll-ups up.
     """
     connection = transaction.get_connection()
-    pending: set[tuple[int, datetime.date]] = connection.__dict__.setdefault(
-        "passerelle_pending_rollups", set()
-    )
+    pending: set[tuple[int, datetime.date]] | None = connection.__dict__.get("passerelle_pending_rollups")
+    if pending is None or not any(
+        isinstance(callback, partial) and callback.func is send_pending and callback.args[0] is pending
+        for _savepoints, callback, _robust in connection.run_on_commit
+    ):
+        # No callback of ours waits: the transaction that gathered these days committed (and
+        # sent them) or rolled back (and they must not go out with the next one's).
+        pending = connection.__dict__["passerelle_pending_rollups"] = set()
     pending.update((territory_id, day) for day in days)
-    transaction.on_commit(lambda: send_pending(pending))
+    transaction.on_commit(partial(send_pending, pending))
 
 
 def send_pending(pending: set[tuple[int, datetime.date]]) -> None:

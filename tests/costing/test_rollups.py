@@ -236,3 +236,25 @@ def test_a_write_refreshes_the_month_cost_figures_too(scene, django_capture_on_c
         scene.batch(production_date=day, kind="surplus", meals_count=30)
     monthly = MonthlyCost.objects.get(territory=scene.territory, month=day.replace(day=1))
     assert monthly.complete is False  # no cost inputs were entered for that month
+
+
+def test_days_of_a_rolled_back_write_are_not_sent_with_the_next_one(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """The days a rolled-back transaction gathered are dropped with it: the connection's next
+    commit sends its own days only (found by the API fuzzing, whose every request rolls back)."""
+    from django.db import transaction
+
+    from costing import tasks
+
+    sent = []
+    monkeypatch.setattr(
+        tasks, "delay_or_log", lambda task, territory_id, day: sent.append((territory_id, day))
+    )
+    with transaction.atomic():
+        tasks.enqueue_rollups(1, {datetime.date(2025, 3, 1)})
+        transaction.set_rollback(True)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.enqueue_rollups(2, {datetime.date(2025, 3, 2)})
+        tasks.enqueue_rollups(2, {datetime.date(2025, 3, 2), datetime.date(2025, 3, 3)})
+    assert sorted(sent) == [(2, "2025-03-02"), (2, "2025-03-03")]

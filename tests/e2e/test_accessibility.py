@@ -145,6 +145,9 @@ PAGES: dict[str, list[MainPage]] = {
         MainPage("territory-costs", territory_costs),
         MainPage("coordination-cost-input", lambda w: f"{territory_costs(w)}coordination/"),
         MainPage("transport-rate-input", lambda w: f"{territory_costs(w)}transport/"),
+        MainPage("territory-dashboard", lambda w: f"/territoires/{w.territory.pk}/tableau-de-bord/"),
+        MainPage("journal-list", lambda w: "/journal/"),
+        MainPage("journal-create", lambda w: "/journal/nouveau/"),
         *DIRECTORIES,
     ],
     Role.EVALUATOR: [
@@ -152,6 +155,13 @@ PAGES: dict[str, list[MainPage]] = {
         MainPage("batch-week", lambda w: "/lots/"),
         MainPage("batch-detail", lambda w: f"/lots/{w.done.pk}/"),
         MainPage("territory-costs", territory_costs),
+        MainPage("territory-dashboard", lambda w: f"/territoires/{w.territory.pk}/tableau-de-bord/"),
+        MainPage("territory-comparison", lambda w: "/evaluation/comparaison/"),
+        MainPage("territory-reports", lambda w: f"/territoires/{w.territory.pk}/rapports/"),
+        MainPage("report-list", lambda w: "/rapports/"),
+        MainPage("journal-list", lambda w: "/journal/"),
+        MainPage("journal-create", lambda w: "/journal/nouveau/"),
+        MainPage("survey-list", lambda w: "/questionnaires/"),
         *DIRECTORIES,
     ],
 }

@@ -99,6 +99,18 @@ HEADLINE_VOLUMES = [
 ]
 
 
+def indicator_groups(indicators: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The indicators by evaluation question, in their order, with how many are incomplete."""
+    groups: dict[str, dict[str, Any]] = {}
+    for indicator in indicators:
+        group = groups.setdefault(
+            indicator["question"], {"label": indicator["question_label"], "rows": [], "incomplete": 0}
+        )
+        group["rows"].append(indicator)
+        group["incomplete"] += 0 if indicator["complete"] else 1
+    return list(groups.values())
+
+
 class TerritoryDashboardView(PageMixin, ScopedQuerysetMixin, DetailView):
     """A territory's headline figures, weekly series, costs by month, cold chain, losses and journal."""
 

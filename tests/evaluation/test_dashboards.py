@@ -186,3 +186,19 @@ def test_the_report_pages_have_nothing_the_csp_blocks(places, route):
     response = client_for(member(Role.EVALUATOR)).get(reverse(route, kwargs=kwargs))
     assert response.status_code == 200
     assert_csp_clean(response.content.decode())
+
+
+def test_the_territory_page_and_the_navigation_lead_to_the_dashboard_and_reports(places):
+    plaine, _ = places
+    funder = member(Role.FUNDER, funded=[plaine.territory])
+    html = (
+        client_for(funder)
+        .get(reverse("territory-detail", kwargs={"pk": plaine.territory.pk}))
+        .content.decode()
+    )
+    assert reverse("territory-dashboard", kwargs={"pk": plaine.territory.pk}) in html
+    assert reverse("territory-reports", kwargs={"pk": plaine.territory.pk}) in html
+    assert reverse("report-list") in html  # in the navigation
+    assert reverse("territory-comparison") not in html  # evaluators only
+    evaluator_page = client_for(member(Role.EVALUATOR)).get(reverse("report-list")).content.decode()
+    assert reverse("territory-comparison") in evaluator_page

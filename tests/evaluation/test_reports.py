@@ -345,7 +345,8 @@ def test_evaluator_asks_for_a_report_from_the_territory_page_and_follows_it(
     client = client_for(evaluator)
     page = client.get(reverse("territory-reports", kwargs={"pk": plaine.territory.pk}))
     assert page.status_code == 200 and "Demander le rapport" in page.content.decode()
-    # Queued but not built yet: the status page refreshes itself, without any script.
+    # Queued but not built yet: the status page follows the build with a script of our own origin
+    # (no inline script, no timed refresh) and offers a link to refresh by hand.
     monkeypatch.setattr(reports, "enqueue", lambda report_id: None)
     response = client.post(
         reverse("territory-reports", kwargs={"pk": plaine.territory.pk}),
@@ -362,13 +363,16 @@ def test_evaluator_asks_for_a_report_from_the_territory_page_and_follows_it(
         "report-detail", kwargs={"pk": report.pk}
     )
     detail = client.get(response["Location"]).content.decode()
-    assert '<meta http-equiv="refresh" content="3">' in detail
+    status_url = reverse("api:report-detail", kwargs={"pk": report.pk})
+    assert f'data-report-status="{status_url}"' in detail
     assert '<progress id="avancement" max="100" value="0">' in detail
-    assert "<script" not in detail and "style=" not in detail
-    # Built: a download button and the exports of its tables, and no more refreshing.
+    assert re.findall(r"<script\b[^>]*>", detail) == ['<script src="/static/js/report-progress.js" defer>']
+    assert "http-equiv" not in detail and "style=" not in detail
+    assert client.get(status_url).json()["status"] == "pending"  # what the script reads
+    # Built: a download button and the exports of its tables, and nothing following any more.
     reports.report_build(report_id=report.pk)
     detail = client.get(response["Location"]).content.decode()
-    assert "http-equiv" not in detail
+    assert "<script" not in detail
     assert reverse("report-download", kwargs={"pk": report.pk}) in detail
     assert f"{reverse('report-export', kwargs={'pk': report.pk})}?table=weekly&amp;format=xlsx" in detail
 

@@ -438,6 +438,15 @@ class KitchenMonthCost:
         }
 
 
+def per_meal_or_not_applicable(
+    partial: Partial, *, meals: int, key: str, label: str, method: str, why: str
+) -> Figure:
+    """A cost per meal of one kind, or "not applicable" in a month without such meals."""
+    if meals:
+        return figure_from(partial, key=key, label=label, unit=PER_MEAL, method=method, divisor=meals)
+    return not_applicable(key=key, label=label, unit=PER_MEAL, method=method, why=why)
+
+
 def kitchen_month_cost(data: KitchenMonth) -> KitchenMonthCost:
     """The marginal cost of a dedicated meal and of a surplus meal, and the kitchen's cost, for a month."""
     where = f"{data.kitchen_name}, {month_label(data.month)}"
@@ -464,40 +473,22 @@ def kitchen_month_cost(data: KitchenMonth) -> KitchenMonthCost:
         dedicated_euros.missing = [nothing] if dedicated else []
         surplus_euros.missing = [nothing] if surplus else []
 
-    if dedicated:
-        marginal_dedicated = figure_from(
-            dedicated_euros,
-            key="marginal_cost_dedicated",
-            label=_("Coût marginal d'un repas dédié"),
-            unit=PER_MEAL,
-            method=method_marginal_dedicated(),
-            divisor=dedicated,
-        )
-    else:
-        marginal_dedicated = not_applicable(
-            key="marginal_cost_dedicated",
-            label=_("Coût marginal d'un repas dédié"),
-            unit=PER_MEAL,
-            method=method_marginal_dedicated(),
-            why=_("Sans objet : aucun repas dédié ce mois-ci."),
-        )
-    if surplus:
-        marginal_surplus = figure_from(
-            surplus_euros,
-            key="marginal_cost_surplus",
-            label=_("Coût marginal d'un repas d'excédent"),
-            unit=PER_MEAL,
-            method=method_marginal_surplus(),
-            divisor=surplus,
-        )
-    else:
-        marginal_surplus = not_applicable(
-            key="marginal_cost_surplus",
-            label=_("Coût marginal d'un repas d'excédent"),
-            unit=PER_MEAL,
-            method=method_marginal_surplus(),
-            why=_("Sans objet : aucun repas d'excédent ce mois-ci."),
-        )
+    marginal_dedicated = per_meal_or_not_applicable(
+        dedicated_euros,
+        meals=dedicated,
+        key="marginal_cost_dedicated",
+        label=_("Coût marginal d'un repas dédié"),
+        method=method_marginal_dedicated(),
+        why=_("Sans objet : aucun repas dédié ce mois-ci."),
+    )
+    marginal_surplus = per_meal_or_not_applicable(
+        surplus_euros,
+        meals=surplus,
+        key="marginal_cost_surplus",
+        label=_("Coût marginal d'un repas d'excédent"),
+        method=method_marginal_surplus(),
+        why=_("Sans objet : aucun repas d'excédent ce mois-ci."),
+    )
 
     total = Partial()
     total.extend(dedicated_euros)

@@ -22,10 +22,15 @@ NIGHTLY_DAYS = 7
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8)
 def rollup_territory_day(territory_id: int, day: str) -> int:
-    """Recomputes the day, then the month's frozen cost figures that read it."""
+    """Recomputes the day, then the month's frozen cost figures that read it.
+
+    One transaction: a worker killed mid-way leaves both as they were, and the message, acked
+    only at the end (``acks_late``), is delivered again and redone from the start.
+    """
     on = datetime.date.fromisoformat(day)
-    rows = rollups.rollup_territory_day(territory_id=territory_id, day=on)
-    services.monthly_cost_refresh(territory_id=territory_id, month=on.replace(day=1))
+    with transaction.atomic():
+        rows = rollups.rollup_territory_day(territory_id=territory_id, day=on)
+        services.monthly_cost_refresh(territory_id=territory_id, month=on.replace(day=1))
     return rows
 
 

@@ -1,5 +1,12 @@
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
@@ -36,3 +43,26 @@ def api():
 @pytest.fixture
 def scene(db):
     return Scene()
+
+
+@pytest.fixture
+def real_worker() -> Iterator[None]:
+    """A Celery worker thread of this process, consuming from the Redis broker and writing to the
+    test database (use with ``transaction=True``): tasks leave the test the way they leave a view."""
+    if not os.environ.get("CELERY_BROKER_URL") or connection.vendor != "postgresql":
+        pytest.skip("needs the Redis broker and PostgreSQL that CI provides")
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield
+    celery_app.conf.task_always_eager = True
+
+
+def wait_for(probe: Callable[[], Any], what: str = "the worker to run the task", seconds: float = 60) -> Any:
+    """Polls ``probe`` until it returns something true, and returns it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if found := probe():
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

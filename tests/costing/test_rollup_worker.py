@@ -1,17 +1,14 @@
 """The roll-up task on a real Celery worker and a real Redis broker, and concurrent runs on PostgreSQL."""
 
 import datetime
-import os
 import threading
-import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connection, connections
 
-from config.celery import app as celery_app
 from costing import rollups, tasks
 from costing.models import DailyRollup
+from tests.conftest import wait_for
 from tests.scenes import Scene
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,27 +20,6 @@ def rows_of(territory):
     return sorted(
         DailyRollup.objects.filter(territory=territory).values_list("partnership_id", *rollups.SUMMED_FIELDS)
     )
-
-
-@pytest.fixture
-def real_worker():
-    if not os.environ.get("CELERY_BROKER_URL") or connection.vendor != "postgresql":
-        pytest.skip("needs the Redis broker and PostgreSQL that CI provides")
-    celery_app.conf.task_always_eager = False
-    celery_app.control.purge()
-    # A worker thread of this process: it consumes from Redis and writes to the test database.
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield
-    celery_app.conf.task_always_eager = True
-
-
-def wait_for(probe, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found
-        time.sleep(0.2)
-    raise AssertionError("the worker did not run the task in time")
 
 
 def test_a_real_worker_runs_the_rollup_task(real_worker):

@@ -33,6 +33,7 @@ from django.db import connection
 from config.celery import app as celery_app
 from costing import rollups, tasks
 from costing.models import DailyRollup, MonthlyCost
+from tests.conftest import wait_for
 from tests.scenes import Scene
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,15 +54,6 @@ def test_database_url() -> str:
 
 
 test_database_url.__test__ = False  # type: ignore[attr-defined]
-
-
-def wait_for(probe: Callable[[], Any], what: str, seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -1,16 +1,25 @@
 """The meal flow in a real browser, as the people who use it: a kitchen manager declares a batch,
-a volunteer on a phone collects and distributes it, the coordinators find it in the week's
-flow. Then the cold-chain rule through the form, another territory's pages, and the pickup
-form completed with the keyboard alone."""
+a volunteer on a phone collects and distributes it, the coordinators find it in the week's flow,
+and the evaluator follows it into the dashboard and a DRIHL report. Then the cold-chain rule
+through the form, another territory's pages, and the pickup form completed with the keyboard
+alone."""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
+from config.celery import app as celery_app
 from meals.models import Batch, Distribution, Pickup
 from territories.roles import Role
 
@@ -93,16 +102,75 @@ def test_a_batch_goes_from_the_kitchen_to_the_week_flow(new_page, world: World):
 
 
 def evaluator_follows_up(new_page: Any, world: World) -> None:
-    """The evaluator's part of the flow. Extension point (issue 6, point 1): the evaluation
-    steps go here once their pages exist (open the territory dashboard, ask for the DRIHL PDF,
-    watch its progress, download it). Today: the evaluator finds the batch in the week's flow,
-    across territories."""
+    """The evaluator finds the batch in the week's flow, opens the territory's dashboard for this
+    month, asks for the DRIHL report, watches its progress and downloads the PDF.
+
+    With the Redis broker of CI the report is built by a real Celery worker, started only once
+    the page shows the build waiting, so the progress is seen before the end; without a broker
+    (the SQLite run) the build runs within the request and the page opens on the finished report.
+    """
     page = new_page()
     log_in(page, world.users[Role.EVALUATOR])
     nav_link(page, "Flux de la semaine").click()
     row = page.get_by_role("row").filter(has_text=LOT)
     expect(row).to_contain_text(world.territory.name)
     screenshot(page, "evaluator-flow-week")
+
+    today = timezone.localdate()
+    page.goto(f"/territoires/{world.territory.pk}/")
+    page.get_by_role("link", name="Tableau de bord").click()
+    expect(heading(page)).to_have_text("Tableau de bord")
+    page.get_by_label("Du").fill(today.replace(day=1).isoformat())
+    page.get_by_label("Au (inclus)").fill(today.isoformat())
+    page.get_by_role("button", name="Afficher").click()
+    distributed = Distribution.objects.filter(
+        territory=world.territory, distributed_on__range=(today.replace(day=1), today)
+    ).aggregate(total=Sum("meals_distributed"))["total"]
+    assert distributed >= 140
+    headline = page.locator(".headline div").filter(has=page.get_by_text("Repas distribués", exact=True))
+    expect(headline.locator("dd")).to_have_text(re.compile(rf"^{distributed:,}$".replace(",", r"\s?")))
+    screenshot(page, "evaluator-territory-dashboard")
+
+    page.locator("main").get_by_role("link", name="Rapports", exact=True).click()
+    expect(heading(page)).to_contain_text("Rapports")
+    page.get_by_label("Type de rapport").select_option(label="Rapport d'activité DRIHL (France Relance)")
+    page.get_by_label("Du").fill(today.replace(day=1).isoformat())
+    page.get_by_label("Au (inclus)").fill(today.isoformat())
+    with worker_started_when_asked() as start_worker:
+        page.get_by_role("button", name="Demander le rapport").click()
+        expect(page.locator(".messages")).to_contain_text("Rapport demandé")
+        if start_worker:
+            expect(page.get_by_role("status").locator("label")).to_have_text("Avancement : 0 %")
+            expect(page.locator("progress")).to_be_visible()
+            screenshot(page, "evaluator-report-progress")
+            start_worker()
+        # The page follows the build by itself and shows the finished report.
+        expect(page.get_by_text("Rapport prêt depuis le")).to_be_visible(timeout=90_000)
+    screenshot(page, "evaluator-report-done")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger le PDF").click()
+    path = download.value.path()
+    text = " ".join(p.extract_text() for p in PdfReader(str(path)).pages)
+    assert world.territory.name in text
+    assert download.value.suggested_filename.endswith(".pdf")
+
+
+@contextmanager
+def worker_started_when_asked() -> Iterator[Callable[[], None] | None]:
+    """With a broker: tasks go to Redis, and the yielded function starts a worker thread that
+    runs them (stopped on exit). Without one: tasks run in-process and None is yielded."""
+    if not os.environ.get("CELERY_BROKER_URL") or connection.vendor != "postgresql":
+        yield None
+        return
+    from celery.contrib.testing.worker import start_worker
+
+    celery_app.conf.task_always_eager = False  # the autouse fixture sets it back
+    celery_app.control.purge()
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(
+            start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30)
+        )
 
 
 def test_an_out_of_bounds_temperature_is_refused_in_french_and_nothing_is_saved(new_page, world: World):

@@ -166,6 +166,11 @@ def import_records(
     partnership_by_id = {partnership.pk: partnership for partnership in partnerships}
     site_by_id = {site.pk: site for site in sites}
 
+    repeated = already_recorded(rows)
+    errors.extend(repeated)
+    repeated_lines = {error.line for error in repeated}
+    rows = [row for row in rows if row.line not in repeated_lines]
+
     counts = no_counts()
     with transaction.atomic():
         for row in rows:
@@ -210,6 +215,42 @@ def import_records(
         errors.sort(key=lambda error: error.line or 0)
         return ImportReport(ok=False, errors=errors, rows=len(raw_rows), dry_run=dry_run)
     return ImportReport(ok=True, counts=counts, rows=len(raw_rows), dry_run=dry_run)
+
+
+def batch_key(partnership_id: int, batch: dict[str, Any]) -> tuple[int, datetime.date, str]:
+    return (partnership_id, batch["production_date"], batch["lot_number"])
+
+
+def already_recorded(rows: list[Row]) -> list[LineError]:
+    """A batch is one lot of one partnership on one day: a line that repeats one of the platform's
+    (a file imported twice) or an earlier line of the file is refused, so nothing is counted twice."""
+    existing = set(
+        Batch.objects.filter(
+            partnership_id__in={row.partnership_id for row in rows},
+            lot_number__in={row.batch["lot_number"] for row in rows},
+            production_date__in={row.batch["production_date"] for row in rows},
+        )
+        .exclude(status=Batch.Status.CANCELLED)  # a cancelled batch may be declared again
+        .values_list("partnership_id", "production_date", "lot_number")
+    )
+    first_line: dict[tuple[int, datetime.date, str], int] = {}
+    errors = []
+    for row in rows:
+        key = batch_key(row.partnership_id, row.batch)
+        partnership_id, day, lot = key
+        if key in existing:
+            message = _(
+                "le lot « %(lot)s » du %(day)s est déjà enregistré pour le partenariat n° %(id)s "
+                "(fichier déjà importé ?)."
+            )
+        elif key in first_line:
+            message = _("le lot « %(lot)s » du %(day)s figure déjà à la ligne %(line)s.")
+        else:
+            first_line[key] = row.line
+            continue
+        values = {"lot": lot, "day": f"{day:%d/%m/%Y}", "id": partnership_id, "line": first_line.get(key)}
+        errors.append(LineError(row.line, "lot_number", message % values))
+    return errors
 
 
 # Reading the file

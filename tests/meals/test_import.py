@@ -194,7 +194,8 @@ def test_text_file_and_dates_relative_to_today(scene, importer):
     ],
 )  # fmt: skip
 def test_one_bad_line_rejects_the_whole_file(scene, importer, change, field, message):
-    file = csv_file(FULL_HEADER, good_row(scene), good_row(scene, **change), good_row(scene))
+    before, after = datetime.date(2025, 6, 1), datetime.date(2025, 6, 3)
+    file = csv_file(FULL_HEADER, good_row(scene, before), good_row(scene, **change), good_row(scene, after))
 
     report = import_records(file=file, territory=scene.territory, by=importer)
 
@@ -449,3 +450,47 @@ def test_command_refuses_unknown_territory_user_or_file(scene, importer, tmp_pat
         call_command("import_records", path, **options)
 
     assert nothing_written()
+
+
+# The same batches twice
+
+
+def test_a_file_imported_twice_is_refused_the_second_time_and_nothing_is_counted_twice(scene, importer):
+    first = import_records(file=fixture("import_good.csv", scene), territory=scene.territory, by=importer)
+    assert first.ok, first.as_text()
+
+    again = import_records(file=fixture("import_good.csv", scene), territory=scene.territory, by=importer)
+
+    assert not again.ok
+    assert [(line, name) for line, name, _ in again.errors] == [(line, "lot_number") for line in (2, 3, 4, 5)]
+    assert again.errors[0].message == (
+        f"le lot « L-0303 » du 03/03/2025 est déjà enregistré pour le partenariat n° {scene.partnership.pk} "
+        "(fichier déjà importé ?)."
+    )
+    assert Batch.objects.filter(territory=scene.territory).count() == 4
+    assert Pickup.objects.filter(territory=scene.territory).count() == 2
+
+
+def test_a_line_repeating_an_earlier_line_is_refused(scene, importer):
+    row = good_row(scene)
+    report = import_records(file=csv_file(FULL_HEADER, row, row), territory=scene.territory, by=importer)
+
+    assert [(line, name) for line, name, _ in report.errors] == [(3, "lot_number")]
+    assert report.errors[0].message == "le lot « L-0602 » du 02/06/2025 figure déjà à la ligne 2."
+    assert nothing_written()
+
+
+def test_the_same_lot_on_another_day_or_after_a_cancellation_is_imported(scene, importer):
+    cancelled = scene.batch(production_date=datetime.date(2025, 6, 2), lot_number="L-0602")
+    cancelled.status = Batch.Status.CANCELLED
+    cancelled.save(update_fields=["status"])
+    file = csv_file(
+        FULL_HEADER,
+        good_row(scene),
+        good_row(scene, day=datetime.date(2025, 6, 3), lot_number="L-0602"),
+    )
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert report.ok, report.as_text()
+    assert Batch.objects.filter(lot_number="L-0602").count() == 3

@@ -36,7 +36,7 @@ from territories.api_base import (
 from territories.models import Authority, Territory
 
 from . import services
-from .indicators import IndicatorSet, Question, compute_indicators
+from .indicators import IndicatorSet, Question, side_by_side
 from .models import JournalEntry, Survey, SurveyQuestion, SurveyResponse
 
 # --- Indicators -------------------------------------------------------------------------
@@ -149,11 +149,10 @@ class IndicatorView(APIView):
                 raise Http404
         paginator = TerritoryPages()
         page = paginator.paginate_queryset(territories, request, view=self) or []
+        # The page's territories read together (grouped queries, cached roll-up part).
         rows = [
-            territory_indicators(
-                territory, compute_indicators(territory_ids=[territory.pk], start=start, end=end)
-            )
-            for territory in page
+            territory_indicators(territory, result)
+            for territory, result in side_by_side(territories=page, start=start, end=end)
         ]
         return Response(
             {

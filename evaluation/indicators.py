@@ -14,28 +14,34 @@ makes the indicator incomplete, listed in ``missing`` (in French); its value is 
 recorded. An indicator that does not apply (the marginal cost of a dedicated meal when no
 dedicated meal was produced) has ``applicable=False``, no value and nothing missing.
 
-``compute_indicators`` aggregates the territories it is given into one set; side by side
-is one call per territory (``side_by_side``). Like the costing selectors, it reads every
-row of the territories it is given: callers check the reader's scope first.
+``compute_indicators`` aggregates the territories it is given into one set. Side by side
+(``side_by_side``, the API) gives each territory the values ``compute_indicators`` gives it
+alone, with each query grouped by territory rather than repeated per territory; the part
+read off the roll-ups and the cost method is cached per territory, keyed by a version of
+its roll-ups (``rollup_versions``). Like the costing selectors, these read every row of the
+territories they are given: callers check the reader's scope first.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.db import models
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, Q, Sum, When
+from django.db.models import Value as SqlValue
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from associations.models import Partnership
 from costing import selectors as cost_selectors
-from costing.models import AssociationCost, ReferenceValue
+from costing.models import AssociationCost, MonthlyCost, ReferenceValue
 from costing.services import (
     CENT,
     HUNDRED,
@@ -552,6 +558,16 @@ def weeks_in(start: datetime.date, end: datetime.date) -> Decimal:
 
 # --- Reads ------------------------------------------------------------------------------
 
+# Each read takes the territories either together (``split=False``: one group, keyed None)
+# or side by side (``split=True``: one group per territory, keyed by its id), with the same
+# query grouped by territory as well: the values of a territory are those of the same read
+# given that territory alone.
+Key = int | None
+
+
+def group_key(row: dict[str, Any], split: bool) -> Key:
+    return row.pop("territory") if split else None
+
 
 @dataclass
 class RollupSums:
@@ -561,15 +577,7 @@ class RollupSums:
     partnerships: list[dict[str, Any]]
 
 
-def rollup_sums(*, territory_ids: list[int] | None, start: datetime.date, end: datetime.date) -> RollupSums:
-    """One aggregate query: every roll-up column summed per partnership (with its kitchen,
-    association and mode); the totals are their sums."""
-    rows = list(
-        cost_selectors.rollups_in(territory_ids=territory_ids, start=start, end=end)
-        .values("partnership", "kitchen", "association")
-        .annotate(**cost_selectors.sums())
-        .order_by("partnership")
-    )
+def sums_of(rows: list[dict[str, Any]]) -> RollupSums:
     totals = {
         name: sum(
             (cost_selectors.as_number(name, row[name]) for row in rows),
@@ -580,15 +588,50 @@ def rollup_sums(*, territory_ids: list[int] | None, start: datetime.date, end: d
     return RollupSums(totals=totals, partnerships=rows)
 
 
-def distribution_days(*, territory_ids: list[int] | None, start: datetime.date, end: datetime.date) -> int:
-    """Territory-days with at least one distribution: one query."""
-    return (
+def rollup_sums_by(
+    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
+) -> dict[Key, RollupSums]:
+    """One aggregate query: every roll-up column summed per partnership (with its kitchen,
+    association and mode); the totals are their sums."""
+    keys = ["territory"] if split else []
+    rows = (
         cost_selectors.rollups_in(territory_ids=territory_ids, start=start, end=end)
-        .filter(distributions__gt=0)
-        .values("territory", "day")
-        .distinct()
-        .count()
+        .values(*keys, "partnership", "kitchen", "association")
+        .annotate(**cost_selectors.sums())
+        .order_by("partnership")
     )
+    groups: dict[Key, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[group_key(row, split)].append(row)
+    return {key: sums_of(groups.get(key, [])) for key in keys_of(territory_ids, split)}
+
+
+def rollup_sums(*, territory_ids: list[int] | None, start: datetime.date, end: datetime.date) -> RollupSums:
+    return rollup_sums_by(territory_ids=territory_ids, start=start, end=end, split=False)[None]
+
+
+def keys_of(territory_ids: list[int] | None, split: bool) -> list[Key]:
+    if not split:
+        return [None]
+    assert territory_ids is not None, "side by side needs the territories"
+    return list(dict.fromkeys(territory_ids))
+
+
+def distribution_days_by(
+    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
+) -> dict[Key, int]:
+    """Territory-days with at least one distribution: one query."""
+    rollups = cost_selectors.rollups_in(territory_ids=territory_ids, start=start, end=end).filter(
+        distributions__gt=0
+    )
+    if not split:
+        return {None: rollups.values("territory", "day").distinct().count()}
+    days: dict[Key, int] = dict(
+        rollups.values("territory")
+        .annotate(days=Count("day", distinct=True))
+        .values_list("territory", "days")
+    )
+    return {key: days.get(key, 0) for key in keys_of(territory_ids, split)}
 
 
 def territory_count(territory_ids: list[int] | None) -> int:
@@ -601,34 +644,63 @@ def of_territories(queryset: models.QuerySet, territory_ids: list[int] | None, l
     return queryset if territory_ids is None else queryset.filter(**{f"{lookup}__in": territory_ids})
 
 
-def planned_meals(*, territory_ids: list[int] | None, start: datetime.date, end: datetime.date) -> Decimal:
+def planned_meals_by(
+    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
+) -> dict[Key, Decimal]:
     """Σ over the partnerships (but drafts) of planned meals per week × days of the period they cover ÷ 7."""
-    partnerships = of_territories(
-        Partnership.objects.all_territories()  # type: ignore[attr-defined]
-        .exclude(status=Partnership.Status.DRAFT)
-        .filter(starts_on__lte=end)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=start)),
-        territory_ids,
-    ).values_list("starts_on", "ends_on", "planned_meals_per_week")
-    total = Decimal(0)
-    for starts_on, ends_on, per_week in partnerships:
+    partnerships = (
+        of_territories(
+            Partnership.objects.all_territories()  # type: ignore[attr-defined]
+            .exclude(status=Partnership.Status.DRAFT)
+            .filter(starts_on__lte=end)
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=start)),
+            territory_ids,
+        )
+        .order_by("pk")
+        .values_list("territory_id", "starts_on", "ends_on", "planned_meals_per_week")
+    )
+    totals: dict[Key, Decimal] = dict.fromkeys(keys_of(territory_ids, split), Decimal(0))
+    for territory_id, starts_on, ends_on, per_week in partnerships:
         first, last = max(start, starts_on), min(end, ends_on or end)
-        total += Decimal(per_week) * Decimal((last - first).days + 1) / SEVEN
-    return total
+        key = territory_id if split else None
+        totals[key] = (
+            totals.get(key, Decimal(0)) + Decimal(per_week) * Decimal((last - first).days + 1) / SEVEN
+        )
+    return totals
+
+
+def planned_meals(*, territory_ids: list[int] | None, start: datetime.date, end: datetime.date) -> Decimal:
+    return planned_meals_by(territory_ids=territory_ids, start=start, end=end, split=False)[None]
+
+
+def production_rows_by(
+    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
+) -> dict[Key, list[dict[str, Any]]]:
+    """Per kitchen: the days it produced dedicated meals, and its usual daily production: one query."""
+    keys = ["territory"] if split else []
+    rows = (
+        cost_selectors.rollups_in(territory_ids=territory_ids, start=start, end=end)
+        .filter(meals_produced_dedicated__gt=0)
+        .values(*keys, "kitchen", "kitchen__name", "kitchen__usual_daily_production")
+        .annotate(days=Count("day", distinct=True), dedicated=Sum("meals_produced_dedicated"))
+        .order_by("kitchen")
+    )
+    groups: dict[Key, list[dict[str, Any]]] = {key: [] for key in keys_of(territory_ids, split)}
+    for row in rows:
+        groups.setdefault(group_key(row, split), []).append(row)
+    return groups
 
 
 # --- Needs ------------------------------------------------------------------------------
 
 
 def needs_indicators(
-    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, sums: RollupSums
+    *, start: datetime.date, end: datetime.date, sums: RollupSums, days: int, territories: int
 ) -> list[Indicator]:
+    """Every needs indicator but the share of planned meals (``planned_share_indicator``)."""
     totals = sums.totals
     distributed, people = totals["meals_distributed"], totals["people_served"]
-    days = distribution_days(territory_ids=territory_ids, start=start, end=end)
-    territories = territory_count(territory_ids)
     weeks = weeks_in(start, end) * territories
-    planned = planned_meals(territory_ids=territory_ids, start=start, end=end)
     return [
         SPEC["meals_distributed"].indicator(distributed),
         SPEC["people_served"].indicator(people),
@@ -639,15 +711,18 @@ def needs_indicators(
             weeks,
             denominator_label=_("territoires"),
         ),
-        ratio(
-            SPEC["planned_meals_delivered_share"],
-            distributed,
-            planned,
-            denominator_label=_("repas prévus par les conventions"),
-            scale=HUNDRED,
-            step=TENTH,
-        ),
     ]
+
+
+def planned_share_indicator(distributed: int, planned: Decimal) -> Indicator:
+    return ratio(
+        SPEC["planned_meals_delivered_share"],
+        distributed,
+        planned,
+        denominator_label=_("repas prévus par les conventions"),
+        scale=HUNDRED,
+        step=TENTH,
+    )
 
 
 # --- Cost -------------------------------------------------------------------------------
@@ -719,9 +794,8 @@ def logistics_indicators(sums: RollupSums) -> list[Indicator]:
 # --- Production -------------------------------------------------------------------------
 
 
-def production_indicators(
-    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, sums: RollupSums
-) -> list[Indicator]:
+def production_indicators(sums: RollupSums, kitchens: list[dict[str, Any]]) -> list[Indicator]:
+    """``kitchens``: ``production_rows_by``, read only when dedicated meals were produced."""
     totals = sums.totals
     dedicated = totals["meals_produced_dedicated"]
     share_spec = SPEC["dedicated_share_of_production"]
@@ -729,13 +803,6 @@ def production_indicators(
         share = share_spec.indicator(None, applicable=False)
     else:
         # Per kitchen: its usual daily production on each day it produced dedicated meals.
-        kitchens = (
-            cost_selectors.rollups_in(territory_ids=territory_ids, start=start, end=end)
-            .filter(meals_produced_dedicated__gt=0)
-            .values("kitchen", "kitchen__name", "kitchen__usual_daily_production")
-            .annotate(days=Count("day", distinct=True), dedicated=Sum("meals_produced_dedicated"))
-            .order_by("kitchen")
-        )
         usual = Decimal(0)
         missing, breakdown = [], []
         for row in kitchens:
@@ -799,9 +866,8 @@ def surplus_meals_distributed(sums: RollupSums) -> tuple[Decimal, int]:
     return estimated, unknown
 
 
-def impact_indicators(
-    *, territory_ids: list[int] | None, sums: RollupSums, data: CostData
-) -> list[Indicator]:
+def impact_indicators(*, sums: RollupSums, data: CostData) -> list[Indicator]:
+    """Food waste and CO2 avoided (the staff and hours: ``staff_indicator``, ``hours_indicators``)."""
     references = data.references
     surplus, unknown = surplus_meals_distributed(sums)
     mix_missing = (
@@ -831,26 +897,48 @@ def impact_indicators(
     )
     co2 = SPEC["co2_avoided_kg"].indicator(rounded(co2_exact, TENTH), co2_missing)
 
-    return [waste, co2, staff_indicator(territory_ids), *hours_indicators(data)]
+    return [waste, co2]
 
 
-def staff_indicator(territory_ids: list[int] | None) -> Indicator:
+@dataclass
+class Staff:
+    """Active users with a role in the territories: each counted once, and per role."""
+
+    total: int = 0
+    by_role: list[dict[str, Any]] = field(default_factory=list)
+
+
+def staff_by(*, territory_ids: list[int] | None, split: bool) -> dict[Key, Staff]:
+    """Two queries: the people, and the people per role."""
     memberships = of_territories(
         Membership.objects.all_territories().filter(territory__isnull=False, user__is_active=True),  # type: ignore[attr-defined]
         territory_ids,
     )
-    total = memberships.values("user").distinct().count()
+    staff = {key: Staff() for key in keys_of(territory_ids, split)}
+    if split:
+        totals = memberships.values("territory").annotate(people=Count("user", distinct=True)).order_by()
+        for row in totals:
+            staff.setdefault(row["territory"], Staff()).total = row["people"]
+    else:
+        staff[None].total = memberships.values("user").distinct().count()
+    keys = ["territory"] if split else []
+    by_role = memberships.values(*keys, "role").annotate(people=Count("user", distinct=True)).order_by("role")
+    for row in by_role:
+        staff.setdefault(group_key(row, split), Staff()).by_role.append(row)
+    return staff
+
+
+def staff_indicator(staff: Staff) -> Indicator:
     labels = dict(Membership._meta.get_field("role").flatchoices)  # type: ignore[union-attr]
-    by_role = memberships.values("role").annotate(people=Count("user", distinct=True)).order_by("role")
     breakdown = [
         {
             "role": row["role"],
             "role_label": str(labels.get(row["role"], row["role"])),
             "people": row["people"],
         }
-        for row in by_role
+        for row in staff.by_role
     ]
-    return SPEC["staff_involved"].indicator(total, breakdown=breakdown)
+    return SPEC["staff_involved"].indicator(staff.total, breakdown=breakdown)
 
 
 def hours_indicators(data: CostData) -> list[Indicator]:
@@ -902,17 +990,18 @@ def actors_indicator(sums: RollupSums, data: CostData) -> Indicator:
     return SPEC["actors_involved"].indicator(sum(counts.values()), breakdown=breakdown)
 
 
-def journal_indicators(
-    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date
-) -> list[Indicator]:
+def journal_rows_by(
+    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
+) -> dict[Key, list[dict[str, Any]]]:
     """One aggregate query over the period's entries, per category and nature."""
     no_actor = Q(kitchen__isnull=True, association__isnull=True, authority__isnull=True)
+    keys = ["territory"] if split else []
     rows = (
         of_territories(
             JournalEntry.objects.all_territories().filter(observed_on__gte=start, observed_on__lte=end),  # type: ignore[attr-defined]
             territory_ids,
         )
-        .values("category", "nature")
+        .values(*keys, "category", "nature")
         .annotate(
             entries=Count("id"),
             by_kitchen=Count("id", filter=Q(kitchen__isnull=False)),
@@ -922,6 +1011,13 @@ def journal_indicators(
         )
         .order_by("category", "nature")
     )
+    groups: dict[Key, list[dict[str, Any]]] = {key: [] for key in keys_of(territory_ids, split)}
+    for row in rows:
+        groups.setdefault(group_key(row, split), []).append(row)
+    return groups
+
+
+def journal_indicators(rows: list[dict[str, Any]]) -> list[Indicator]:
     categories = dict(JournalEntry.Category.choices)
     natures = dict(JournalEntry.Nature.choices)
     breakdown = []
@@ -986,38 +1082,65 @@ class SurveyTally:
         return sum(self.counts.values())
 
 
-def survey_indicators(
-    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date
-) -> list[Indicator]:
-    """Survey answers aggregated per (survey kind, question code): two queries, whatever the count."""
+@dataclass
+class SurveyReads:
+    """The questions of the territories' surveys, and the period's answers (survey id, answers)."""
+
+    questions: list[SurveyQuestion] = field(default_factory=list)
+    responses: list[tuple[int, Any]] = field(default_factory=list)
+
+
+def survey_reads_by(
+    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
+) -> dict[Key, SurveyReads]:
+    """Two queries, whatever the count: the questions, then the period's answers to them."""
+    reads = {key: SurveyReads() for key in keys_of(territory_ids, split)}
     questions = of_territories(
         SurveyQuestion.objects.select_related("survey"), territory_ids, "survey__territory_id"
     ).order_by("survey__kind", "position", "-survey__created_at", "survey_id")
+    survey_ids: set[int] = set()
+    for question in questions:
+        key = question.survey.territory_id if split else None
+        reads.setdefault(key, SurveyReads()).questions.append(question)
+        survey_ids.add(question.survey_id)
+    if not survey_ids:
+        return reads
+    responses = of_territories(
+        SurveyResponse.objects.all_territories().filter(  # type: ignore[attr-defined]
+            answered_on__gte=start, answered_on__lte=end, survey_id__in=sorted(survey_ids)
+        ),
+        territory_ids,
+    ).values_list("territory_id", "survey_id", "answers")
+    for territory_id, survey_id, answers in responses:
+        reads.setdefault(territory_id if split else None, SurveyReads()).responses.append(
+            (survey_id, answers)
+        )
+    return reads
+
+
+def survey_indicators(reads: SurveyReads) -> list[Indicator]:
+    """Survey answers aggregated per (survey kind, question code)."""
     tallies: dict[tuple[str, str, str], SurveyTally] = {}
     by_survey: dict[int, dict[str, SurveyTally]] = defaultdict(dict)
     survey_kinds: dict[int, str] = {}
-    for question in questions:
-        survey_kind = question.survey.kind
-        survey_kinds[question.survey_id] = survey_kind
-        key = (survey_kind, question.code, question.kind)
+    for asked in reads.questions:
+        survey_kind = asked.survey.kind
+        survey_kinds[asked.survey_id] = survey_kind
+        key = (survey_kind, asked.code, asked.kind)
         tally = tallies.get(key)
         if tally is None:
-            tally = tallies[key] = SurveyTally(survey_kind, question.code, question.kind, question.text)
-        for choice in question.choices or []:
+            tally = tallies[key] = SurveyTally(survey_kind, asked.code, asked.kind, asked.text)
+        for choice in asked.choices or []:
             if choice not in tally.choices:
                 tally.choices.append(choice)
-        by_survey[question.survey_id][question.code] = tally
+        by_survey[asked.survey_id][asked.code] = tally
     if not tallies:
         return []
 
     responses_by_kind: Counter[str] = Counter()
-    responses = of_territories(
-        SurveyResponse.objects.all_territories().filter(  # type: ignore[attr-defined]
-            answered_on__gte=start, answered_on__lte=end, survey_id__in=list(by_survey)
-        ),
-        territory_ids,
-    ).values_list("survey_id", "answers")
-    for survey_id, answers in responses:
+    for survey_id, answers in reads.responses:
+        if survey_id not in survey_kinds:
+            continue  # a survey of another of the territories read together
         responses_by_kind[survey_kinds[survey_id]] += 1
         for code, answer in (answers or {}).items():
             tally = by_survey[survey_id].get(code)
@@ -1099,28 +1222,97 @@ def survey_indicator(tally: SurveyTally, code: str, kind_label: str, question: s
 # --- Entry points -----------------------------------------------------------------------
 
 
-def compute_indicators(
-    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date
-) -> IndicatorSet:
-    """Every indicator of the territories (None: every territory) taken together, over start–end.
+@dataclass
+class FlowPart:
+    """The indicators read off the roll-ups and the cost method, for one set of territories:
+    the costly part (the cost method's Python), which ``side_by_side`` caches."""
 
-    A constant number of queries, whatever the length of the period or the number of records.
-    Callers check the reader's scope on the territories first."""
-    if end < start:
-        raise ValueError("end before start")
+    distributed: int
+    needs: list[Indicator]
+    cost: list[Indicator]
+    logistics: list[Indicator]
+    production: list[Indicator]
+    impact: list[Indicator]
+    hours: list[Indicator]
+    actors: Indicator
+
+
+@dataclass
+class LivePart:
+    """What is read anew on every request: conventions, people, journal and surveys."""
+
+    planned: Decimal
+    staff: Staff
+    journal: list[dict[str, Any]]
+    surveys: SurveyReads
+
+
+def flow_parts(
+    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
+) -> dict[Key, FlowPart]:
+    """Three grouped queries for every territory, then the cost method's reads (five queries)
+    for each group: ``costing.selectors.cost_data`` reads one set of territories at a time."""
+    sums = rollup_sums_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    days = distribution_days_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    keys = keys_of(territory_ids, split)
+    kitchens: dict[Key, list[dict[str, Any]]] = {}
+    if any(sums[key].totals["meals_produced_dedicated"] for key in keys):
+        kitchens = production_rows_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    parts = {}
+    for key in keys:
+        group = [key] if key is not None else territory_ids
+        data = cost_selectors.cost_data(territory_ids=group, start=start, end=end)
+        group_sums = sums[key]
+        parts[key] = FlowPart(
+            distributed=group_sums.totals["meals_distributed"],
+            needs=needs_indicators(
+                start=start, end=end, sums=group_sums, days=days[key], territories=territory_count(group)
+            ),
+            cost=cost_indicators(cost_report(data)),
+            logistics=logistics_indicators(group_sums),
+            production=production_indicators(group_sums, kitchens.get(key, [])),
+            impact=impact_indicators(sums=group_sums, data=data),
+            hours=hours_indicators(data),
+            actors=actors_indicator(group_sums, data),
+        )
+    return parts
+
+
+def live_parts(
+    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
+) -> dict[Key, LivePart]:
+    """Six queries, whatever the number of territories."""
+    planned = planned_meals_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    staff = staff_by(territory_ids=territory_ids, split=split)
+    journal = journal_rows_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    surveys = survey_reads_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    return {
+        key: LivePart(planned=planned[key], staff=staff[key], journal=journal[key], surveys=surveys[key])
+        for key in keys_of(territory_ids, split)
+    }
+
+
+def assemble(
+    *,
+    territory_ids: list[int] | None,
+    start: datetime.date,
+    end: datetime.date,
+    flow: FlowPart,
+    live: LivePart,
+) -> IndicatorSet:
     months = months_of(start, end)
-    sums = rollup_sums(territory_ids=territory_ids, start=start, end=end)
-    data = cost_selectors.cost_data(territory_ids=territory_ids, start=start, end=end)
-    report = cost_report(data)
     indicators = [
-        *needs_indicators(territory_ids=territory_ids, start=start, end=end, sums=sums),
-        *cost_indicators(report),
-        *logistics_indicators(sums),
-        *production_indicators(territory_ids=territory_ids, start=start, end=end, sums=sums),
-        *impact_indicators(territory_ids=territory_ids, sums=sums, data=data),
-        actors_indicator(sums, data),
-        *journal_indicators(territory_ids=territory_ids, start=start, end=end),
-        *survey_indicators(territory_ids=territory_ids, start=start, end=end),
+        *flow.needs,
+        planned_share_indicator(flow.distributed, live.planned),
+        *flow.cost,
+        *flow.logistics,
+        *flow.production,
+        *flow.impact,
+        staff_indicator(live.staff),
+        *flow.hours,
+        flow.actors,
+        *journal_indicators(live.journal),
+        *survey_indicators(live.surveys),
     ]
     order = list(Question.values)
     indicators.sort(
@@ -1136,11 +1328,129 @@ def compute_indicators(
     )
 
 
+def compute_indicators(
+    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date
+) -> IndicatorSet:
+    """Every indicator of the territories (None: every territory) taken together, over start–end.
+
+    A constant number of queries, whatever the length of the period or the number of records.
+    Read anew on every call (reports freeze what it gives). Callers check the reader's scope
+    on the territories first."""
+    if end < start:
+        raise ValueError("end before start")
+    flow = flow_parts(territory_ids=territory_ids, start=start, end=end, split=False)[None]
+    live = live_parts(territory_ids=territory_ids, start=start, end=end, split=False)[None]
+    return assemble(territory_ids=territory_ids, start=start, end=end, flow=flow, live=live)
+
+
 def side_by_side(
-    *, territories: Iterable[Territory], start: datetime.date, end: datetime.date
+    *, territories: Iterable[Territory], start: datetime.date, end: datetime.date, cached: bool = True
 ) -> list[tuple[Territory, IndicatorSet]]:
-    """One set per territory, in the order given (the comparison of territories)."""
+    """One set per territory, in the order given (the comparison of territories, the API).
+
+    The same values as ``compute_indicators`` of each territory alone, read with grouped
+    queries for all of them. The part read off the roll-ups and the cost method comes from
+    the cache while the territory's roll-up version (``rollup_versions``) is unchanged."""
+    if end < start:
+        raise ValueError("end before start")
+    territories = list(territories)
+    ids = list(dict.fromkeys(territory.pk for territory in territories))
+    if not ids:
+        return []
+    flows: dict[Any, FlowPart] = (
+        cached_flow_parts(territory_ids=ids, start=start, end=end)
+        if cached
+        else flow_parts(territory_ids=ids, start=start, end=end, split=True)
+    )
+    lives = live_parts(territory_ids=ids, start=start, end=end, split=True)
     return [
-        (territory, compute_indicators(territory_ids=[territory.pk], start=start, end=end))
+        (
+            territory,
+            assemble(
+                territory_ids=[territory.pk],
+                start=start,
+                end=end,
+                flow=flows[territory.pk],
+                live=lives[territory.pk],
+            ),
+        )
         for territory in territories
     ]
+
+
+# --- Cache ------------------------------------------------------------------------------
+
+# A bound on any change the roll-up version does not see (a kitchen renamed, its usual
+# production changed, roll-ups rewritten with the very same sums per territory).
+FLOW_CACHE_SECONDS = 600
+FLOW_CACHE_PREFIX = "evaluation:indicators:flow:v1"
+
+
+def rollup_versions(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> dict[int, str]:
+    """Per territory, a digest of what its cached part reads, from three small queries:
+
+    - its roll-ups over the cost months, summed (every column, the rows, the distribution
+      days) in the period and apart outside it: any roll-up written differently, by the
+      roll-up task or by a rebuild, changes a sum;
+    - the ``computed_at`` of its ``MonthlyCost`` rows of those months, which the roll-up task
+      refreshes after every territory-day and every cost input refreshes when saved;
+    - the reference values (shared by every territory)."""
+    months = months_of(start, end)
+    cost_start, cost_end = months[0], last_of_month(months[-1])
+    digests = {territory_id: hashlib.sha256() for territory_id in territory_ids}
+    in_period = Case(When(day__gte=start, day__lte=end, then=SqlValue(True)), default=SqlValue(False))
+    rollups = (
+        cost_selectors.rollups_in(territory_ids=territory_ids, start=cost_start, end=cost_end)
+        .annotate(in_period=in_period)
+        .values("territory", "in_period")
+        .annotate(
+            rows=Count("id"),
+            days=Count("day", distinct=True, filter=Q(distributions__gt=0)),
+            **cost_selectors.sums(),
+        )
+        .order_by("territory", "in_period")
+    )
+    for row in rollups:
+        digests[row["territory"]].update(repr(sorted(row.items())).encode())
+    monthly = (
+        MonthlyCost.objects.all_territories()  # type: ignore[attr-defined]
+        .filter(territory_id__in=territory_ids, month__gte=cost_start, month__lte=cost_end)
+        .order_by("territory_id", "month")
+        .values_list("territory_id", "month", "computed_at")
+    )
+    for territory_id, month, computed_at in monthly:
+        digests[territory_id].update(repr((month, computed_at)).encode())
+    references = repr(
+        list(
+            ReferenceValue.objects.all_territories()  # type: ignore[attr-defined]
+            .order_by("pk")
+            .values_list("pk", "code", "value", "valid_from")
+        )
+    ).encode()
+    for digest in digests.values():
+        digest.update(references)
+    return {territory_id: digest.hexdigest()[:32] for territory_id, digest in digests.items()}
+
+
+def cached_flow_parts(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+) -> dict[int, FlowPart]:
+    """Each territory's ``FlowPart`` from the cache, keyed by its roll-up version, the period
+    and the language (labels are translated); the territories missing are read together."""
+    versions = rollup_versions(territory_ids=territory_ids, start=start, end=end)
+    language = get_language() or ""
+    keys = {
+        territory_id: f"{FLOW_CACHE_PREFIX}:{territory_id}:{start}:{end}:{language}:{versions[territory_id]}"
+        for territory_id in territory_ids
+    }
+    found = cache.get_many(list(keys.values()))
+    parts: dict[int, FlowPart] = {
+        territory_id: found[key] for territory_id, key in keys.items() if key in found
+    }
+    missing = [territory_id for territory_id in territory_ids if territory_id not in parts]
+    if missing:
+        computed = flow_parts(territory_ids=missing, start=start, end=end, split=True)
+        fresh = {territory_id: computed[territory_id] for territory_id in missing}
+        cache.set_many({keys[territory_id]: part for territory_id, part in fresh.items()}, FLOW_CACHE_SECONDS)
+        parts.update(fresh)
+    return parts

@@ -10,18 +10,21 @@ carry no inline script or style: the report's status page refreshes itself with 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView, TemplateView, View
 from django.views.generic.detail import SingleObjectMixin
 
@@ -33,7 +36,7 @@ from territories.scoping import memberships_of
 from territories.views import PageMixin
 
 from . import exports, figures, reports
-from .charts import charts_of, comparison_charts
+from .charts import Chart, charts_of, comparison_charts
 from .models import JournalEntry, Report
 
 if TYPE_CHECKING:
@@ -111,6 +114,25 @@ def indicator_groups(indicators: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
+# The tables the charts are drawn from (``charts.charts_of``), and how long a drawing is kept.
+CHART_TABLES = ("weekly", "monthly_costs", "temperature", "losses", "comparison")
+CHART_CACHE_SECONDS = 60 * 60
+
+
+def dashboard_charts(data: dict[str, Any]) -> dict[str, Chart]:
+    """``charts_of(data)``, kept in the cache under a digest of the tables it draws (and the
+    language): drawing with matplotlib costs most of the page, and the same numbers always
+    give the same drawing, so a kept one is never out of date."""
+    tables = {name: data["tables"][name] for name in CHART_TABLES if name in data["tables"]}
+    digest = hashlib.sha256(json.dumps(tables, sort_keys=True, default=str).encode()).hexdigest()
+    key = f"evaluation:dashboard:charts:v1:{get_language() or ''}:{digest}"
+    charts: dict[str, Chart] | None = cache.get(key)
+    if charts is None:
+        charts = charts_of(data)
+        cache.set(key, charts, CHART_CACHE_SECONDS)
+    return charts
+
+
 class TerritoryDashboardView(PageMixin, ScopedQuerysetMixin, DetailView):
     """A territory's headline figures, weekly series, costs by month, cold chain, losses and journal."""
 
@@ -137,7 +159,7 @@ class TerritoryDashboardView(PageMixin, ScopedQuerysetMixin, DetailView):
             end=end,
             figures=data,
             tables=data["tables"],
-            charts=charts_of(data),
+            charts=dashboard_charts(data),
             headline=HEADLINE_VOLUMES,
             headline_costs=[figure for figure in data["costs"] if figure["key"] in figures.HEADLINE_COSTS],
         )

@@ -170,7 +170,7 @@ class World:
 
 def build_world() -> World:
     from territories.roles import Role
-    from tests.factories import flow, member
+    from tests.factories import ReportFactory, flow, member
     from tests.scenes import Scene
 
     home, other = Scene(), Scene()
@@ -193,6 +193,24 @@ def build_world() -> World:
         Role.EVALUATOR: member(Role.EVALUATOR),
         Role.FUNDER: member(Role.FUNDER, funded=[territory]),
     }
+    # A report at each stage of its build, for the report's status page.
+    evaluator = users[Role.EVALUATOR]
+    reports = {
+        "report_done": ReportFactory(territory=territory, requested_by=evaluator),
+        "report_running": ReportFactory(
+            territory=territory, requested_by=evaluator, status="running", progress=40, figures={}, pdf=""
+        ),
+        "report_failed": ReportFactory(
+            territory=territory,
+            requested_by=evaluator,
+            status="failed",
+            progress=60,
+            figures={},
+            pdf="",
+            message="La construction du rapport a échoué (OSError : disque plein). Aucune donnée n'a été "
+            "modifiée : vous pouvez relancer le rapport.",
+        ),
+    }
     return World(
         territory=territory,
         partnership=home.partnership,
@@ -205,6 +223,7 @@ def build_world() -> World:
         other_territory=other.territory,
         other_batch=other_batch,
         other_kitchen=other.partnership.kitchen,
+        extra=reports,
     )
 
 

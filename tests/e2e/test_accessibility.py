@@ -34,6 +34,10 @@ class MainPage:
     status: int = 200
 
 
+def report_page(world: World, stage: str) -> str:
+    return f"/rapports/{world.extra[f'report_{stage}'].pk}/"
+
+
 def send_out_of_bounds_pickup(page: Any) -> None:
     page.get_by_label("Température à réception (°C)").fill("9")
     page.get_by_role("button", name="Confirmer la collecte").click()
@@ -159,6 +163,9 @@ PAGES: dict[str, list[MainPage]] = {
         MainPage("territory-comparison", lambda w: "/evaluation/comparaison/"),
         MainPage("territory-reports", lambda w: f"/territoires/{w.territory.pk}/rapports/"),
         MainPage("report-list", lambda w: "/rapports/"),
+        MainPage("report-detail-running", lambda w: report_page(w, "running")),
+        MainPage("report-detail-done", lambda w: report_page(w, "done")),
+        MainPage("report-detail-failed", lambda w: report_page(w, "failed")),
         MainPage("journal-list", lambda w: "/journal/"),
         MainPage("journal-create", lambda w: "/journal/nouveau/"),
         MainPage("survey-list", lambda w: "/questionnaires/"),

@@ -202,14 +202,10 @@ def document_title(report: Report, figures: dict[str, Any]) -> str:
     return f"{Report.Kind(report.kind).label} — {where}"
 
 
-def report_render(*, report: Report, figures: dict[str, Any], progress: Any = None) -> bytes:
-    """The PDF of a report, from its figures alone: the same figures give the same bytes."""
-    from weasyprint import HTML
-
+def report_html(*, report: Report, figures: dict[str, Any]) -> str:
+    """The HTML a report's PDF is made from (charts inline, stylesheet inline), from its figures alone."""
     with translation.override("fr"):
         charts = charts_of(figures)
-        if progress:
-            progress(70)
         context = {
             "report": report,
             "kind": report.kind,
@@ -225,13 +221,26 @@ def report_render(*, report: Report, figures: dict[str, Any], progress: Any = No
             "built_on": datetime.date.fromisoformat(figures["built_on"]),
             "synthesis": report.kind == Report.Kind.SYNTHESIS,
         }
-        html = render_to_string(TEMPLATES[Report.Kind(report.kind)], context)
-        if progress:
-            progress(80)
-        identifier = hashlib.sha256(
-            json.dumps(figures, sort_keys=True, ensure_ascii=False).encode() + report.kind.encode()
-        ).hexdigest()[:32]
-        pdf = HTML(string=html, base_url=None).write_pdf(pdf_identifier=identifier.encode())
+        return render_to_string(TEMPLATES[Report.Kind(report.kind)], context)
+
+
+def pdf_identifier(report: Report, figures: dict[str, Any]) -> bytes:
+    """The PDF's identifier, derived from the figures (no random part, so the bytes repeat)."""
+    digest = hashlib.sha256(
+        json.dumps(figures, sort_keys=True, ensure_ascii=False).encode() + report.kind.encode()
+    )
+    return digest.hexdigest()[:32].encode()
+
+
+def report_render(*, report: Report, figures: dict[str, Any], progress: Any = None) -> bytes:
+    """The PDF of a report, from its figures alone: the same figures give the same bytes."""
+    from weasyprint import HTML
+
+    html = report_html(report=report, figures=figures)
+    if progress:
+        progress(80)
+    with translation.override("fr"):
+        pdf = HTML(string=html, base_url=None).write_pdf(pdf_identifier=pdf_identifier(report, figures))
     if progress:
         progress(95)
     return pdf

@@ -266,12 +266,14 @@ def move_status(batch: Batch, *, by: User, expected: set[str], to: str, **fields
     updated = Batch.objects.filter(pk=batch.pk, status__in=expected).update(status=to, **fields)
     if updated == 1:
         batch.refresh_from_db()
-        # QuerySet.update() sends no signal: save once more so the history records who moved it.
-        batch._history_user = by  # type: ignore[attr-defined]
-        batch.save(update_fields=["status", *fields])
-        # The status counts on the days of the batch, of its pickup and of its distributions.
-        days = {batch.production_date, *batch.distributions.values_list("distributed_on", flat=True)}
-        days.update(Pickup.objects.filter(batch=batch).values_list("picked_up_on", flat=True))
+        # QuerySet.update() sends no signal: the history record, with who moved it, is written here.
+        Batch.history.bulk_history_create([batch], update=True, default_user=by)  # type: ignore[attr-defined]
+        # The status counts on the days of the batch, of its pickup and of its distributions (a
+        # batch that was ready has neither).
+        days = {batch.production_date}
+        if expected != {Batch.Status.READY}:
+            days.update(batch.distributions.values_list("distributed_on", flat=True))
+            days.update(Pickup.objects.filter(batch=batch).values_list("picked_up_on", flat=True))
         enqueue_rollups(batch.territory_id, days)
         return
     current = Batch.objects.get(pk=batch.pk)

@@ -107,6 +107,7 @@ def main() -> None:
             for name, url in (("year", year_url), ("month", month_url))
         }
         year, month = servers["year"], servers["month"]
+        identical = check_side_by_side(year_url, start, end)
         trivial = f"/api/v1/territories/{year.territory}/"
         one = f"/api/v1/indicators/?territory={year.territory}&{period}"
         side = f"/api/v1/indicators/?{period}"
@@ -185,6 +186,7 @@ def main() -> None:
         "records, year": f"{generations['year'].rows:,}",
         "records, month": f"{generations['month'].rows:,}",
         "period asked": f"{start} to {end}",
+        "side by side identical to each territory alone (first page, year)": identical,
         "load": (
             f"wrk, {args.connections} connections, {args.threads} threads, {args.duration} s per run; "
             f"gunicorn {args.workers} sync workers per database, DJANGO_DEBUG=false"
@@ -224,6 +226,24 @@ def production_env(url: str) -> dict[str, str]:
         # One client makes the whole load: the per-token rate limit would answer 429.
         "PASSERELLE_API_TOKEN_RATE": "1000000/minute",
     }
+
+
+def check_side_by_side(url: str, start: datetime.date, end: datetime.date) -> str:
+    """The API's first page read side by side (grouped, not cached) against each territory read
+    alone by ``compute_indicators``: the values must be identical."""
+    harness.setup_django(url)
+    from evaluation import indicators
+    from territories.models import Territory
+
+    territories = list(Territory.objects.all_territories().order_by("name", "pk")[:10])
+    if "cached" not in indicators.side_by_side.__code__.co_varnames:
+        return "not checked (one call per territory)"
+    pairs = indicators.side_by_side(territories=territories, start=start, end=end, cached=False)
+    for territory, result in pairs:
+        alone = indicators.compute_indicators(territory_ids=[territory.pk], start=start, end=end)
+        if result.as_dict() != alone.as_dict():
+            raise SystemExit(f"Side by side differs from the territory alone: {territory}")
+    return f"yes, {len(pairs)} territories"
 
 
 def credentials(url: str) -> tuple[str, str, int]:

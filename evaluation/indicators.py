@@ -84,6 +84,20 @@ class Question(models.TextChoices):
     ROLES = "roles", gettext_lazy("Rôle de chaque acteur")
 
 
+# Each question's label, translated once per language: ``Question(code).label`` built the
+# member and translated its label anew for each of the 330 indicators of a page side by side.
+QUESTION_LABELS: dict[str, Any] = dict(Question.choices)
+_translated_labels: dict[tuple[str, str], str] = {}
+
+
+def question_label(code: str) -> str:
+    key = (get_language() or "", code)
+    label = _translated_labels.get(key)
+    if label is None:
+        label = _translated_labels[key] = str(QUESTION_LABELS[code])
+    return label
+
+
 @dataclass
 class Indicator:
     """One indicator's value for a set of territories and a period, with what it lacks."""
@@ -105,7 +119,7 @@ class Indicator:
 
     @property
     def question_label(self) -> str:
-        return str(Question(self.question).label)
+        return question_label(self.question)
 
     def as_dict(self) -> dict[str, Any]:
         return {

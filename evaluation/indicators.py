@@ -90,12 +90,18 @@ QUESTION_LABELS: dict[str, Any] = dict(Question.choices)
 _translated_labels: dict[tuple[str, str], str] = {}
 
 
-def question_label(code: str) -> str:
-    key = (get_language() or "", code)
+def question_label(code: str, language: str | None = None) -> str:
+    key = (language if language is not None else get_language() or "", code)
     label = _translated_labels.get(key)
     if label is None:
         label = _translated_labels[key] = str(QUESTION_LABELS[code])
     return label
+
+
+def question_labels() -> dict[str, str]:
+    """Every question's label in the active language (which is looked up once)."""
+    language = get_language() or ""
+    return {code: question_label(code, language) for code in QUESTION_LABELS}
 
 
 @dataclass
@@ -121,14 +127,15 @@ class Indicator:
     def question_label(self) -> str:
         return question_label(self.question)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, question_labels: dict[str, str] | None = None) -> dict[str, Any]:
+        """``question_labels``: ``question_labels()``, looked up once for a whole set."""
         return {
             "code": self.code,
             "label": self.label,
             "definition": self.definition,
             "unit": self.unit,
             "question": self.question,
-            "question_label": self.question_label,
+            "question_label": (question_labels or {}).get(self.question) or self.question_label,
             "value": None if self.value is None else str(self.value),
             "complete": self.complete,
             "missing": list(self.missing),
@@ -174,6 +181,7 @@ class IndicatorSet:
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe: every value as a string (exact decimals and counts alike) or null, the
         breakdowns' decimals as strings, dates in ISO format — as the cost API does."""
+        labels = question_labels()
         return {
             "territories": self.territory_ids,
             "start": as_json(self.start),
@@ -181,7 +189,7 @@ class IndicatorSet:
             "cost_start": as_json(self.cost_start),
             "cost_end": as_json(self.cost_end),
             "complete": self.complete,
-            "indicators": [indicator.as_dict() for indicator in self.indicators],
+            "indicators": [indicator.as_dict(labels) for indicator in self.indicators],
         }
 
 
@@ -650,7 +658,7 @@ def distribution_days_by(
 def territory_count(territory_ids: list[int] | None) -> int:
     if territory_ids is not None:
         return len(set(territory_ids))
-    return Territory.objects.all_territories().count()  # type: ignore[attr-defined]
+    return Territory.objects.all_territories().count()
 
 
 def of_territories(queryset: models.QuerySet, territory_ids: list[int] | None, lookup: str = "territory_id"):
@@ -663,7 +671,7 @@ def planned_meals_by(
     """Σ over the partnerships (but drafts) of planned meals per week × days of the period they cover ÷ 7."""
     partnerships = (
         of_territories(
-            Partnership.objects.all_territories()  # type: ignore[attr-defined]
+            Partnership.objects.all_territories()
             .exclude(status=Partnership.Status.DRAFT)
             .filter(starts_on__lte=end)
             .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=start)),
@@ -926,7 +934,7 @@ def staff_by(*, territory_ids: list[int] | None, split: bool) -> dict[Key, Staff
     keys = ["territory"] if split else []
     pairs = (
         of_territories(
-            Membership.objects.all_territories().filter(territory__isnull=False, user__is_active=True),  # type: ignore[attr-defined]
+            Membership.objects.all_territories().filter(territory__isnull=False, user__is_active=True),
             territory_ids,
         )
         .values_list(*keys, "role", "user")
@@ -947,7 +955,7 @@ def staff_by(*, territory_ids: list[int] | None, split: bool) -> dict[Key, Staff
 
 
 def staff_indicator(staff: Staff) -> Indicator:
-    labels = dict(Membership._meta.get_field("role").flatchoices)  # type: ignore[union-attr]
+    labels = dict(Membership._meta.get_field("role").flatchoices)
     breakdown = [
         {
             "role": row["role"],
@@ -1016,7 +1024,7 @@ def journal_rows_by(
     keys = ["territory"] if split else []
     rows = (
         of_territories(
-            JournalEntry.objects.all_territories().filter(observed_on__gte=start, observed_on__lte=end),  # type: ignore[attr-defined]
+            JournalEntry.objects.all_territories().filter(observed_on__gte=start, observed_on__lte=end),
             territory_ids,
         )
         .values(*keys, "category", "nature")
@@ -1124,7 +1132,7 @@ def survey_reads_by(
     if not survey_ids:
         return reads
     responses = of_territories(
-        SurveyResponse.objects.all_territories().filter(  # type: ignore[attr-defined]
+        SurveyResponse.objects.all_territories().filter(
             answered_on__gte=start, answered_on__lte=end, survey_id__in=sorted(survey_ids)
         ),
         territory_ids,
@@ -1444,7 +1452,7 @@ def rollup_versions(*, territory_ids: list[int], start: datetime.date, end: date
         for territory_id, *sums in cursor.fetchall():
             digests[territory_id].update(repr(sums).encode())
     monthly = (
-        MonthlyCost.objects.all_territories()  # type: ignore[attr-defined]
+        MonthlyCost.objects.all_territories()
         .filter(territory_id__in=territory_ids, month__gte=cost_start, month__lte=cost_end)
         .order_by("territory_id", "month")
         .values_list("territory_id", "month", "computed_at")
@@ -1453,7 +1461,7 @@ def rollup_versions(*, territory_ids: list[int], start: datetime.date, end: date
         digests[territory_id].update(repr((month, computed_at)).encode())
     references = repr(
         list(
-            ReferenceValue.objects.all_territories()  # type: ignore[attr-defined]
+            ReferenceValue.objects.all_territories()
             .order_by("pk")
             .values_list("pk", "code", "value", "valid_from")
         )

@@ -47,7 +47,7 @@ def confirm_with_service(items: list[Item]) -> dict[str, Any]:
         if user_id not in users:
             users[user_id] = get_user_model().objects.get(pk=user_id)
         try:
-            batch = Batch.objects.all_territories().get(pk=batch_id)  # type: ignore[attr-defined]
+            batch = Batch.objects.all_territories().get(pk=batch_id)
             services.pickup_confirm(
                 batch=batch,
                 by=users[user_id],
@@ -134,7 +134,7 @@ def ready_batches(count: int, rng: random.Random) -> list[Item]:
         )
     )
     partnerships = list(
-        Partnership.objects.all_territories()  # type: ignore[attr-defined]
+        Partnership.objects.all_territories()
         .filter(status=Partnership.Status.ACTIVE, association_id__in=list(volunteers))
         .select_related("kitchen")
     )
@@ -187,11 +187,9 @@ def check(items: list[Item], outcomes: list[dict[str, Any]]) -> dict[str, int]:
     confirmed = [batch_id for outcome in outcomes for batch_id in outcome["confirmed"]]
     conflicts = sum(outcome["conflicts"] for outcome in outcomes)
     errors = [error for outcome in outcomes for error in outcome["errors"]]
-    pickups = Pickup.objects.all_territories().filter(batch_id__in=batch_ids)  # type: ignore[attr-defined]
+    pickups = Pickup.objects.all_territories().filter(batch_id__in=batch_ids)
     doubled = pickups.values("batch_id").annotate(n=Count("pk")).filter(n__gt=1).count()
-    not_picked = (
-        Batch.objects.all_territories().filter(pk__in=batch_ids).exclude(status="picked_up").count()  # type: ignore[attr-defined]
-    )
+    not_picked = Batch.objects.all_territories().filter(pk__in=batch_ids).exclude(status="picked_up").count()
     problems = []
     if errors:
         problems.append(f"{len(errors)} errors, e.g. {errors[0]}")

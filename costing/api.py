@@ -462,7 +462,7 @@ class CostView(APIView):
         query.is_valid(raise_exception=True)
         user = acting_user(request)
         territory_id = query.validated_data.get("territory")
-        visible = Territory.objects.for_user(user)  # type: ignore[attr-defined]
+        visible = Territory.objects.for_user(user)
         if territory_id is None:
             if not sees_every_territory(user):
                 raise serializers.ValidationError({"territory": [_("Indiquez le territoire.")]})

@@ -240,7 +240,7 @@ def rebuild_range(*, territory_ids: Iterable[int], since: datetime.date, until: 
     }
     with connection.cursor() as cursor:
         cursor.execute(RANGE_SQL, params)
-        rows, written, deleted = cursor.fetchone()  # type: ignore[misc]
+        rows, written, deleted = cursor.fetchone()
     logger.debug("Roll-ups %s to %s: %s rows, %s written, %s deleted", since, until, rows, written, deleted)
     return rows
 

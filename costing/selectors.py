@@ -53,7 +53,7 @@ def rollups_in(
     queryset = DailyRollup.objects.all_territories().filter(day__gte=start, day__lte=end)
     if territory_ids is not None:
         queryset = queryset.filter(territory_id__in=territory_ids)
-    return queryset  # type: ignore[return-value]
+    return queryset
 
 
 def monthly_rollups(queryset: QuerySet[DailyRollup]) -> QuerySet:

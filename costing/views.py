@@ -290,8 +290,8 @@ class MonthlyInputView(PageMixin, ScopedQuerysetMixin, SingleObjectMixin, Templa
             if not writable.filter(pk=saved.pk).exists():
                 raise PermissionDenied(_("Votre rôle ne permet pas de saisir ces coûts."))  # rolls back
             services.cost_input_saved(
-                territory_id=saved.territory_id,  # type: ignore[attr-defined]
-                month=saved.month,  # type: ignore[attr-defined]
+                territory_id=saved.territory_id,
+                month=saved.month,
                 transport=isinstance(saved, TransportRate),
             )
         messages.success(
@@ -404,7 +404,7 @@ class CoordinationCostInputView(TerritoryInputView):
     def writable_authorities(self) -> list[Authority]:
         if not hasattr(self, "_authorities"):
             territory = self.object
-            candidates = Authority.objects.for_user(self.request.user).filter(territory=territory)  # type: ignore[attr-defined]
+            candidates = Authority.objects.for_user(self.request.user).filter(territory=territory)
             self._authorities = [
                 authority
                 for authority in candidates
@@ -468,7 +468,7 @@ def input_links(user: Any, actor: models.Model, *, costs_page: bool = True) -> l
             links.append(
                 (reverse("transport-rate-input", kwargs={"pk": actor.pk}), _("Saisir le barème de transport"))
             )
-        authorities = Authority.objects.for_user(user).filter(territory=actor)  # type: ignore[attr-defined]
+        authorities = Authority.objects.for_user(user).filter(territory=actor)
         if any(may_change(user, CoordinationCost(territory=actor, authority=a)) for a in authorities):
             links.append(
                 (

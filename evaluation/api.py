@@ -142,7 +142,7 @@ class IndicatorView(APIView):
         start, end = query.validated_data["start"], query.validated_data["end"]
         territory_id = query.validated_data.get("territory")
         # Every territory the caller sees: all for evaluators, the funded ones for funders.
-        territories = Territory.objects.for_user(acting_user(request)).order_by("name", "pk")  # type: ignore[attr-defined]
+        territories = Territory.objects.for_user(acting_user(request)).order_by("name", "pk")
         if territory_id is not None:
             territories = territories.filter(pk=territory_id)
             if not territories.exists():
@@ -158,7 +158,7 @@ class IndicatorView(APIView):
             {
                 "start": start.isoformat(),
                 "end": end.isoformat(),
-                "count": paginator.page.paginator.count if paginator.page else 0,  # type: ignore[union-attr]
+                "count": paginator.page.paginator.count if paginator.page else 0,
                 "next": paginator.get_next_link(),
                 "previous": paginator.get_previous_link(),
                 "territories": rows,

@@ -87,7 +87,7 @@ class JournalCreateView(PageMixin, LoginRequiredMixin, RoleRequiredMixin, FormVi
 
     def actors(self, model: type[Kitchen | Association | Authority]) -> QuerySet:
         return (
-            model.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            model.objects.for_user(self.request.user)
             .filter(territory__in=self.territories)
             .select_related("territory")
             .order_by("territory__name", "name")

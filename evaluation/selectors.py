@@ -138,7 +138,7 @@ def writable_territories(model: type[models.Model], user: Any) -> models.QuerySe
     answer), read off the model's ``change_rule``: every row (evaluators) opens every territory
     the user sees; ``territory_id = X`` (authority coordinators) opens X. Any other shape of rule
     opens nothing here (fail closed); the services check each write again after saving."""
-    territories = Territory.objects.for_user(user)  # type: ignore[attr-defined]
+    territories = Territory.objects.for_user(user)
     if user.is_superuser:
         return territories
     ids: set[int] = set()

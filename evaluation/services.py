@@ -96,7 +96,7 @@ def journal_entry_update(*, entry: JournalEntry, by: User, **changes: Any) -> Jo
     unknown = set(changes) - JOURNAL_FIELDS
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
-    if not JournalEntry.objects.for_user(by, "change").filter(pk=entry.pk).exists():  # type: ignore[attr-defined]
+    if not JournalEntry.objects.for_user(by, "change").filter(pk=entry.pk).exists():
         raise PermissionDenied(_("Votre rôle ne permet pas d'écrire ici."))
     for name, value in changes.items():
         setattr(entry, name, value)
@@ -193,7 +193,7 @@ def survey_update(
     unknown = set(changes) - SURVEY_FIELDS
     if unknown:
         raise TypeError(f"unknown fields: {sorted(unknown)}")
-    if not Survey.objects.for_user(by, "change").filter(pk=survey.pk).exists():  # type: ignore[attr-defined]
+    if not Survey.objects.for_user(by, "change").filter(pk=survey.pk).exists():
         raise PermissionDenied(_("Votre rôle ne permet pas d'écrire ici."))
     answered = survey.responses.exists()
     if answered and changes.get("territory", survey.territory) != survey.territory:
@@ -315,7 +315,7 @@ def survey_response_update(
     answered_on: datetime.date | None = None,
 ) -> SurveyResponse:
     """Corrects a paper entry (its answers or its day), checked again against the questions."""
-    if not SurveyResponse.objects.for_user(by, "change").filter(pk=response.pk).exists():  # type: ignore[attr-defined]
+    if not SurveyResponse.objects.for_user(by, "change").filter(pk=response.pk).exists():
         raise PermissionDenied(_("Votre rôle ne permet pas d'écrire ici."))
     if answered_on is not None:
         not_in_future(answered_on, "answered_on")

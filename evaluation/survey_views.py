@@ -91,7 +91,7 @@ class SurveyResponseCreateView(PageMixin, LoginRequiredMixin, FormView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
             self.survey = get_object_or_404(
-                Survey.objects.for_user(request.user).select_related("territory"),  # type: ignore[attr-defined]
+                Survey.objects.for_user(request.user).select_related("territory"),
                 pk=kwargs["pk"],
             )
             if not answer_territories(request.user).filter(pk=self.survey.territory_id).exists():
@@ -147,7 +147,7 @@ class SurveyAnswerView(View):
 
     def survey(self, token: str) -> Survey:
         return get_object_or_404(
-            Survey.objects.all_territories().select_related("territory"),  # type: ignore[attr-defined]
+            Survey.objects.all_territories().select_related("territory"),
             public_token=token,
         )
 

@@ -147,7 +147,7 @@ class TerritoryDashboardView(PageMixin, ScopedQuerysetMixin, DetailView):
         context["period_form"] = form
         user = self.request.user
         context["journal"] = (
-            JournalEntry.objects.for_user(user)  # type: ignore[attr-defined]
+            JournalEntry.objects.for_user(user)
             .filter(territory=territory)
             .order_by("-observed_on", "-pk")[:JOURNAL_ENTRIES]
         )
@@ -183,9 +183,7 @@ class TerritoryComparisonView(PageMixin, LoginRequiredMixin, TemplateView):
         context["period_form"] = form
         if start is None or end is None:
             return context
-        territory_ids = list(
-            Territory.objects.for_user(self.request.user).values_list("pk", flat=True)  # type: ignore[attr-defined]
-        )
+        territory_ids = list(Territory.objects.for_user(self.request.user).values_list("pk", flat=True))
         comparison = figures.comparison_table(territory_ids=territory_ids, start=start, end=end)
         context.update(
             start=start,
@@ -214,7 +212,7 @@ class ReportRequestForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, territory: Territory | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        territories = Territory.objects.for_user(user)  # type: ignore[attr-defined]
+        territories = Territory.objects.for_user(user)
         territory_field = cast("forms.ModelChoiceField", self.fields["territory"])
         territory_field.queryset = territories
         if territory is not None:
@@ -320,7 +318,7 @@ class TerritoryReportsView(ReportRequestMixin, PageMixin, ScopedQuerysetMixin, D
         context = super().get_context_data(**kwargs)
         self.form_territory = self.object
         context["reports"] = (
-            Report.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            Report.objects.for_user(self.request.user)
             .filter(territory=self.object)
             .select_related("requested_by")[:50]
         )
@@ -368,7 +366,7 @@ class ReportRetryView(ScopedQuerysetMixin, SingleObjectMixin, View):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         report = self.get_object()
-        if not Report.objects.for_user(request.user, "change").filter(pk=report.pk).exists():  # type: ignore[attr-defined]
+        if not Report.objects.for_user(request.user, "change").filter(pk=report.pk).exists():
             raise PermissionDenied
         try:
             reports.report_retry(report=report)

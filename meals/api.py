@@ -117,7 +117,7 @@ class BatchViewSet(
 
     def batch_for(self, action_name: Action) -> Batch:
         batch = self.get_object()  # 404 outside the caller's territory
-        allowed = Batch.objects.for_user(self.request.user, action_name).filter(pk=batch.pk).exists()  # type: ignore[attr-defined]
+        allowed = Batch.objects.for_user(self.request.user, action_name).filter(pk=batch.pk).exists()
         if not allowed:
             self.deny()
         return batch
@@ -162,8 +162,8 @@ class BatchViewSet(
         batch = self.get_object()
         user = acting_user(request)
         if not (
-            Batch.objects.for_user(user, "change").filter(pk=batch.pk).exists()  # type: ignore[attr-defined]
-            or Batch.objects.for_user(user, "pickup").filter(pk=batch.pk).exists()  # type: ignore[attr-defined]
+            Batch.objects.for_user(user, "change").filter(pk=batch.pk).exists()
+            or Batch.objects.for_user(user, "pickup").filter(pk=batch.pk).exists()
         ):
             self.deny()
         reason = ReasonSerializer(data=request.data)
@@ -247,7 +247,7 @@ class DistributionViewSet(
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         with transaction.atomic():
             pickup = serializer.validated_data["pickup"]
-            if not Batch.objects.for_user(self.request.user, "pickup").filter(pk=pickup.batch_id).exists():  # type: ignore[attr-defined]
+            if not Batch.objects.for_user(self.request.user, "pickup").filter(pk=pickup.batch_id).exists():
                 self.deny()
             serializer.save()
 

@@ -267,7 +267,7 @@ def move_status(batch: Batch, *, by: User, expected: set[str], to: str, **fields
     if updated == 1:
         batch.refresh_from_db()
         # QuerySet.update() sends no signal: the history record, with who moved it, is written here.
-        Batch.history.bulk_history_create([batch], update=True, default_user=by)  # type: ignore[attr-defined]
+        Batch.history.bulk_history_create([batch], update=True, default_user=by)
         # The status counts on the days of the batch, of its pickup and of its distributions (a
         # batch that was ready has neither).
         days = {batch.production_date}

@@ -191,7 +191,7 @@ class BatchCreateView(PageMixin, LoginRequiredMixin, RoleRequiredMixin, FormView
     def partnerships(self) -> QuerySet[Partnership]:
         user = self.request.user
         return (
-            Partnership.objects.for_user(user)  # type: ignore[attr-defined]
+            Partnership.objects.for_user(user)
             .filter(kitchen_id__in=managed_kitchen_ids(user), status=Partnership.Status.ACTIVE)
             .select_related("kitchen", "association")
             .order_by("kitchen__name", "association__name", "pk")
@@ -204,7 +204,7 @@ class BatchCreateView(PageMixin, LoginRequiredMixin, RoleRequiredMixin, FormView
         if partnership is None:
             return None, None
         latest = (
-            Batch.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            Batch.objects.for_user(self.request.user)
             .filter(kitchen_id=partnership.kitchen_id)
             .order_by("-production_date", "-id")
             .first()
@@ -223,7 +223,7 @@ class BatchCreateView(PageMixin, LoginRequiredMixin, RoleRequiredMixin, FormView
         kitchen = partnership.kitchen
         liaison = Liaison.COLD if kitchen.does_cold_liaison else Liaison.HOT
         produced_today = (
-            Batch.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            Batch.objects.for_user(self.request.user)
             .filter(kitchen_id=kitchen.pk, production_date=today)
             .count()
         )
@@ -332,10 +332,10 @@ class BatchPickupView(PageMixin, LoginRequiredMixin, FormView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
             self.batch = get_object_or_404(
-                Batch.objects.for_user(request.user).select_related("kitchen", "association"),  # type: ignore[attr-defined]
+                Batch.objects.for_user(request.user).select_related("kitchen", "association"),
                 pk=kwargs["pk"],
             )
-            if not Batch.objects.for_user(request.user, "pickup").filter(pk=self.batch.pk).exists():  # type: ignore[attr-defined]
+            if not Batch.objects.for_user(request.user, "pickup").filter(pk=self.batch.pk).exists():
                 raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -356,7 +356,7 @@ class BatchPickupView(PageMixin, LoginRequiredMixin, FormView):
         initial: dict[str, Any] = {"meals_received": self.batch.meals_count}
         # The same trip as last time from this kitchen, so a usual pickup is one tap.
         last = (
-            Pickup.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            Pickup.objects.for_user(self.request.user)
             .filter(association_id=self.batch.association_id, batch__kitchen_id=self.batch.kitchen_id)
             .order_by("-picked_up_at")
             .first()
@@ -413,7 +413,7 @@ def meals_left(pickup: Pickup, user: Any) -> int:
     done = (
         Distribution.objects.for_user(user)
         .filter(pickup=pickup)
-        .aggregate(  # type: ignore[attr-defined]
+        .aggregate(
             distributed=Sum("meals_distributed", default=0), discarded=Sum("meals_discarded", default=0)
         )
     )
@@ -431,12 +431,12 @@ class DistributionCreateView(PageMixin, LoginRequiredMixin, FormView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
             self.pickup = get_object_or_404(
-                Pickup.objects.for_user(request.user).select_related(  # type: ignore[attr-defined]
+                Pickup.objects.for_user(request.user).select_related(
                     "batch", "batch__kitchen", "association"
                 ),
                 pk=kwargs["pk"],
             )
-            if not Pickup.objects.for_user(request.user, "change").filter(pk=self.pickup.pk).exists():  # type: ignore[attr-defined]
+            if not Pickup.objects.for_user(request.user, "change").filter(pk=self.pickup.pk).exists():
                 raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -452,7 +452,7 @@ class DistributionCreateView(PageMixin, LoginRequiredMixin, FormView):
 
     @cached_property
     def sites(self) -> QuerySet[DistributionSite]:
-        return DistributionSite.objects.for_user(self.request.user).filter(  # type: ignore[attr-defined]
+        return DistributionSite.objects.for_user(self.request.user).filter(
             association_id=self.pickup.association_id
         )
 
@@ -580,10 +580,10 @@ class FlowWeekView(PageMixin, WeekMixin, TerritoryFilterMixin, RoleRequiredMixin
 
     def territory_batches(self) -> QuerySet:
         """The batches in the user's scope and the territory filter, any week."""
-        return super().scope_queryset(Batch.objects.for_user(self.request.user))  # type: ignore[attr-defined]
+        return super().scope_queryset(Batch.objects.for_user(self.request.user))
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
-        distributions = Distribution.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+        distributions = Distribution.objects.for_user(self.request.user)
         return (
             self.week.of(super().scope_queryset(queryset))
             .select_related("territory", "kitchen", "association", "pickup")
@@ -713,14 +713,14 @@ class BatchDetailView(PageMixin, ScopedQuerysetMixin, DetailView):
         )
 
     def may_act(self, action: Action) -> bool:
-        return Batch.objects.for_user(self.request.user, action).filter(pk=self.object.pk).exists()  # type: ignore[attr-defined]
+        return Batch.objects.for_user(self.request.user, action).filter(pk=self.object.pk).exists()
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         batch: Batch = self.object
         pickup: Pickup | None = getattr(batch, "pickup", None)
         distributions = list(
-            Distribution.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            Distribution.objects.for_user(self.request.user)
             .filter(batch=batch)
             .select_related("site", "recorded_by")
             .order_by("distributed_on", "id")
@@ -823,14 +823,14 @@ class RecordImportView(PageMixin, ScopedQuerysetMixin, DetailView):
     nav_section = "territories"
 
     def may_import(self) -> bool:
-        return Territory.objects.for_user(self.request.user, "change").filter(pk=self.object.pk).exists()  # type: ignore[attr-defined]
+        return Territory.objects.for_user(self.request.user, "change").filter(pk=self.object.pk).exists()
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["may_import"] = self.may_import()
         context["form"] = kwargs.get("form") or RecordImportForm()
         context["imports"] = (
-            RecordImport.objects.for_user(self.request.user)  # type: ignore[attr-defined]
+            RecordImport.objects.for_user(self.request.user)
             .filter(territory=self.object)
             .select_related("uploaded_by")[:20]
         )

@@ -9,7 +9,7 @@ role or an anonymous user gives ``none()``: the rule fails closed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 from django.db import models
 from django.db.models import Q
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 # "view" and "change" apply to every model; a model may add actions of its own
 # (``pickup_rule`` on batches) by defining ``<action>_rule``.
 Action = Literal["view", "change", "pickup"]
+
+_Model = TypeVar("_Model", bound=models.Model, covariant=True)
 
 # A rule meaning "every row", kept as a real condition so it composes with OR.
 EVERY_ROW = Q(pk__isnull=False)
@@ -36,8 +38,8 @@ def memberships_of(user: Any) -> list[Membership]:
     return cached
 
 
-class TerritoryQuerySet(models.QuerySet):
-    def for_user(self, user: Any, action: Action = "view") -> TerritoryQuerySet:
+class TerritoryQuerySet(models.QuerySet[_Model]):
+    def for_user(self, user: Any, action: Action = "view") -> Self:
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
@@ -52,9 +54,12 @@ class TerritoryQuerySet(models.QuerySet):
             return self.none()
         return self.filter(allowed)
 
-    def all_territories(self) -> TerritoryQuerySet:
+    def all_territories(self) -> Self:
         """The deliberate bypass of the tenant rule, for tasks and staff tools."""
         return self.all()
+
+
+TerritoryManager = models.Manager.from_queryset(TerritoryQuerySet)
 
 
 class ScopedModel(models.Model):
@@ -65,7 +70,7 @@ class ScopedModel(models.Model):
     # Whether funders see rows of this model in the territories they fund.
     funder_visible = True
 
-    objects = TerritoryQuerySet.as_manager()
+    objects = TerritoryManager()
 
     class Meta:
         abstract = True

@@ -821,7 +821,7 @@ def check_references(first_ids: dict[type[models.Model], int]) -> None:
                     f"AND NOT EXISTS (SELECT 1 FROM {target_table} t WHERE t.{target_key} = c.{column})",
                     [first_ids[model]],
                 )
-                (orphans,) = cursor.fetchone()  # type: ignore[misc]
+                (orphans,) = cursor.fetchone()
                 if orphans:
                     broken.append(f"{table}.{model_field.column}: {orphans}")
     if broken:
@@ -961,9 +961,9 @@ def generate(
 def check_generated(territory_ids: Iterable[int] | None = None) -> dict[str, int]:
     """The number of records breaking each rule the services enforce (all zero when valid)."""
     today = timezone.localdate()
-    batches = Batch.objects.all_territories()  # type: ignore[attr-defined]
-    pickups = Pickup.objects.all_territories()  # type: ignore[attr-defined]
-    distributions = Distribution.objects.all_territories()  # type: ignore[attr-defined]
+    batches = Batch.objects.all_territories()
+    pickups = Pickup.objects.all_territories()
+    distributions = Distribution.objects.all_territories()
     if territory_ids is not None:
         ids = list(territory_ids)
         batches = batches.filter(territory_id__in=ids)

@@ -11,7 +11,7 @@ the candidate rendered (``evaluation.reports.report_html``, saved to a file once
 measured runs), with the same identifier: the two PDFs are compared byte for byte.
 
 Every run of either side is a fresh process (``--child``), so its peak memory is its own: the
-resident set size (``ru_maxrss``) at the end of the measured work, C allocations included.
+resident set size (``VmHWM``) at the end of the measured work, C allocations included.
 Imports and Django's set-up happen before the clock starts, on both sides; a process starts
 cold as a new worker would, font configuration included. Runs alternate (``harness.compare``)
 after one unmeasured warm-up of each side. Targets: time ratio ≤ 1.5, peak memory < 1 GiB.
@@ -41,7 +41,12 @@ KINDS = ("drihl", "synthesis")
 
 
 def peak_mib() -> float:
-    """This process's peak resident set size (Linux reports KiB)."""
+    """This process's peak resident set size, in MiB: ``VmHWM``, the high-water mark of its own
+    memory map. (``ru_maxrss`` may also keep the high-water mark of the map the process had
+    before ``exec``: a copy of the parent's, which would put a floor under every child's figure.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

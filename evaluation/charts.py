@@ -473,12 +473,21 @@ def charts_of(figures: dict) -> dict[str, Chart]:
     return charts
 
 
+# A bar per territory stays readable up to this many; beyond, the charts show the territories
+# that distribute the most meals (the table under them lists every one).
+COMPARISON_MOST = 30
+
+
 def comparison_charts(rows: Sequence[dict]) -> dict[str, Chart]:
+    suffix = ""
+    if len(rows) > COMPARISON_MOST:
+        rows = sorted(rows, key=lambda row: -int(row["meals_distributed"] or 0))[:COMPARISON_MOST]
+        suffix = f" (les {COMPARISON_MOST} territoires qui distribuent le plus de repas)"
     names = [row["territory"] for row in rows]
     return {
         "comparison_meals": comparison_chart(
             code="chart-comparison-meals",
-            title="Repas distribués par territoire",
+            title=f"Repas distribués par territoire{suffix}",
             names=names,
             values=[row["meals_distributed"] for row in rows],
             complete=[True for _row in rows],
@@ -486,7 +495,7 @@ def comparison_charts(rows: Sequence[dict]) -> dict[str, Chart]:
         ),
         "comparison_cost": comparison_chart(
             code="chart-comparison-cost",
-            title="Coût complet par repas distribué, par territoire",
+            title=f"Coût complet par repas distribué, par territoire{suffix}",
             names=names,
             values=[row["full_cost_per_meal"] for row in rows],
             complete=[row["full_cost_complete"] for row in rows],

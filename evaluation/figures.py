@@ -26,8 +26,17 @@ from django.utils.translation import gettext as _
 
 from associations.models import Association, Partnership
 from costing.models import Funding, ReferenceValue
-from costing.selectors import monthly_table, rollup_frame
-from costing.services import CostReport, as_json, first_of_month, territory_cost
+from costing.selectors import cost_data, monthly_table, rollup_frame
+from costing.selectors import volumes_of as volumes_of_frame
+from costing.services import (
+    CostData,
+    CostReport,
+    as_json,
+    cost_report,
+    first_of_month,
+    last_of_month,
+    territory_cost,
+)
 from kitchens.models import Kitchen
 from territories.models import Authority, Territory
 
@@ -495,6 +504,58 @@ def objectives_table(
     )
 
 
+def per_territory_tables(tables: dict[str, Table], names: dict[int, str]) -> tuple[Table, Table]:
+    """The actors and the objectives summed per territory, for a synthesis: one row per territory
+    instead of one per actor or partnership (the detailed tables stay in the figures and exports)."""
+    actors: dict[str, dict[str, Any]] = {
+        name: {"territory": name, "kitchens": 0, "associations": 0, "authorities": 0}
+        for name in sorted(names.values())
+    }
+    kinds = {str(_("Cuisine centrale")): "kitchens", str(_("Association")): "associations"}
+    for row in tables["actors"]["rows"]:
+        actors[row["territory"]][kinds.get(row["kind"], "authorities")] += 1
+    objectives: dict[str, dict[str, Any]] = {
+        name: {"territory": name, "partnerships": 0, "planned": 0, "picked_up": 0, "distributed": 0}
+        for name in sorted(names.values())
+    }
+    for row in tables["objectives"]["rows"]:
+        sums = objectives[row["territory"]]
+        sums["partnerships"] += 1
+        for key in ("planned", "picked_up", "distributed"):
+            sums[key] += row[key]
+    for sums in objectives.values():
+        sums["delivered_share"] = share(sums["distributed"], sums["planned"])
+    detail = _("Le détail par %(what)s figure dans l'export du tableau « %(table)s » (CSV ou XLSX).")
+    return (
+        table(
+            "actors_by_territory",
+            _("Acteurs par territoire"),
+            [
+                column("territory", _("Territoire"), "text"),
+                column("kitchens", _("Cuisines centrales")),
+                column("associations", _("Associations")),
+                column("authorities", _("Collectivités")),
+            ],
+            list(actors.values()),
+            note=detail % {"what": _("acteur"), "table": tables["actors"]["title"]},
+        ),
+        table(
+            "objectives_by_territory",
+            _("Résultats au regard des objectifs, par territoire"),
+            [
+                column("territory", _("Territoire"), "text"),
+                column("partnerships", _("Partenariats")),
+                column("planned", _("Repas prévus sur la période")),
+                column("picked_up", _("Repas collectés")),
+                column("distributed", _("Repas distribués")),
+                column("delivered_share", _("Part des repas prévus distribués"), "percent", "%"),
+            ],
+            list(objectives.values()),
+            note=detail % {"what": _("partenariat"), "table": tables["objectives"]["title"]},
+        ),
+    )
+
+
 def fundings_table(
     *,
     territory_ids: list[int],
@@ -593,8 +654,55 @@ def journal_table(
 # --- Territories side by side ---------------------------------------------------------------
 
 
+def costs_by_territory(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+) -> dict[int, CostReport]:
+    """The cost method run for each territory over the whole months from start to end, on its
+    share of one read of every territory (``cost_data`` and the roll-ups once, the actors'
+    territories once): a constant number of queries, whatever the number of territories."""
+    data = cost_data(territory_ids=territory_ids, start=start, end=end)
+    months = data.months
+    frame = rollup_frame(territory_ids=territory_ids, start=months[0], end=last_of_month(months[-1]))
+    frames = dict(iter(frame.groupby("territory"))) if len(frame) else {}
+    kitchen_territory = dict(
+        Kitchen.objects.all_territories()
+        .filter(territory_id__in=territory_ids)
+        .values_list("pk", "territory_id")
+    )
+    association_territory = dict(
+        Association.objects.all_territories()
+        .filter(territory_id__in=territory_ids)
+        .values_list("pk", "territory_id")
+    )
+    kitchens: dict[int, list[Any]] = {}
+    for kitchen in data.kitchens:
+        kitchens.setdefault(kitchen_territory[kitchen.kitchen_id], []).append(kitchen)
+    associations: dict[int, list[Any]] = {}
+    for association in data.associations:
+        associations.setdefault(association_territory[association.association_id], []).append(association)
+    coordination: dict[int, list[Any]] = {}
+    for row in data.coordination:
+        coordination.setdefault(row.territory_id, []).append(row)
+    empty = frame.iloc[0:0]
+    return {
+        territory_id: cost_report(
+            CostData(
+                territory_ids=[territory_id],
+                months=months,
+                volumes=volumes_of_frame(frames.get(territory_id, empty)),
+                kitchens=kitchens.get(territory_id, []),
+                associations=associations.get(territory_id, []),
+                coordination=coordination.get(territory_id, []),
+                references=data.references,
+            )
+        )
+        for territory_id in territory_ids
+    }
+
+
 def comparison_table(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> Table:
-    """The main figures of every territory side by side: one roll-up query, then the cost method of each."""
+    """The main figures of every territory side by side: one roll-up query, then the cost method of
+    each on its share of one read of the cost data (``costs_by_territory``)."""
     frame = rollup_frame(territory_ids=territory_ids, start=start, end=end)
     sums: dict[int, dict[str, Any]] = {}
     if len(frame):
@@ -606,13 +714,12 @@ def comparison_table(*, territory_ids: list[int], start: datetime.date, end: dat
             int(territory): {name: int(value) for name, value in values.items()}
             for territory, values in grouped.iterrows()
         }  # type: ignore[call-overload]
+    costs = costs_by_territory(territory_ids=territory_ids, start=start, end=end)
     rows = []
     for territory in territory_rows(territory_ids):
         values = sums.get(territory["id"], {})
         get = values.get
-        cost = territory_cost(territory_ids=[territory["id"]], start=start, end=end).figure(
-            "full_cost_per_meal"
-        )
+        cost = costs[territory["id"]].figure("full_cost_per_meal")
         distributed, discarded = get("meals_distributed", 0), get("meals_discarded", 0)
         pickups = get("pickups", 0)
         rows.append(
@@ -781,6 +888,7 @@ def report_figures(
     step(55)
     if kind == "synthesis":
         tables["comparison"] = comparison_table(territory_ids=territory_ids, start=start, end=end)
+        tables["actors_by_territory"], tables["objectives_by_territory"] = per_territory_tables(tables, names)
     figures.update(
         kind=kind,
         built_on=built_on.isoformat(),

@@ -182,7 +182,9 @@ def report_build(*, report_id: int) -> Report:
 
 
 def failure_message(error: Exception) -> str:
-    detail = f"{type(error).__name__} : {error}"[:300]
+    # An OSError's text names paths on the server: the reason alone is shown.
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    detail = f"{type(error).__name__} : {reason}"[:300]
     return _(
         "La construction du rapport a échoué (%(detail)s). Aucune donnée n'a été modifiée : "
         "vous pouvez relancer le rapport. Si l'échec se répète, signalez-le avec ce message."

@@ -51,6 +51,8 @@ def test_a_report_that_fails_on_the_worker_says_why_and_is_built_when_asked_agai
     assert status["status"] == "failed"
     assert status["message"].startswith("La construction du rapport a échoué")
     assert "vous pouvez relancer le rapport" in status["message"]
+    assert "NotADirectoryError : Not a directory" in status["message"]
+    assert str(tmp_path) not in status["message"]  # no path of the server shown
     assert status["download_url"] is None
     report = Report.objects.get(pk=asked.json()["id"])
     assert (report.figures, report.pdf.name) == ({}, "")  # nothing half-stored

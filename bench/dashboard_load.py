@@ -168,7 +168,7 @@ def main() -> None:
         )
         harness.setup_django(year_url)  # the machine's description reads this database
 
-    # The warm-up runs are the first of each list: left out of the medians.
+    # The first run of each request is a warm-up: left out of these medians.
     def median(values: list[float]) -> float:
         return statistics.median(values[1:] if len(values) > 1 else values)
 
@@ -177,8 +177,8 @@ def main() -> None:
         p50_rows.append(
             f"{server_name} `{path}`: p50 {median(latencies.p50) * 1000:.1f} ms, "
             f"p95 {median(latencies.p95) * 1000:.1f} ms, {median(latencies.rates):.0f} req/s "
-            f"({len(latencies.p95)} runs, warm-ups included; answers other than 200 or socket errors: "
-            f"{latencies.bad})"
+            f"(median of {max(1, len(latencies.p95) - 1)} runs, the first left out; answers other than 200 "
+            f"or socket errors over all its runs: {latencies.bad})"
         )
     for result in results:
         result.unit = "s"

@@ -187,6 +187,18 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Rate-limit counters and cached indicator results must be shared by every web process of a
+# deployment: CACHE_URL names a Redis database for them (not the broker's: tests clear the cache).
+# Without it each process keeps its own, which is enough for one process (the demo, the tests).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 # Task outcomes that matter (reports, roll-ups) are stored in the database, not in a result backend.
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None

@@ -4,7 +4,10 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+
+import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Long and varied enough for check --deploy (security.W009); only ever used by these tests.
@@ -23,6 +26,7 @@ print(json.dumps({
     "app_eager": app.conf.task_always_eager,
     "broker": app.conf.broker_url,
     "debug": settings.DEBUG,
+    "cache": settings.CACHES["default"]["BACKEND"],
 }))
 """
 
@@ -32,7 +36,7 @@ def clean_env(**overrides: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_"))
+        if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "CACHE_"))
     }
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     env.update(overrides)
@@ -65,6 +69,7 @@ def test_no_environment_gives_sqlite_and_eager_celery():
     assert values["eager"] is True
     assert values["app_eager"] is True
     assert values["debug"] is True
+    assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
 
 
 def test_database_and_broker_urls_give_postgres_and_real_workers():
@@ -98,3 +103,36 @@ def test_debug_off_without_a_secret_refuses_to_start():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+CACHE_SCRIPT = """
+import sys
+import django
+django.setup()
+from django.core.cache import cache
+key = sys.argv[1]
+if sys.argv[2] == "write":
+    cache.set(key, "écrit par un autre processus", 60)
+else:
+    print(cache.get(key))
+    cache.delete(key)
+"""
+
+
+def test_cache_url_gives_one_cache_to_every_process():
+    """Rate limits and cached indicators hold across a deployment's web processes."""
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith("redis://"):
+        pytest.skip("needs the Redis that CI provides")
+    env = clean_env(CACHE_URL=broker.rsplit("/", 1)[0] + "/15")
+    key = f"test-settings-{uuid.uuid4().hex}"
+
+    written = run(["-c", CACHE_SCRIPT, key, "write"], env)
+    read = run(["-c", CACHE_SCRIPT, key, "read"], env)
+
+    assert written.returncode == 0, written.stderr
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.strip() == "écrit par un autre processus"
+    assert settings_with(CACHE_URL="redis://cache.internal:6379/1")["cache"] == (
+        "django.core.cache.backends.redis.RedisCache"
+    )

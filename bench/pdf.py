@@ -84,9 +84,9 @@ def run_candidate(url: str, report_id: int, html_path: Path, *, save_html: bool)
 
         return wrapper
 
-    figures_module.report_figures = timed_phase("figures", figures_module.report_figures)  # type: ignore[method-assign]
-    reports.report_html = timed_phase("charts and HTML", reports.report_html)  # type: ignore[method-assign]
-    reports.report_render = timed_phase("render", reports.report_render)  # type: ignore[method-assign]
+    figures_module.report_figures = timed_phase("figures", figures_module.report_figures)
+    reports.report_html = timed_phase("charts and HTML", reports.report_html)
+    reports.report_render = timed_phase("render", reports.report_render)
     queries = 0
 
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:

@@ -455,7 +455,7 @@ def objectives_table(
     delivered: dict[tuple[int, int], tuple[int, int]] = {}
     if len(frame):
         by_pair = frame.groupby(["kitchen", "association"])[["meals_picked_up", "meals_distributed"]].sum()
-        for (kitchen, association), values in by_pair.iterrows():  # type: ignore[misc]
+        for (kitchen, association), values in by_pair.iterrows():
             delivered[(int(kitchen), int(association))] = (
                 int(values["meals_picked_up"]),
                 int(values["meals_distributed"]),
@@ -713,7 +713,7 @@ def comparison_table(*, territory_ids: list[int], start: datetime.date, end: dat
         sums = {
             int(territory): {name: int(value) for name, value in values.items()}
             for territory, values in grouped.iterrows()
-        }  # type: ignore[call-overload]
+        }
     costs = costs_by_territory(territory_ids=territory_ids, start=start, end=end)
     rows = []
     for territory in territory_rows(territory_ids):

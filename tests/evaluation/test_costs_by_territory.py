@@ -1,0 +1,48 @@
+"""The cost method of many territories at once (the comparison of territories, the national
+synthesis) gives each territory the very report the method gives it alone, in a number of
+queries that does not grow with the territories."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from costing.models import AssociationCost
+from costing.services import territory_cost
+from evaluation.figures import costs_by_territory
+from tests.evaluation.reporting import END, START, pilot, references
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_territory_gets_the_report_it_gets_alone():
+    references()
+    complete = pilot()
+    without_inputs = pilot("Est Ensemble", "est-ensemble", costs=False)
+    partial = pilot("Grand Paris Sud", "grand-paris-sud")
+    AssociationCost.objects.filter(association=partial.association).delete()  # missing inputs
+    ids = [place.territory.pk for place in (complete, without_inputs, partial)]
+
+    together = costs_by_territory(territory_ids=ids, start=START, end=END)
+
+    assert list(together) == ids
+    for territory_id in ids:
+        alone = territory_cost(territory_ids=[territory_id], start=START, end=END)
+        assert together[territory_id].as_dict() == alone.as_dict(), territory_id
+    # The three differ, so equal reports are not equal by accident.
+    missing = [len(together[territory_id].missing) for territory_id in ids]
+    assert missing[0] < missing[2] < missing[1], missing
+
+
+def test_its_queries_do_not_grow_with_the_territories():
+    references()
+    places = [pilot(f"Territoire {number}", f"territoire-{number}") for number in range(4)]
+    ids = [place.territory.pk for place in places]
+
+    def queries(territory_ids: list[int]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            costs_by_territory(territory_ids=territory_ids, start=START, end=END)
+        return len(captured.captured_queries)
+
+    assert queries(ids) == queries(ids[:1])

@@ -23,7 +23,6 @@ to a tenth, ratios to a hundredth (half up).
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -31,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .models import AssociationCost, CoordinationCost, KitchenCostInput, MonthlyCost, ReferenceValue
@@ -298,12 +296,6 @@ class CostData:
 
 
 def verbose(model: type[models.Model], name: str) -> str:
-    """A field's label in the active language (asked for every field of every input row: cached)."""
-    return verbose_in(model, name, get_language())
-
-
-@functools.lru_cache(maxsize=1024)
-def verbose_in(model: type[models.Model], name: str, language: str | None) -> str:
     model_field = model._meta.get_field(name)
     return str(getattr(model_field, "verbose_name", name))
 

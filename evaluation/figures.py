@@ -35,7 +35,6 @@ from costing.services import (
     cost_report,
     first_of_month,
     last_of_month,
-    territory_cost,
 )
 from kitchens.models import Kitchen
 from territories.models import Authority, Territory
@@ -266,9 +265,11 @@ def losses_table(monthly: pd.DataFrame) -> Table:
 # --- Costs ----------------------------------------------------------------------------------
 
 
-def monthly_cost_table(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> Table:
+def monthly_cost_table(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date, data: CostData | None = None
+) -> Table:
     """The cost method month by month, over whole months (``evaluation.selectors.monthly_series``)."""
-    series = selectors.monthly_series(territory_ids=territory_ids, start=start, end=end)
+    series = selectors.monthly_series(territory_ids=territory_ids, start=start, end=end, data=data)
     rows = [
         {
             "month": row["month"],
@@ -328,9 +329,9 @@ def costs_table(figures: list[dict[str, Any]]) -> Table:
 
 
 def indicator_rows(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date, data: CostData | None = None
 ) -> list[dict[str, Any]]:
-    result = compute_indicators(territory_ids=territory_ids, start=start, end=end)
+    result = compute_indicators(territory_ids=territory_ids, start=start, end=end, data=data)
     return [
         {
             "code": indicator.code,
@@ -655,12 +656,13 @@ def journal_table(
 
 
 def costs_by_territory(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date, data: CostData | None = None
 ) -> dict[int, CostReport]:
     """The cost method run for each territory over the whole months from start to end, on its
-    share of one read of every territory (``cost_data`` and the roll-ups once, the actors'
-    territories once): a constant number of queries, whatever the number of territories."""
-    data = cost_data(territory_ids=territory_ids, start=start, end=end)
+    share of one read of every territory (``cost_data``, or ``data`` when the caller has it, and
+    the roll-ups once, the actors' territories once): a constant number of queries, whatever the
+    number of territories."""
+    data = data or cost_data(territory_ids=territory_ids, start=start, end=end)
     months = data.months
     frame = rollup_frame(territory_ids=territory_ids, start=months[0], end=last_of_month(months[-1]))
     frames = dict(iter(frame.groupby("territory"))) if len(frame) else {}
@@ -700,7 +702,9 @@ def costs_by_territory(
     }
 
 
-def comparison_table(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> Table:
+def comparison_table(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date, data: CostData | None = None
+) -> Table:
     """The main figures of every territory side by side: one roll-up query, then the cost method of
     each on its share of one read of the cost data (``costs_by_territory``)."""
     frame = rollup_frame(territory_ids=territory_ids, start=start, end=end)
@@ -714,7 +718,7 @@ def comparison_table(*, territory_ids: list[int], start: datetime.date, end: dat
             int(territory): {name: int(value) for name, value in values.items()}
             for territory, values in grouped.iterrows()
         }
-    costs = costs_by_territory(territory_ids=territory_ids, start=start, end=end)
+    costs = costs_by_territory(territory_ids=territory_ids, start=start, end=end, data=data)
     rows = []
     for territory in territory_rows(territory_ids):
         values = sums.get(territory["id"], {})
@@ -828,11 +832,14 @@ def method(cost: CostReport) -> list[str]:
 
 def collect(
     *, territory_ids: list[int], start: datetime.date, end: datetime.date
-) -> tuple[dict[str, Any], CostReport]:
+) -> tuple[dict[str, Any], CostReport, CostData]:
+    """The figures of a dashboard, and the cost report and cost data read for them: the cost
+    method's inputs are read once and handed to every table that runs the method."""
     monthly = monthly_frame(territory_ids=territory_ids, start=start, end=end)
-    cost = territory_cost(territory_ids=territory_ids, start=start, end=end)
+    data = cost_data(territory_ids=territory_ids, start=start, end=end)
+    cost = cost_report(data)
     costs = cost_figures(cost)
-    indicators = indicator_rows(territory_ids=territory_ids, start=start, end=end)
+    indicators = indicator_rows(territory_ids=territory_ids, start=start, end=end, data=data)
     figures = {
         "schema": SCHEMA,
         "period": {"start": start.isoformat(), "end": end.isoformat()},
@@ -845,14 +852,14 @@ def collect(
         "tables": {
             "weekly": weekly_table(territory_ids=territory_ids, start=start, end=end),
             "activity": activity_table(monthly),
-            "monthly_costs": monthly_cost_table(territory_ids=territory_ids, start=start, end=end),
+            "monthly_costs": monthly_cost_table(territory_ids=territory_ids, start=start, end=end, data=data),
             "temperature": temperature_table(monthly),
             "losses": losses_table(monthly),
             "costs": costs_table(costs),
             "indicators": indicators_table(indicators),
         },
     }
-    return figures, cost
+    return figures, cost, data
 
 
 def dashboard_figures(
@@ -874,7 +881,7 @@ def report_figures(
             progress(percent)
 
     built_on = timezone.localdate()
-    figures, cost = collect(territory_ids=territory_ids, start=start, end=end)
+    figures, cost, data = collect(territory_ids=territory_ids, start=start, end=end)
     step(45)
     names = {row["id"]: row["name"] for row in figures["territories"]}
     tables = figures["tables"]
@@ -887,7 +894,7 @@ def report_figures(
     tables["journal"] = journal_table(territory_ids=territory_ids, start=start, end=end, names=names)
     step(55)
     if kind == "synthesis":
-        tables["comparison"] = comparison_table(territory_ids=territory_ids, start=start, end=end)
+        tables["comparison"] = comparison_table(territory_ids=territory_ids, start=start, end=end, data=data)
         tables["actors_by_territory"], tables["objectives_by_territory"] = per_territory_tables(tables, names)
     figures.update(
         kind=kind,

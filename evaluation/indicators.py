@@ -1274,10 +1274,17 @@ class LivePart:
 
 
 def flow_parts(
-    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
+    *,
+    territory_ids: list[int] | None,
+    start: datetime.date,
+    end: datetime.date,
+    split: bool,
+    data: CostData | None = None,
 ) -> dict[Key, FlowPart]:
     """Three grouped queries for every territory, then the cost method's reads (five queries)
-    for each group: ``costing.selectors.cost_data`` reads one set of territories at a time."""
+    for each group: ``costing.selectors.cost_data`` reads one set of territories at a time.
+    ``data``: that read already made for the territories together (``split=False`` only)."""
+    assert data is None or not split, "a read of the territories together cannot be split"
     sums = rollup_sums_by(territory_ids=territory_ids, start=start, end=end, split=split)
     days = distribution_days_by(territory_ids=territory_ids, start=start, end=end, split=split)
     keys = keys_of(territory_ids, split)
@@ -1287,19 +1294,19 @@ def flow_parts(
     parts = {}
     for key in keys:
         group = [key] if key is not None else territory_ids
-        data = cost_selectors.cost_data(territory_ids=group, start=start, end=end)
+        group_data = data or cost_selectors.cost_data(territory_ids=group, start=start, end=end)
         group_sums = sums[key]
         parts[key] = FlowPart(
             distributed=group_sums.totals["meals_distributed"],
             needs=needs_indicators(
                 start=start, end=end, sums=group_sums, days=days[key], territories=territory_count(group)
             ),
-            cost=cost_indicators(cost_report(data)),
+            cost=cost_indicators(cost_report(group_data)),
             logistics=logistics_indicators(group_sums),
             production=production_indicators(group_sums, kitchens.get(key, [])),
-            impact=impact_indicators(sums=group_sums, data=data),
-            hours=hours_indicators(data),
-            actors=actors_indicator(group_sums, data),
+            impact=impact_indicators(sums=group_sums, data=group_data),
+            hours=hours_indicators(group_data),
+            actors=actors_indicator(group_sums, group_data),
         )
     return parts
 
@@ -1355,16 +1362,21 @@ def assemble(
 
 
 def compute_indicators(
-    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date
+    *,
+    territory_ids: list[int] | None,
+    start: datetime.date,
+    end: datetime.date,
+    data: CostData | None = None,
 ) -> IndicatorSet:
     """Every indicator of the territories (None: every territory) taken together, over start–end.
 
     A constant number of queries, whatever the length of the period or the number of records.
-    Read anew on every call (reports freeze what it gives). Callers check the reader's scope
-    on the territories first."""
+    Read anew on every call (reports freeze what it gives), but for ``data``, the cost method's
+    read of the same territories and period when the caller has it already. Callers check the
+    reader's scope on the territories first."""
     if end < start:
         raise ValueError("end before start")
-    flow = flow_parts(territory_ids=territory_ids, start=start, end=end, split=False)[None]
+    flow = flow_parts(territory_ids=territory_ids, start=start, end=end, split=False, data=data)[None]
     live = live_parts(territory_ids=territory_ids, start=start, end=end, split=False)[None]
     return assemble(territory_ids=territory_ids, start=start, end=end, flow=flow, live=live)
 

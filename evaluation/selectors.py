@@ -89,7 +89,11 @@ def as_date(value: datetime.date | datetime.datetime) -> datetime.date:
 
 
 def monthly_series(
-    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date
+    *,
+    territory_ids: list[int] | None,
+    start: datetime.date,
+    end: datetime.date,
+    data: CostData | None = None,
 ) -> pd.DataFrame:
     """One row per whole month the period touches (``month``: its first day): meals produced by
     kind, distributed, discarded, people served, and the cost method's full cost per meal
@@ -97,10 +101,11 @@ def monthly_series(
 
     Months are whole (cost inputs are monthly), so a period that starts or ends mid-month counts
     the whole of its first and last months here. The cost of each month is the cost method run
-    on that month's share of one ``cost_data`` read: a constant number of queries."""
+    on that month's share of one ``cost_data`` read (``data``, when the caller has it already):
+    a constant number of queries."""
     months = months_of(start, end)
     period_start, period_end = months[0], last_of_month(months[-1])
-    data = cost_selectors.cost_data(territory_ids=territory_ids, start=period_start, end=period_end)
+    data = data or cost_selectors.cost_data(territory_ids=territory_ids, start=period_start, end=period_end)
     frame = cost_selectors.rollup_frame(territory_ids=territory_ids, start=period_start, end=period_end)
     records = []
     for month in months:

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from costing.models import AssociationCost
 from costing.services import territory_cost
-from evaluation.figures import costs_by_territory
+from evaluation.figures import costs_by_territory, report_figures
 from tests.evaluation.reporting import END, START, pilot, references
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +46,21 @@ def test_its_queries_do_not_grow_with_the_territories():
         return len(captured.captured_queries)
 
     assert queries(ids) == queries(ids[:1])
+
+
+def test_a_synthesis_reads_the_cost_inputs_once():
+    """The cost method runs for the totals, each month, the indicators and each territory of the
+    comparison, all on one read of the inputs (at national scale that read is most of the time)."""
+    references()
+    ids = [pilot(f"Territoire {number}", f"territoire-{number}").territory.pk for number in range(3)]
+
+    with CaptureQueriesContext(connection) as captured:
+        figures = report_figures(kind="synthesis", territory_ids=ids, start=START, end=END)
+
+    reads = [
+        query["sql"]
+        for query in captured.captured_queries
+        if 'FROM "costing_kitchencostinput"' in query["sql"]
+    ]
+    assert len(reads) == 1, reads
+    assert len(figures["tables"]["comparison"]["rows"]) == 3

@@ -621,14 +621,8 @@ def rollup_sums_by(
         .annotate(**cost_selectors.sums())
         .order_by("partnership")
     )
-    groups: dict[Key, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[group_key(row, split)].append(row)
-    return {key: sums_of(groups.get(key, [])) for key in keys_of(territory_ids, split)}
-
-
-def rollup_sums(*, territory_ids: list[int] | None, start: datetime.date, end: datetime.date) -> RollupSums:
-    return rollup_sums_by(territory_ids=territory_ids, start=start, end=end, split=False)[None]
+    groups = grouped(rows, territory_ids, split)
+    return {key: sums_of(groups[key]) for key in keys_of(territory_ids, split)}
 
 
 def keys_of(territory_ids: list[int] | None, split: bool) -> list[Key]:
@@ -636,6 +630,16 @@ def keys_of(territory_ids: list[int] | None, split: bool) -> list[Key]:
         return [None]
     assert territory_ids is not None, "side by side needs the territories"
     return list(dict.fromkeys(territory_ids))
+
+
+def grouped(
+    rows: Iterable[dict[str, Any]], territory_ids: list[int] | None, split: bool
+) -> dict[Key, list[dict[str, Any]]]:
+    """A read's rows per group (``group_key``), with every group of ``keys_of``, empty or not."""
+    groups: dict[Key, list[dict[str, Any]]] = {key: [] for key in keys_of(territory_ids, split)}
+    for row in rows:
+        groups.setdefault(group_key(row, split), []).append(row)
+    return groups
 
 
 def distribution_days_by(
@@ -690,10 +694,6 @@ def planned_meals_by(
     return totals
 
 
-def planned_meals(*, territory_ids: list[int] | None, start: datetime.date, end: datetime.date) -> Decimal:
-    return planned_meals_by(territory_ids=territory_ids, start=start, end=end, split=False)[None]
-
-
 def production_rows_by(
     *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
 ) -> dict[Key, list[dict[str, Any]]]:
@@ -706,10 +706,7 @@ def production_rows_by(
         .annotate(days=Count("day", distinct=True), dedicated=Sum("meals_produced_dedicated"))
         .order_by("kitchen")
     )
-    groups: dict[Key, list[dict[str, Any]]] = {key: [] for key in keys_of(territory_ids, split)}
-    for row in rows:
-        groups.setdefault(group_key(row, split), []).append(row)
-    return groups
+    return grouped(rows, territory_ids, split)
 
 
 # --- Needs ------------------------------------------------------------------------------
@@ -1037,10 +1034,7 @@ def journal_rows_by(
         )
         .order_by("category", "nature")
     )
-    groups: dict[Key, list[dict[str, Any]]] = {key: [] for key in keys_of(territory_ids, split)}
-    for row in rows:
-        groups.setdefault(group_key(row, split), []).append(row)
-    return groups
+    return grouped(rows, territory_ids, split)
 
 
 def journal_indicators(rows: list[dict[str, Any]]) -> list[Indicator]:

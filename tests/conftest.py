@@ -45,17 +45,35 @@ def scene(db):
     return Scene()
 
 
-@pytest.fixture
-def real_worker() -> Iterator[None]:
-    """A Celery worker thread of this process, consuming from the Redis broker and writing to the
-    test database (use with ``transaction=True``): tasks leave the test the way they leave a view."""
-    if not os.environ.get("CELERY_BROKER_URL") or connection.vendor != "postgresql":
-        pytest.skip("needs the Redis broker and PostgreSQL that CI provides")
+def has_real_broker() -> bool:
+    """CI's Redis broker and PostgreSQL, which the tests of real workers need."""
+    return bool(os.environ.get("CELERY_BROKER_URL")) and connection.vendor == "postgresql"
+
+
+NO_REAL_BROKER = "needs the Redis broker and PostgreSQL that CI provides"
+
+
+def tasks_to_broker() -> None:
+    """From here on, this process's tasks go to the (emptied) Redis queue, not in-process; the
+    autouse ``_eager_tasks`` fixture sets that back after the test."""
     celery_app.conf.task_always_eager = False
     celery_app.control.purge()
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+
+
+def worker_thread() -> Any:
+    """A context: a Celery worker thread of this process, consuming from the Redis broker and
+    writing to the test database (use with ``transaction=True``)."""
+    return start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30)
+
+
+@pytest.fixture
+def real_worker() -> Iterator[None]:
+    """Tasks leave the test the way they leave a view, to a worker thread through Redis."""
+    if not has_real_broker():
+        pytest.skip(NO_REAL_BROKER)
+    tasks_to_broker()
+    with worker_thread():
         yield
-    celery_app.conf.task_always_eager = True
 
 
 def wait_for(probe: Callable[[], Any], what: str = "the worker to run the task", seconds: float = 60) -> Any:

@@ -6,22 +6,20 @@ alone."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from config.celery import app as celery_app
 from meals.models import Batch, Distribution, Pickup
 from territories.roles import Role
+from tests.conftest import has_real_broker, tasks_to_broker, worker_thread
 
 from .conftest import PHONE, World, log_in, screenshot
 
@@ -160,17 +158,12 @@ def evaluator_follows_up(new_page: Any, world: World) -> None:
 def worker_started_when_asked() -> Iterator[Callable[[], None] | None]:
     """With a broker: tasks go to Redis, and the yielded function starts a worker thread that
     runs them (stopped on exit). Without one: tasks run in-process and None is yielded."""
-    if not os.environ.get("CELERY_BROKER_URL") or connection.vendor != "postgresql":
+    if not has_real_broker():
         yield None
         return
-    from celery.contrib.testing.worker import start_worker
-
-    celery_app.conf.task_always_eager = False  # the autouse fixture sets it back
-    celery_app.control.purge()
+    tasks_to_broker()
     with ExitStack() as stack:
-        yield lambda: stack.enter_context(
-            start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30)
-        )
+        yield lambda: stack.enter_context(worker_thread())
 
 
 def test_an_out_of_bounds_temperature_is_refused_in_french_and_nothing_is_saved(new_page, world: World):

@@ -21,7 +21,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
+from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from associations.models import Association, Partnership
@@ -40,7 +42,16 @@ from kitchens.models import Kitchen
 from territories.models import Authority, Territory
 
 from . import selectors
-from .indicators import Question, compute_indicators
+from .indicators import (
+    FLOW_CACHE_SECONDS,
+    FlowPart,
+    IndicatorSet,
+    Question,
+    assemble,
+    flow_parts,
+    live_parts,
+    rollup_versions,
+)
 from .models import JournalEntry
 
 SCHEMA = 1
@@ -328,10 +339,7 @@ def costs_table(figures: list[dict[str, Any]]) -> Table:
 # --- Indicators (evaluation.indicators) -----------------------------------------------------
 
 
-def indicator_rows(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date, data: CostData | None = None
-) -> list[dict[str, Any]]:
-    result = compute_indicators(territory_ids=territory_ids, start=start, end=end, data=data)
+def indicator_rows(result: IndicatorSet) -> list[dict[str, Any]]:
     return [
         {
             "code": indicator.code,
@@ -830,25 +838,27 @@ def method(cost: CostReport) -> list[str]:
 # --- Entry points ---------------------------------------------------------------------------
 
 
-def collect(
+def flow_figures(
     *, territory_ids: list[int], start: datetime.date, end: datetime.date
-) -> tuple[dict[str, Any], CostReport, CostData]:
-    """The figures of a dashboard, and the cost report and cost data read for them: the cost
+) -> tuple[dict[str, Any], CostReport, CostData, FlowPart]:
+    """What a dashboard shows that is read off the roll-ups and the cost inputs (all but the
+    territories' names and the indicators read anew: conventions, people, journal, surveys),
+    with the cost report, the cost data and the indicators' part they were read for. The cost
     method's inputs are read once and handed to every table that runs the method."""
     monthly = monthly_frame(territory_ids=territory_ids, start=start, end=end)
     data = cost_data(territory_ids=territory_ids, start=start, end=end)
     cost = cost_report(data)
     costs = cost_figures(cost)
-    indicators = indicator_rows(territory_ids=territory_ids, start=start, end=end, data=data)
+    flow = flow_parts(territory_ids=territory_ids, start=start, end=end, split=False, data=data, cost=cost)[
+        None
+    ]
     figures = {
         "schema": SCHEMA,
         "period": {"start": start.isoformat(), "end": end.isoformat()},
         "cost_period": {"start": cost.start.isoformat(), "end": cost.end.isoformat()},
-        "territories": territory_rows(territory_ids),
         "volumes": volumes_of(monthly),
         "costs": costs,
         "missing": cost.missing,
-        "indicators": indicators,
         "tables": {
             "weekly": weekly_table(territory_ids=territory_ids, start=start, end=end),
             "activity": activity_table(monthly),
@@ -856,17 +866,61 @@ def collect(
             "temperature": temperature_table(monthly),
             "losses": losses_table(monthly),
             "costs": costs_table(costs),
-            "indicators": indicators_table(indicators),
         },
     }
-    return figures, cost, data
+    return figures, cost, data, flow
 
 
-def dashboard_figures(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+def with_live_figures(
+    flow_figures: dict[str, Any],
+    flow: FlowPart,
+    *,
+    territory_ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
 ) -> dict[str, Any]:
-    """What a dashboard shows for territories and a period (indicators, activity, costs, safety, losses)."""
-    return collect(territory_ids=territory_ids, start=start, end=end)[0]
+    """``flow_figures`` completed with what is read on every request: the territories and the
+    indicators (their roll-up part ``flow``, the conventions, people, journal and surveys)."""
+    live = live_parts(territory_ids=territory_ids, start=start, end=end, split=False)[None]
+    indicators = indicator_rows(
+        assemble(territory_ids=territory_ids, start=start, end=end, flow=flow, live=live)
+    )
+    return {
+        **{key: flow_figures[key] for key in ("schema", "period", "cost_period")},
+        "territories": territory_rows(territory_ids),
+        **{key: flow_figures[key] for key in ("volumes", "costs", "missing")},
+        "indicators": indicators,
+        "tables": {**flow_figures["tables"], "indicators": indicators_table(indicators)},
+    }
+
+
+def collect(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+) -> tuple[dict[str, Any], CostReport, CostData]:
+    """The figures of a dashboard, and the cost report and cost data read for them."""
+    figures, cost, data, flow = flow_figures(territory_ids=territory_ids, start=start, end=end)
+    return with_live_figures(figures, flow, territory_ids=territory_ids, start=start, end=end), cost, data
+
+
+# How long a dashboard's figures are kept at most: the bound on what the roll-up version does
+# not see (a kitchen renamed, its usual production changed), as for the indicators.
+DASHBOARD_CACHE_SECONDS = FLOW_CACHE_SECONDS
+DASHBOARD_CACHE_PREFIX = "evaluation:dashboard:figures:v1"
+
+
+def dashboard_figures(*, territory_id: int, start: datetime.date, end: datetime.date) -> dict[str, Any]:
+    """What a territory's dashboard shows over a period: the part read off the roll-ups and cost
+    inputs from the cache while the territory's roll-up version (``rollup_versions``, which the
+    indicators' cache uses too) is unchanged, the rest read anew."""
+    territory_ids = [territory_id]
+    version = rollup_versions(territory_ids=territory_ids, start=start, end=end)[territory_id]
+    key = f"{DASHBOARD_CACHE_PREFIX}:{territory_id}:{start}:{end}:{get_language() or ''}:{version}"
+    kept: tuple[dict[str, Any], FlowPart] | None = cache.get(key)
+    if kept is None:
+        figures, _cost, _data, flow = flow_figures(territory_ids=territory_ids, start=start, end=end)
+        kept = (figures, flow)
+        cache.set(key, kept, DASHBOARD_CACHE_SECONDS)
+    return with_live_figures(*kept, territory_ids=territory_ids, start=start, end=end)
 
 
 def report_figures(

@@ -1274,11 +1274,13 @@ def flow_parts(
     end: datetime.date,
     split: bool,
     data: CostData | None = None,
+    cost: CostReport | None = None,
 ) -> dict[Key, FlowPart]:
     """Three grouped queries for every territory, then the cost method's reads (five queries)
     for each group: ``costing.selectors.cost_data`` reads one set of territories at a time.
-    ``data``: that read already made for the territories together (``split=False`` only)."""
-    assert data is None or not split, "a read of the territories together cannot be split"
+    ``data``, ``cost``: that read and the cost method's report on it, already made for the
+    territories together (``split=False`` only)."""
+    assert (data is None and cost is None) or not split, "a read of the territories together cannot be split"
     sums = rollup_sums_by(territory_ids=territory_ids, start=start, end=end, split=split)
     days = distribution_days_by(territory_ids=territory_ids, start=start, end=end, split=split)
     keys = keys_of(territory_ids, split)
@@ -1295,7 +1297,7 @@ def flow_parts(
             needs=needs_indicators(
                 start=start, end=end, sums=group_sums, days=days[key], territories=territory_count(group)
             ),
-            cost=cost_indicators(cost_report(group_data)),
+            cost=cost_indicators(cost or cost_report(group_data)),
             logistics=logistics_indicators(group_sums),
             production=production_indicators(group_sums, kitchens.get(key, [])),
             impact=impact_indicators(sums=group_sums, data=group_data),
@@ -1418,18 +1420,34 @@ FLOW_CACHE_SECONDS = 600
 FLOW_CACHE_PREFIX = "evaluation:indicators:flow:v1"
 
 
+def day_number_sql(column: str) -> str:
+    """A date column as a count of days (SQLite and PostgreSQL have no common way to say it)."""
+    if connection.vendor == "sqlite":
+        return f"CAST(julianday({column}) - 2451545 AS INTEGER)"
+    return f"({column} - DATE '2000-01-01')"
+
+
 def rollup_version_sql(count: int) -> str:
     """Roll-ups of ``count`` territories over a range, summed per territory in the period and
-    apart outside it: every column, the rows and the distribution days. Written out rather
-    than built by the ORM (whose building of 25 sums costs more than the query, on every
-    request); standard SQL, for SQLite and PostgreSQL alike."""
+    apart outside it: every column, the rows and the distribution days, and every column again
+    weighted by its row's day and by its partnership, so that a count moved to another day or
+    another partnership with the same totals changes the version too. Written out rather than
+    built by the ORM (whose building of 75 sums costs more than the query, on every request);
+    identifiers from the model's own definition, every value a parameter."""
     quote = connection.ops.quote_name
     fields = DailyRollup._meta
     column = {field.name: quote(field.column) for field in fields.concrete_fields}
-    day, territory = column["day"], column["territory"]
-    sums = ", ".join(f"SUM({column[name]})" for name in cost_selectors.ROLLUP_SUMS)
+    day, territory, partnership = column["day"], column["territory"], column["partnership"]
+    names = [column[name] for name in cost_selectors.ROLLUP_SUMS]
+    day_number = day_number_sql(day)
+    sums = ", ".join(
+        [
+            *(f"SUM({name})" for name in names),
+            *(f"SUM({name} * {day_number})" for name in names),
+            *(f"SUM({name} * {partnership})" for name in names),
+        ]
+    )
     in_period = f"CASE WHEN {day} >= %s AND {day} <= %s THEN 1 ELSE 0 END"
-    # Identifiers from the model's own definition, every value a parameter.
     return (
         f"SELECT {territory}, {in_period}, COUNT(*), "  # noqa: S608
         f"COUNT(DISTINCT CASE WHEN {column['distributions']} > 0 THEN {day} END), {sums} "
@@ -1443,8 +1461,8 @@ def rollup_versions(*, territory_ids: list[int], start: datetime.date, end: date
     """Per territory, a digest of what its cached part reads, from three small queries:
 
     - its roll-ups over the cost months, summed (every column, the rows, the distribution
-      days) in the period and apart outside it: any roll-up written differently, by the
-      roll-up task or by a rebuild, changes a sum;
+      days, every column weighted by day and by partnership) in the period and apart outside
+      it: any roll-up written differently, by the roll-up task or by a rebuild, changes a sum;
     - the ``computed_at`` of its ``MonthlyCost`` rows of those months, which the roll-up task
       refreshes after every territory-day and every cost input refreshes when saved;
     - the reference values (shared by every territory)."""

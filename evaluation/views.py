@@ -153,7 +153,7 @@ class TerritoryDashboardView(PageMixin, ScopedQuerysetMixin, DetailView):
         )
         if start is None or end is None:
             return context
-        data = figures.dashboard_figures(territory_ids=[territory.pk], start=start, end=end)
+        data = figures.dashboard_figures(territory_id=territory.pk, start=start, end=end)
         context.update(
             start=start,
             end=end,

@@ -110,7 +110,7 @@ def test_an_unknown_style_is_refused_rather_than_let_through():
 @pytest.mark.django_db
 def test_the_charts_of_a_territory_come_from_its_figures_alone():
     territory = pilot(costs=False).territory
-    data = figures.dashboard_figures(territory_ids=[territory.pk], start=START, end=END)
+    data = figures.dashboard_figures(territory_id=territory.pk, start=START, end=END)
     drawn = charts.charts_of(data)
     assert set(drawn) == {"weekly", "monthly_costs", "temperature", "losses"}
     again = charts.charts_of(data)

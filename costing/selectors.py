@@ -9,6 +9,7 @@ functions take territory ids and read every row of those territories
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -91,18 +92,42 @@ def rollup_frame(
         .order_by(*keys)
     )
     columns = [*keys, *names, *ROLLUP_SUMS]
-    records = [
-        {name: as_number(name, row[name]) if name in ROLLUP_SUMS else row[name] for name in columns}
-        for row in rows
-    ]
-    return pd.DataFrame.from_records(records, columns=columns)
+    # The sums come as integers and exact decimals (never NULL: ``sums`` coalesces them).
+    return pd.DataFrame.from_records(list(rows.values_list(*columns)), columns=columns)
+
+
+FrameReader = Callable[..., pd.DataFrame]
+
+
+class RollupFrames:
+    """``rollup_frame`` of one set of territories, read once per range. The figures of a report
+    ask for the same roll-ups several times: over the period's days (the volumes, objectives,
+    comparison) and over its whole months (the cost method), which are the same range for a
+    report of whole months. Callers do not change the frames they are given."""
+
+    def __init__(self, territory_ids: list[int] | None) -> None:
+        self.territory_ids = territory_ids
+        self.frames: dict[tuple[datetime.date, datetime.date], pd.DataFrame] = {}
+
+    def __call__(
+        self, *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date
+    ) -> pd.DataFrame:
+        if territory_ids != self.territory_ids:
+            raise ValueError("these frames are read for other territories")
+        if (start, end) not in self.frames:
+            self.frames[(start, end)] = rollup_frame(territory_ids=territory_ids, start=start, end=end)
+        return self.frames[(start, end)]
 
 
 def monthly_table(
-    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date
+    *,
+    territory_ids: list[int] | None,
+    start: datetime.date,
+    end: datetime.date,
+    read_frame: FrameReader = rollup_frame,
 ) -> pd.DataFrame:
     """The period's roll-ups summed per month (index: the month's first day)."""
-    frame = rollup_frame(territory_ids=territory_ids, start=start, end=end)
+    frame = read_frame(territory_ids=territory_ids, start=start, end=end)
     table = frame.groupby("month")[ROLLUP_SUMS].sum()
     return table.reindex(months_of(start, end), fill_value=0).rename_axis("month")
 
@@ -145,26 +170,39 @@ def reference_in_force(
     return max(candidates, key=lambda ref: ref.valid_from, default=None)
 
 
-def cost_data(*, territory_ids: list[int] | None, start: datetime.date, end: datetime.date) -> CostData:
+def cost_data(
+    *,
+    territory_ids: list[int] | None,
+    start: datetime.date,
+    end: datetime.date,
+    read_frame: FrameReader = rollup_frame,
+) -> CostData:
     """What the cost method needs for territories and the whole months from start to end.
 
     A constant number of queries whatever the length of the period: the roll-ups grouped by
-    month and actor (one query), then the inputs of those months (one query per kind)."""
+    month and actor (one query, or ``read_frame``'s), then the inputs of those months (one
+    query per kind)."""
     months = months_of(start, end)
     period_start, period_end = months[0], last_of_month(months[-1])
-    frame = rollup_frame(territory_ids=territory_ids, start=period_start, end=period_end)
+    frame = read_frame(territory_ids=territory_ids, start=period_start, end=period_end)
 
     def of_territories(queryset: QuerySet) -> QuerySet:
         queryset = queryset.filter(month__gte=period_start, month__lte=period_end)
         return queryset if territory_ids is None else queryset.filter(territory_id__in=territory_ids)
 
+    # The actors' names come with the rows rather than as related instances (one per row):
+    # a national synthesis reads over a hundred thousand of them.
     kitchen_inputs = {
         (row.kitchen_id, row.month): row
-        for row in of_territories(KitchenCostInput.objects.all_territories().select_related("kitchen"))
+        for row in of_territories(
+            KitchenCostInput.objects.all_territories().annotate(actor_name=F("kitchen__name"))
+        )
     }
     association_inputs = {
         (row.association_id, row.month): row
-        for row in of_territories(AssociationCost.objects.all_territories().select_related("association"))
+        for row in of_territories(
+            AssociationCost.objects.all_territories().annotate(actor_name=F("association__name"))
+        )
     }
     coordination_rows: dict[tuple[int, datetime.date], list[CoordinationCost]] = {}
     territory_names: dict[int, str] = {}
@@ -189,7 +227,7 @@ def cost_data(*, territory_ids: list[int] | None, start: datetime.date, end: dat
     kitchens = []
     for key in sorted(set(kitchen_meals) | set(kitchen_inputs), key=lambda key: (key[1], key[0])):
         entered = kitchen_inputs.get(key)
-        name, dedicated, surplus = kitchen_meals.get(key, (str(entered.kitchen) if entered else "", 0, 0))
+        name, dedicated, surplus = kitchen_meals.get(key, (entered.actor_name if entered else "", 0, 0))
         if not (dedicated or surplus or entered):
             continue
         kitchens.append(KitchenMonth(key[0], name, key[1], dedicated, surplus, entered))
@@ -206,7 +244,7 @@ def cost_data(*, territory_ids: list[int] | None, start: datetime.date, end: dat
     associations = []
     for key in sorted(set(association_activity) | set(association_inputs), key=lambda key: (key[1], key[0])):
         entered = association_inputs.get(key)
-        name, active = association_activity.get(key, (str(entered.association) if entered else "", False))
+        name, active = association_activity.get(key, (entered.actor_name if entered else "", False))
         if not (active or entered):
             continue
         rate = reference_in_force(references, ReferenceValue.Code.VOLUNTEER_HOUR, last_of_month(key[1]))

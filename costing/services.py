@@ -23,7 +23,7 @@ to a tenth, ratios to a hundredth (half up).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -96,7 +96,7 @@ def as_json(value: Any) -> Any:
 # --- Figures ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InputUsed:
     """One input a figure used, as shown beside it: a French label and its value (None: missing)."""
 
@@ -107,7 +107,7 @@ class InputUsed:
         return {"label": self.label, "value": as_json(self.value)}
 
 
-@dataclass
+@dataclass(slots=True)
 class Figure:
     """One figure of the method, traceable to its inputs."""
 
@@ -142,6 +142,8 @@ class Figure:
 
 class Partial:
     """A sum of non-negative terms, some of which may be unknown (missing)."""
+
+    __slots__ = ("inputs", "known", "missing", "total")
 
     def __init__(self) -> None:
         self.total = ZERO
@@ -245,7 +247,7 @@ class Volumes:
         return {name: as_json(getattr(self, name)) for name in self.__dataclass_fields__}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KitchenMonth:
     """A kitchen's meals of one month (from the roll-ups) and its cost inputs (None: not entered)."""
 
@@ -257,7 +259,7 @@ class KitchenMonth:
     inputs: KitchenCostInput | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AssociationMonth:
     """An association's activity in one month, its costs and the value of a volunteer hour then."""
 
@@ -269,7 +271,7 @@ class AssociationMonth:
     volunteer_hour_value: Decimal | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CoordinationMonth:
     """The coordination costs a territory's authorities entered for one month of activity."""
 
@@ -279,9 +281,27 @@ class CoordinationMonth:
     rows: tuple[CoordinationCost, ...]
 
 
+class ActorCosts:
+    """Each actor-month's cost computed once per read: a dashboard or report runs the method
+    on the whole read, then on its share of each month and of each territory, and those shares
+    hold the very rows of the read. A row's cost depends on the row alone."""
+
+    def __init__(self) -> None:
+        # id(row) -> (row, cost): the row is kept so that its id cannot be reused by another.
+        self.known: dict[int, tuple[Any, Any]] = {}
+
+    def of(self, row: Any, compute: Callable[[Any], Any]) -> Any:
+        kept = self.known.get(id(row))
+        if kept is None:
+            kept = self.known[id(row)] = (row, compute(row))
+        return kept[1]
+
+
 @dataclass(frozen=True)
 class CostData:
-    """Everything the method reads for a set of territories and a period of whole months."""
+    """Everything the method reads for a set of territories and a period of whole months.
+
+    ``costs``: the actor-months already costed; a share of a read passes the read's on."""
 
     territory_ids: list[int] | None
     months: list[datetime.date]
@@ -290,6 +310,7 @@ class CostData:
     associations: list[AssociationMonth] = field(default_factory=list)
     coordination: list[CoordinationMonth] = field(default_factory=list)
     references: dict[str, ReferenceValue | None] = field(default_factory=dict)
+    costs: ActorCosts = field(default_factory=ActorCosts, compare=False, repr=False)
 
 
 # --- Input helpers ----------------------------------------------------------------------
@@ -410,7 +431,7 @@ def method_kitchen_cost() -> str:
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class KitchenMonthCost:
     """A kitchen's marginal costs for one month."""
 
@@ -534,7 +555,7 @@ def method_volunteer_value() -> str:
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class AssociationMonthCost:
     association_id: int
     association_name: str
@@ -630,7 +651,7 @@ def method_coordination_cost() -> str:
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class CoordinationMonthCost:
     territory_id: int
     territory_name: str
@@ -819,9 +840,13 @@ def reference_figures(full_cost: Figure, reference: ReferenceValue | None, code:
 def cost_report(data: CostData) -> CostReport:
     """The whole method for a set of territories and a period: every figure, with its inputs."""
     volumes = data.volumes
-    kitchens = [kitchen_month_cost(row) for row in data.kitchens]
-    associations = [association_month_cost(row) for row in data.associations]
-    coordination = [coordination_month_cost(row) for row in data.coordination]
+    kitchens: list[KitchenMonthCost] = [data.costs.of(row, kitchen_month_cost) for row in data.kitchens]
+    associations: list[AssociationMonthCost] = [
+        data.costs.of(row, association_month_cost) for row in data.associations
+    ]
+    coordination: list[CoordinationMonthCost] = [
+        data.costs.of(row, coordination_month_cost) for row in data.coordination
+    ]
 
     marginal_dedicated = period_marginal(
         [(row.dedicated_meals, row.dedicated_euros) for row in kitchens],

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from associations.models import Association, Partnership
 from costing.models import Funding, ReferenceValue
-from costing.selectors import cost_data, monthly_table, rollup_frame
+from costing.selectors import FrameReader, RollupFrames, cost_data, monthly_table, rollup_frame
 from costing.selectors import volumes_of as volumes_of_frame
 from costing.services import (
     CostData,
@@ -160,11 +160,6 @@ def weekly_table(*, territory_ids: list[int], start: datetime.date, end: datetim
     )
 
 
-def monthly_frame(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> pd.DataFrame:
-    """Roll-up sums per month over the exact days of the period (one aggregate query)."""
-    return monthly_table(territory_ids=territory_ids, start=start, end=end)
-
-
 def volumes_of(monthly: pd.DataFrame) -> dict[str, Any]:
     names = [
         "meals_produced_dedicated", "meals_produced_surplus", "meals_picked_up", "meals_distributed",
@@ -277,10 +272,17 @@ def losses_table(monthly: pd.DataFrame) -> Table:
 
 
 def monthly_cost_table(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date, data: CostData | None = None
+    *,
+    territory_ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
+    data: CostData | None = None,
+    read_frame: FrameReader = rollup_frame,
 ) -> Table:
     """The cost method month by month, over whole months (``evaluation.selectors.monthly_series``)."""
-    series = selectors.monthly_series(territory_ids=territory_ids, start=start, end=end, data=data)
+    series = selectors.monthly_series(
+        territory_ids=territory_ids, start=start, end=end, data=data, read_frame=read_frame
+    )
     rows = [
         {
             "month": row["month"],
@@ -450,10 +452,15 @@ def actors_table(territory_ids: list[int], names: dict[int, str]) -> Table:
 
 
 def objectives_table(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date, names: dict[int, str]
+    *,
+    territory_ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
+    names: dict[int, str],
+    read_frame: FrameReader = rollup_frame,
 ) -> Table:
     """Planned meals (the conventions' meals per week over their days in the period) against delivered."""
-    frame = rollup_frame(territory_ids=territory_ids, start=start, end=end)
+    frame = read_frame(territory_ids=territory_ids, start=start, end=end)
     partnerships = (
         Partnership.objects.all_territories()
         .filter(territory_id__in=territory_ids, starts_on__lte=end)
@@ -664,15 +671,20 @@ def journal_table(
 
 
 def costs_by_territory(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date, data: CostData | None = None
+    *,
+    territory_ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
+    data: CostData | None = None,
+    read_frame: FrameReader = rollup_frame,
 ) -> dict[int, CostReport]:
     """The cost method run for each territory over the whole months from start to end, on its
     share of one read of every territory (``cost_data``, or ``data`` when the caller has it, and
     the roll-ups once, the actors' territories once): a constant number of queries, whatever the
     number of territories."""
-    data = data or cost_data(territory_ids=territory_ids, start=start, end=end)
+    data = data or cost_data(territory_ids=territory_ids, start=start, end=end, read_frame=read_frame)
     months = data.months
-    frame = rollup_frame(territory_ids=territory_ids, start=months[0], end=last_of_month(months[-1]))
+    frame = read_frame(territory_ids=territory_ids, start=months[0], end=last_of_month(months[-1]))
     frames = dict(iter(frame.groupby("territory"))) if len(frame) else {}
     kitchen_territory = dict(
         Kitchen.objects.all_territories()
@@ -704,6 +716,7 @@ def costs_by_territory(
                 associations=associations.get(territory_id, []),
                 coordination=coordination.get(territory_id, []),
                 references=data.references,
+                costs=data.costs,
             )
         )
         for territory_id in territory_ids
@@ -711,11 +724,16 @@ def costs_by_territory(
 
 
 def comparison_table(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date, data: CostData | None = None
+    *,
+    territory_ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
+    data: CostData | None = None,
+    read_frame: FrameReader = rollup_frame,
 ) -> Table:
     """The main figures of every territory side by side: one roll-up query, then the cost method of
     each on its share of one read of the cost data (``costs_by_territory``)."""
-    frame = rollup_frame(territory_ids=territory_ids, start=start, end=end)
+    frame = read_frame(territory_ids=territory_ids, start=start, end=end)
     sums: dict[int, dict[str, Any]] = {}
     if len(frame):
         grouped = frame.groupby("territory")[
@@ -726,7 +744,9 @@ def comparison_table(
             int(territory): {name: int(value) for name, value in values.items()}
             for territory, values in grouped.iterrows()
         }
-    costs = costs_by_territory(territory_ids=territory_ids, start=start, end=end, data=data)
+    costs = costs_by_territory(
+        territory_ids=territory_ids, start=start, end=end, data=data, read_frame=read_frame
+    )
     rows = []
     for territory in territory_rows(territory_ids):
         values = sums.get(territory["id"], {})
@@ -839,19 +859,24 @@ def method(cost: CostReport) -> list[str]:
 
 
 def flow_figures(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+    *,
+    territory_ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
+    read_frame: FrameReader | None = None,
 ) -> tuple[dict[str, Any], CostReport, CostData, FlowPart]:
     """What a dashboard shows that is read off the roll-ups and the cost inputs (all but the
     territories' names and the indicators read anew: conventions, people, journal, surveys),
-    with the cost report, the cost data and the indicators' part they were read for. The cost
-    method's inputs are read once and handed to every table that runs the method."""
-    monthly = monthly_frame(territory_ids=territory_ids, start=start, end=end)
-    data = cost_data(territory_ids=territory_ids, start=start, end=end)
+    with the cost report, the cost data and the indicators' part they were read for. The
+    roll-ups (``read_frame``: ``RollupFrames``) and the cost method's inputs are read once and
+    handed to every table that needs them, and each actor-month is costed once."""
+    read_frame = read_frame or RollupFrames(territory_ids)
+    monthly = monthly_table(territory_ids=territory_ids, start=start, end=end, read_frame=read_frame)
+    data = cost_data(territory_ids=territory_ids, start=start, end=end, read_frame=read_frame)
     cost = cost_report(data)
     costs = cost_figures(cost)
-    flow = flow_parts(territory_ids=territory_ids, start=start, end=end, split=False, data=data, cost=cost)[
-        None
-    ]
+    parts = flow_parts(territory_ids=territory_ids, start=start, end=end, split=False, data=data, cost=cost)
+    flow = parts[None]
     figures = {
         "schema": SCHEMA,
         "period": {"start": start.isoformat(), "end": end.isoformat()},
@@ -862,7 +887,9 @@ def flow_figures(
         "tables": {
             "weekly": weekly_table(territory_ids=territory_ids, start=start, end=end),
             "activity": activity_table(monthly),
-            "monthly_costs": monthly_cost_table(territory_ids=territory_ids, start=start, end=end, data=data),
+            "monthly_costs": monthly_cost_table(
+                territory_ids=territory_ids, start=start, end=end, data=data, read_frame=read_frame
+            ),
             "temperature": temperature_table(monthly),
             "losses": losses_table(monthly),
             "costs": costs_table(costs),
@@ -895,10 +922,16 @@ def with_live_figures(
 
 
 def collect(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+    *,
+    territory_ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
+    read_frame: FrameReader | None = None,
 ) -> tuple[dict[str, Any], CostReport, CostData]:
     """The figures of a dashboard, and the cost report and cost data read for them."""
-    figures, cost, data, flow = flow_figures(territory_ids=territory_ids, start=start, end=end)
+    figures, cost, data, flow = flow_figures(
+        territory_ids=territory_ids, start=start, end=end, read_frame=read_frame
+    )
     return with_live_figures(figures, flow, territory_ids=territory_ids, start=start, end=end), cost, data
 
 
@@ -935,12 +968,15 @@ def report_figures(
             progress(percent)
 
     built_on = timezone.localdate()
-    figures, cost, data = collect(territory_ids=territory_ids, start=start, end=end)
+    frames = RollupFrames(territory_ids)
+    figures, cost, data = collect(territory_ids=territory_ids, start=start, end=end, read_frame=frames)
     step(45)
     names = {row["id"]: row["name"] for row in figures["territories"]}
     tables = figures["tables"]
     tables["actors"] = actors_table(territory_ids, names)
-    tables["objectives"] = objectives_table(territory_ids=territory_ids, start=start, end=end, names=names)
+    tables["objectives"] = objectives_table(
+        territory_ids=territory_ids, start=start, end=end, names=names, read_frame=frames
+    )
     total_cost = next(figure for figure in figures["costs"] if figure["key"] == "total_cost")
     tables["fundings"], figures["funding"] = fundings_table(
         territory_ids=territory_ids, start=start, end=end, names=names, total_cost=total_cost
@@ -948,7 +984,9 @@ def report_figures(
     tables["journal"] = journal_table(territory_ids=territory_ids, start=start, end=end, names=names)
     step(55)
     if kind == "synthesis":
-        tables["comparison"] = comparison_table(territory_ids=territory_ids, start=start, end=end, data=data)
+        tables["comparison"] = comparison_table(
+            territory_ids=territory_ids, start=start, end=end, data=data, read_frame=frames
+        )
         tables["actors_by_territory"], tables["objectives_by_territory"] = per_territory_tables(tables, names)
     figures.update(
         kind=kind,

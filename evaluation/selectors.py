@@ -94,6 +94,7 @@ def monthly_series(
     start: datetime.date,
     end: datetime.date,
     data: CostData | None = None,
+    read_frame: cost_selectors.FrameReader = cost_selectors.rollup_frame,
 ) -> pd.DataFrame:
     """One row per whole month the period touches (``month``: its first day): meals produced by
     kind, distributed, discarded, people served, and the cost method's full cost per meal
@@ -105,8 +106,10 @@ def monthly_series(
     a constant number of queries."""
     months = months_of(start, end)
     period_start, period_end = months[0], last_of_month(months[-1])
-    data = data or cost_selectors.cost_data(territory_ids=territory_ids, start=period_start, end=period_end)
-    frame = cost_selectors.rollup_frame(territory_ids=territory_ids, start=period_start, end=period_end)
+    data = data or cost_selectors.cost_data(
+        territory_ids=territory_ids, start=period_start, end=period_end, read_frame=read_frame
+    )
+    frame = read_frame(territory_ids=territory_ids, start=period_start, end=period_end)
     records = []
     for month in months:
         month_frame = frame[frame["month"] == month] if len(frame) else frame
@@ -119,6 +122,7 @@ def monthly_series(
             associations=[row for row in data.associations if row.month == month],
             coordination=[row for row in data.coordination if row.month == month],
             references=data.references,
+            costs=data.costs,
         )
         figure = cost_report(month_data).figure("full_cost_per_meal")
         records.append(

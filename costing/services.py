@@ -30,12 +30,25 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext
 
 from .models import AssociationCost, CoordinationCost, KitchenCostInput, MonthlyCost, ReferenceValue
 
 if TYPE_CHECKING:
     from .models import TransportRate
+
+# The method translates the same few dozen messages for every actor-month it costs (over a
+# hundred thousand in a national synthesis): each is looked up once per language.
+_translated: dict[tuple[str | None, str], str] = {}
+
+
+def _(message: str) -> str:
+    key = (get_language(), message)
+    translated = _translated.get(key)
+    if translated is None:
+        translated = _translated[key] = gettext(message)
+    return translated
+
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -316,9 +329,17 @@ class CostData:
 # --- Input helpers ----------------------------------------------------------------------
 
 
+_verbose_names: dict[tuple[str | None, type[models.Model], str], str] = {}
+
+
 def verbose(model: type[models.Model], name: str) -> str:
-    model_field = model._meta.get_field(name)
-    return str(getattr(model_field, "verbose_name", name))
+    """A field's label in the active language (looked up once per language, as ``_``)."""
+    key = (get_language(), model, name)
+    label = _verbose_names.get(key)
+    if label is None:
+        model_field = model._meta.get_field(name)
+        label = _verbose_names[key] = str(getattr(model_field, "verbose_name", name))
+    return label
 
 
 class InputReader:

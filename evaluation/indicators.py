@@ -1420,6 +1420,10 @@ FLOW_CACHE_SECONDS = 600
 FLOW_CACHE_PREFIX = "evaluation:indicators:flow:v1"
 
 
+# Weights of the roll-up columns in a row's checksum: a distinct prime for each column.
+PRIMES = [n for n in range(2, 1000) if all(n % d for d in range(2, n))][: len(cost_selectors.ROLLUP_SUMS)]
+
+
 def day_number_sql(column: str) -> str:
     """A date column as a count of days (SQLite and PostgreSQL have no common way to say it)."""
     if connection.vendor == "sqlite":
@@ -1429,22 +1433,23 @@ def day_number_sql(column: str) -> str:
 
 def rollup_version_sql(count: int) -> str:
     """Roll-ups of ``count`` territories over a range, summed per territory in the period and
-    apart outside it: every column, the rows and the distribution days, and every column again
-    weighted by its row's day and by its partnership, so that a count moved to another day or
-    another partnership with the same totals changes the version too. Written out rather than
-    built by the ORM (whose building of 75 sums costs more than the query, on every request);
-    identifiers from the model's own definition, every value a parameter."""
+    apart outside it: every column, the rows and the distribution days; and a weighted sum of
+    the columns (distinct prime weights) summed again weighted by its row's day and by its
+    partnership, so that counts moved to another day or another partnership with the same
+    totals change the version too. Written out rather than built by the ORM (whose building of
+    the sums costs more than the query, on every request); identifiers from the model's own
+    definition, every value a parameter."""
     quote = connection.ops.quote_name
     fields = DailyRollup._meta
     column = {field.name: quote(field.column) for field in fields.concrete_fields}
     day, territory, partnership = column["day"], column["territory"], column["partnership"]
     names = [column[name] for name in cost_selectors.ROLLUP_SUMS]
-    day_number = day_number_sql(day)
+    row = " + ".join(f"{weight} * {name}" for weight, name in zip(PRIMES, names, strict=True))
     sums = ", ".join(
         [
             *(f"SUM({name})" for name in names),
-            *(f"SUM({name} * {day_number})" for name in names),
-            *(f"SUM({name} * {partnership})" for name in names),
+            f"SUM(({row}) * {day_number_sql(day)})",
+            f"SUM(({row}) * {partnership})",
         ]
     )
     in_period = f"CASE WHEN {day} >= %s AND {day} <= %s THEN 1 ELSE 0 END"

@@ -23,7 +23,9 @@ to a tenth, ratios to a hundredth (half up).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -153,16 +155,33 @@ class Figure:
         }
 
 
+# Whether the method records the inputs each figure used. The cost pages and API show them;
+# dashboards and reports print the figures alone, and a national synthesis would otherwise
+# build about a million of them (``inputs_not_recorded``).
+_recording_inputs: ContextVar[bool] = ContextVar("recording_inputs", default=True)
+
+
+@contextmanager
+def inputs_not_recorded() -> Iterator[None]:
+    """Within it, figures carry their values and what they lack, but no list of inputs used."""
+    token = _recording_inputs.set(False)
+    try:
+        yield
+    finally:
+        _recording_inputs.reset(token)
+
+
 class Partial:
     """A sum of non-negative terms, some of which may be unknown (missing)."""
 
-    __slots__ = ("inputs", "known", "missing", "total")
+    __slots__ = ("inputs", "known", "missing", "recording", "total")
 
     def __init__(self) -> None:
         self.total = ZERO
         self.known = False
         self.missing: list[str] = []
         self.inputs: list[InputUsed] = []
+        self.recording = _recording_inputs.get()
 
     def add(self, value: Decimal | None) -> None:
         if value is not None:
@@ -173,7 +192,8 @@ class Partial:
         self.missing.extend(labels)
 
     def use(self, label: str, value: Amount | None) -> None:
-        self.inputs.append(InputUsed(label, value))
+        if self.recording:
+            self.inputs.append(InputUsed(label, value))
 
     def extend(self, other: Partial) -> None:
         if other.known:
@@ -362,7 +382,8 @@ class InputReader:
                 partial.lack(self.label(name))
                 partial.use(self.label(name), None)
             return
-        partial.use(self.label(name), value)
+        if partial.recording:
+            partial.use(self.label(name), value)
         partial.add(Decimal(value) * Decimal(times))
 
     def hours_term(self, partial: Partial, hours: str, rate: str, *, needed: bool) -> None:
@@ -373,7 +394,8 @@ class InputReader:
                 partial.lack(self.label(hours))
                 partial.use(self.label(hours), None)
             return
-        partial.use(self.label(hours), value)
+        if partial.recording:
+            partial.use(self.label(hours), value)
         if value == 0:
             partial.add(ZERO)
             return

@@ -36,6 +36,7 @@ from costing.services import (
     as_json,
     cost_report,
     first_of_month,
+    inputs_not_recorded,
     last_of_month,
 )
 from kitchens.models import Kitchen
@@ -858,6 +859,7 @@ def method(cost: CostReport) -> list[str]:
 # --- Entry points ---------------------------------------------------------------------------
 
 
+@inputs_not_recorded()
 def flow_figures(
     *,
     territory_ids: list[int],
@@ -869,7 +871,8 @@ def flow_figures(
     territories' names and the indicators read anew: conventions, people, journal, surveys),
     with the cost report, the cost data and the indicators' part they were read for. The
     roll-ups (``read_frame``: ``RollupFrames``) and the cost method's inputs are read once and
-    handed to every table that needs them, and each actor-month is costed once."""
+    handed to every table that needs them, and each actor-month is costed once. Figures carry
+    no list of the inputs they used: dashboards and reports do not print them."""
     read_frame = read_frame or RollupFrames(territory_ids)
     monthly = monthly_table(territory_ids=territory_ids, start=start, end=end, read_frame=read_frame)
     data = cost_data(territory_ids=territory_ids, start=start, end=end, read_frame=read_frame)
@@ -956,6 +959,7 @@ def dashboard_figures(*, territory_id: int, start: datetime.date, end: datetime.
     return with_live_figures(*kept, territory_ids=territory_ids, start=start, end=end)
 
 
+@inputs_not_recorded()
 def report_figures(
     *, kind: str, territory_ids: list[int], start: datetime.date, end: datetime.date, progress: Any = None
 ) -> dict[str, Any]:

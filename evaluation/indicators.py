@@ -1420,8 +1420,10 @@ FLOW_CACHE_SECONDS = 600
 FLOW_CACHE_PREFIX = "evaluation:indicators:flow:v1"
 
 
-# Weights of the roll-up columns in a row's checksum: a distinct prime for each column.
-PRIMES = [n for n in range(2, 1000) if all(n % d for d in range(2, n))][: len(cost_selectors.ROLLUP_SUMS)]
+# The roll-up columns that count (meals, batches, pickups...), and their weights in a row's
+# checksum: a distinct prime for each.
+COUNT_SUMS = [name for name in cost_selectors.ROLLUP_SUMS if name not in cost_selectors.DECIMAL_SUMS]
+PRIMES = [n for n in range(2, 1000) if all(n % d for d in range(2, n))][: len(COUNT_SUMS)]
 
 
 def day_number_sql(column: str) -> str:
@@ -1434,7 +1436,7 @@ def day_number_sql(column: str) -> str:
 def rollup_version_sql(count: int) -> str:
     """Roll-ups of ``count`` territories over a range, summed per territory in the period and
     apart outside it: every column, the rows and the distribution days; and a weighted sum of
-    the columns (distinct prime weights) summed again weighted by its row's day and by its
+    the counts (distinct prime weights) summed again weighted by its row's day and by its
     partnership, so that counts moved to another day or another partnership with the same
     totals change the version too. Written out rather than built by the ORM (whose building of
     the sums costs more than the query, on every request); identifiers from the model's own
@@ -1444,7 +1446,10 @@ def rollup_version_sql(count: int) -> str:
     column = {field.name: quote(field.column) for field in fields.concrete_fields}
     day, territory, partnership = column["day"], column["territory"], column["partnership"]
     names = [column[name] for name in cost_selectors.ROLLUP_SUMS]
-    row = " + ".join(f"{weight} * {name}" for weight, name in zip(PRIMES, names, strict=True))
+    # Counts only: decimal arithmetic made the query twice as long, and kilometres and costs
+    # do not move without the pickups counted beside them.
+    counts = [column[name] for name in COUNT_SUMS]
+    row = " + ".join(f"{weight} * {name}" for weight, name in zip(PRIMES, counts, strict=True))
     sums = ", ".join(
         [
             *(f"SUM({name})" for name in names),

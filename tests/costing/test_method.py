@@ -449,3 +449,22 @@ def test_coordination_of_a_territory_counts_every_authority(example):
     report = services.territory_cost(territory_ids=[example.pk], start=MARCH, end=MARCH)
     assert report.figure("coordination_cost").value == D("2050.00")
     assert AssociationCost.objects.count() == 2
+
+
+def test_figures_without_their_inputs_have_the_same_values_and_gaps(example):
+    KitchenCostInput.objects.filter(month=MARCH).update(energy_per_meal=None)
+    full = services.territory_cost(territory_ids=[example.pk], start=MARCH, end=MAY)
+    with services.inputs_not_recorded():
+        bare = services.territory_cost(territory_ids=[example.pk], start=MARCH, end=MAY)
+    # The cost pages and API show each actor-month's inputs; without them, none is built.
+    assert full.kitchens[0].total.inputs and full.associations[0].cash.inputs
+    assert not any(row.total.inputs for row in bare.kitchens)
+    assert not any(row.cash.inputs or row.volunteers.inputs for row in bare.associations)
+    assert sum(len(f.inputs) for f in bare.figures) < sum(len(f.inputs) for f in full.figures)
+    assert [(f.key, f.value, f.missing, f.applicable) for f in bare.figures] == [
+        (f.key, f.value, f.missing, f.applicable) for f in full.figures
+    ]
+    assert any("énergie" in item for item in bare.missing)
+    # Recorded again once out of the block.
+    again = services.territory_cost(territory_ids=[example.pk], start=MARCH, end=MAY)
+    assert again.figure("total_cost").inputs

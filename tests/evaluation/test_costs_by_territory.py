@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from costing import services as cost_services
 from costing.models import AssociationCost
 from costing.services import territory_cost
 from evaluation.figures import costs_by_territory, report_figures
@@ -64,3 +65,27 @@ def test_a_synthesis_reads_the_cost_inputs_once():
     ]
     assert len(reads) == 1, reads
     assert len(figures["tables"]["comparison"]["rows"]) == 3
+
+
+def test_a_synthesis_reads_the_rollups_by_month_once_and_costs_each_actor_month_once(monkeypatch):
+    """The volumes, the cost method (totals, months, territories), the objectives and the
+    comparison all ask for the roll-ups summed by month over the same whole months: one read.
+    Each actor-month is costed once however often the method runs on its share."""
+    references()
+    ids = [pilot(f"Territoire {number}", f"territoire-{number}").territory.pk for number in range(3)]
+    costed: list[int] = []
+    real = cost_services.association_month_cost
+    monkeypatch.setattr(
+        cost_services, "association_month_cost", lambda row: costed.append(id(row)) or real(row)
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        report_figures(kind="synthesis", territory_ids=ids, start=START, end=END)
+
+    by_month = [
+        query["sql"]
+        for query in captured.captured_queries
+        if 'FROM "costing_dailyrollup"' in query["sql"] and "month" in query["sql"].lower()
+    ]
+    assert len(by_month) == 1, by_month
+    assert costed and len(costed) == len(set(costed))

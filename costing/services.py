@@ -320,13 +320,15 @@ class ActorCosts:
     hold the very rows of the read. A row's cost depends on the row alone."""
 
     def __init__(self) -> None:
-        # id(row) -> (row, cost): the row is kept so that its id cannot be reused by another.
-        self.known: dict[int, tuple[Any, Any]] = {}
+        # (id(row), inputs recorded) -> (row, cost): the row is kept so that its id cannot be
+        # reused by another; a cost without its inputs never stands for one with them.
+        self.known: dict[tuple[int, bool], tuple[Any, Any]] = {}
 
     def of(self, row: Any, compute: Callable[[Any], Any]) -> Any:
-        kept = self.known.get(id(row))
+        key = (id(row), _recording_inputs.get())
+        kept = self.known.get(key)
         if kept is None:
-            kept = self.known[id(row)] = (row, compute(row))
+            kept = self.known[key] = (row, compute(row))
         return kept[1]
 
 

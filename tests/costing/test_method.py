@@ -468,3 +468,8 @@ def test_figures_without_their_inputs_have_the_same_values_and_gaps(example):
     # Recorded again once out of the block.
     again = services.territory_cost(territory_ids=[example.pk], start=MARCH, end=MAY)
     assert again.figure("total_cost").inputs
+    # The same read costed without inputs first, then with them: each actor-month has its inputs.
+    data = selectors.cost_data(territory_ids=[example.pk], start=MARCH, end=MAY)
+    with services.inputs_not_recorded():
+        assert not services.cost_report(data).kitchens[0].total.inputs
+    assert services.cost_report(data).kitchens[0].total.inputs

@@ -1449,7 +1449,10 @@ def rollup_version_sql(count: int) -> str:
     # Counts only: decimal arithmetic made the query twice as long, and kilometres and costs
     # do not move without the pickups counted beside them.
     counts = [column[name] for name in COUNT_SUMS]
-    row = " + ".join(f"{weight} * {name}" for weight, name in zip(PRIMES, counts, strict=True))
+    # In 64 bits: PostgreSQL multiplies 32-bit columns in 32 bits, and a large count overflows.
+    row = " + ".join(
+        f"{weight} * CAST({name} AS BIGINT)" for weight, name in zip(PRIMES, counts, strict=True)
+    )
     sums = ", ".join(
         [
             *(f"SUM({name})" for name in names),

@@ -902,25 +902,26 @@ def flow_figures(
 
 
 def with_live_figures(
-    flow_figures: dict[str, Any],
+    figures: dict[str, Any],
     flow: FlowPart,
     *,
     territory_ids: list[int],
     start: datetime.date,
     end: datetime.date,
 ) -> dict[str, Any]:
-    """``flow_figures`` completed with what is read on every request: the territories and the
-    indicators (their roll-up part ``flow``, the conventions, people, journal and surveys)."""
+    """``figures`` (``flow_figures``'s) completed with what is read on every request: the
+    territories and the indicators (their roll-up part ``flow``, the conventions, people,
+    journal and surveys)."""
     live = live_parts(territory_ids=territory_ids, start=start, end=end, split=False)[None]
     indicators = indicator_rows(
         assemble(territory_ids=territory_ids, start=start, end=end, flow=flow, live=live)
     )
     return {
-        **{key: flow_figures[key] for key in ("schema", "period", "cost_period")},
+        **{key: figures[key] for key in ("schema", "period", "cost_period")},
         "territories": territory_rows(territory_ids),
-        **{key: flow_figures[key] for key in ("volumes", "costs", "missing")},
+        **{key: figures[key] for key in ("volumes", "costs", "missing")},
         "indicators": indicators,
-        "tables": {**flow_figures["tables"], "indicators": indicators_table(indicators)},
+        "tables": {**figures["tables"], "indicators": indicators_table(indicators)},
     }
 
 

@@ -1358,21 +1358,16 @@ def assemble(
 
 
 def compute_indicators(
-    *,
-    territory_ids: list[int] | None,
-    start: datetime.date,
-    end: datetime.date,
-    data: CostData | None = None,
+    *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date
 ) -> IndicatorSet:
     """Every indicator of the territories (None: every territory) taken together, over start–end.
 
     A constant number of queries, whatever the length of the period or the number of records.
-    Read anew on every call (reports freeze what it gives), but for ``data``, the cost method's
-    read of the same territories and period when the caller has it already. Callers check the
-    reader's scope on the territories first."""
+    Read anew on every call (reports freeze what it gives). Callers check the reader's scope
+    on the territories first."""
     if end < start:
         raise ValueError("end before start")
-    flow = flow_parts(territory_ids=territory_ids, start=start, end=end, split=False, data=data)[None]
+    flow = flow_parts(territory_ids=territory_ids, start=start, end=end, split=False)[None]
     live = live_parts(territory_ids=territory_ids, start=start, end=end, split=False)[None]
     return assemble(territory_ids=territory_ids, start=start, end=end, flow=flow, live=live)
 
@@ -1474,8 +1469,9 @@ def rollup_versions(*, territory_ids: list[int], start: datetime.date, end: date
     """Per territory, a digest of what its cached part reads, from three small queries:
 
     - its roll-ups over the cost months, summed (every column, the rows, the distribution
-      days, every column weighted by day and by partnership) in the period and apart outside
-      it: any roll-up written differently, by the roll-up task or by a rebuild, changes a sum;
+      days, and a checksum of the counts weighted by day and by partnership) in the period and
+      apart outside it: any roll-up written differently, by the roll-up task or by a rebuild,
+      changes a sum;
     - the ``computed_at`` of its ``MonthlyCost`` rows of those months, which the roll-up task
       refreshes after every territory-day and every cost input refreshes when saved;
     - the reference values (shared by every territory)."""

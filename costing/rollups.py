@@ -124,13 +124,21 @@ def range_sum(name: str) -> str:
     return f"ROUND(SUM({name}), {places})" if places else f"SUM({name})"
 
 
-RANGE_SQL = f"""
-WITH computed AS MATERIALIZED (
+COMPUTED_SQL = f"""
     SELECT territory_id, day, partnership_id, kitchen_id, association_id,
         {", ".join(f"{range_sum(name)} AS {name}" for name in SUMMED_FIELDS)}
     FROM ({RANGE_RECORDS_SQL}) AS range_records
     GROUP BY territory_id, day, partnership_id, kitchen_id, association_id
-),
+"""  # noqa: S608 - the interpolated names are constants; values are parameters
+
+# A row another transaction inserted meanwhile (a territory-day's task) is updated.
+ON_CONFLICT_SQL = f"""
+    ON CONFLICT (territory_id, day, partnership_id) DO UPDATE
+    SET {", ".join(f"{name} = EXCLUDED.{name}" for name in UPDATED_COLUMNS)}
+"""  # noqa: S608 - the interpolated names are constants
+
+RANGE_SQL = f"""
+WITH computed AS MATERIALIZED ({COMPUTED_SQL}),
 existing AS (
     SELECT id, {", ".join(ROLLUP_COLUMNS)} FROM costing_dailyrollup
     WHERE territory_id = ANY(%(territories)s) AND day BETWEEN %(since)s AND %(until)s
@@ -149,9 +157,7 @@ changes AS MATERIALIZED (
 upserted AS (
     INSERT INTO costing_dailyrollup ({", ".join(ROLLUP_COLUMNS)})
     SELECT {", ".join(ROLLUP_COLUMNS)} FROM changes WHERE territory_id IS NOT NULL
-    -- A row another transaction inserted meanwhile (a territory-day's task) is updated.
-    ON CONFLICT (territory_id, day, partnership_id) DO UPDATE
-    SET {", ".join(f"{name} = EXCLUDED.{name}" for name in UPDATED_COLUMNS)}
+    {ON_CONFLICT_SQL}
     RETURNING 1
 ),
 deleted AS (
@@ -161,6 +167,39 @@ deleted AS (
 )
 SELECT (SELECT COUNT(*) FROM computed), (SELECT COUNT(*) FROM upserted), (SELECT COUNT(*) FROM deleted)
 """  # noqa: S608 - the interpolated names are constants; values are parameters
+
+# A range that holds no roll-up yet (a territory's history loaded, a first deployment): nothing
+# to compare with or delete, so the computed rows are inserted as they come, with
+# ``ON_CONFLICT_SQL`` unless the table is locked.
+INSERT_SQL = f"""
+INSERT INTO costing_dailyrollup ({", ".join(ROLLUP_COLUMNS)})
+{COMPUTED_SQL}
+"""
+
+RANGE_HAS_ROWS_SQL = """
+SELECT EXISTS (
+    SELECT 1 FROM costing_dailyrollup
+    WHERE territory_id = ANY(%(territories)s) AND day BETWEEN %(since)s AND %(until)s
+)
+"""
+
+# The roll-up table's indexes, each with what builds it again as it was: a primary key or unique
+# constraint is dropped and added back as a constraint (its index with it), any other index
+# dropped and created again; the primary key comes first, the plain indexes last.
+INDEXES_SQL = """
+SELECT
+    CASE WHEN con.oid IS NULL THEN format('DROP INDEX %%I', index_class.relname)
+        ELSE format('ALTER TABLE %%I DROP CONSTRAINT %%I', table_class.relname, con.conname) END,
+    CASE WHEN con.oid IS NULL THEN pg_get_indexdef(index_class.oid)
+        ELSE format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', table_class.relname, con.conname,
+                    pg_get_constraintdef(con.oid)) END
+FROM pg_index
+JOIN pg_class index_class ON index_class.oid = pg_index.indexrelid
+JOIN pg_class table_class ON table_class.oid = pg_index.indrelid
+LEFT JOIN pg_constraint con ON con.conindid = pg_index.indexrelid AND con.conrelid = pg_index.indrelid
+WHERE pg_index.indrelid = %(table)s::regclass
+ORDER BY pg_index.indisprimary DESC, con.oid IS NULL, index_class.relname
+"""
 
 DECIMAL_PLACES = {"km": Decimal("0.1"), "transport_cost": Decimal("0.01")}
 
@@ -229,7 +268,19 @@ def rebuild_per_day(*, territory_ids: Iterable[int], since: datetime.date, until
 @transaction.atomic
 def rebuild_range(*, territory_ids: Iterable[int], since: datetime.date, until: datetime.date) -> int:
     """Recomputes every territory-day of the range with one statement (PostgreSQL): the same
-    rows as ``rollup_territory_day`` on each day, in the time of one aggregate query."""
+    rows as ``rollup_territory_day`` on each day, in the time of one aggregate query.
+
+    Three cases, the same rows in the end:
+    - the range holds roll-ups (the nightly rebuild): computed rows compared with them, only
+      the new or changed ones written, those left without any record deleted;
+    - the range holds none: the computed rows inserted as they come (a row a territory-day's
+      task inserted meanwhile is updated);
+    - the whole table is empty (a first deployment, a change of the roll-ups' definition):
+      the table locked, its indexes and the constraints they back dropped, the rows inserted,
+      the indexes and constraints built again, in one transaction. Building an index once over
+      all the rows costs less than inserting each row into it (PostgreSQL's advice for
+      populating a table); other writers of the roll-ups wait for the commit.
+    """
     params: dict[str, Any] = {
         "territories": list(territory_ids),
         "since": since,
@@ -239,9 +290,32 @@ def rebuild_range(*, territory_ids: Iterable[int], since: datetime.date, until: 
         "hot_min": HOT_MIN_C,
     }
     with connection.cursor() as cursor:
-        cursor.execute(RANGE_SQL, params)
-        rows, written, deleted = cursor.fetchone()
-    logger.debug("Roll-ups %s to %s: %s rows, %s written, %s deleted", since, until, rows, written, deleted)
+        cursor.execute(RANGE_HAS_ROWS_SQL, params)
+        if cursor.fetchone()[0]:
+            cursor.execute(RANGE_SQL, params)
+            rows, written, deleted = cursor.fetchone()
+            logger.debug(
+                "Roll-ups %s to %s: %s rows, %s written, %s deleted", since, until, rows, written, deleted
+            )
+            return rows
+        if DailyRollup.objects.all_territories().exists():
+            cursor.execute(INSERT_SQL + ON_CONFLICT_SQL, params)
+            return cursor.rowcount
+        # ACCESS EXCLUSIVE, then the table looked at again: no other writer can add a row, so
+        # neither the conflict clause nor any index is needed while inserting.
+        cursor.execute(f"LOCK TABLE {DailyRollup._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        if DailyRollup.objects.all_territories().exists():
+            cursor.execute(INSERT_SQL + ON_CONFLICT_SQL, params)
+            return cursor.rowcount
+        cursor.execute(INDEXES_SQL, {"table": DailyRollup._meta.db_table})
+        indexes = cursor.fetchall()
+        for drop, _create in indexes:
+            cursor.execute(drop)
+        cursor.execute(INSERT_SQL, params)
+        rows = cursor.rowcount
+        for _drop, create in indexes:
+            cursor.execute(create)
+    logger.debug("Roll-ups %s to %s inserted into an empty table: %s rows", since, until, rows)
     return rows
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from associations.models import Partnership
 from costing import rollups
@@ -67,6 +67,62 @@ def test_the_range_statement_writes_the_per_day_rows(records):
     assert rows() == expected
     assert rollups.rebuild(territory_ids=territory_ids, since=since, until=until) == len(expected)
     assert rows() == expected
+
+
+def table_indexes() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY indexname",
+            [DailyRollup._meta.db_table],
+        )
+        return cursor.fetchall()
+
+
+def test_an_empty_table_is_filled_and_keeps_its_indexes_and_constraints(records):
+    territory_ids, since, until = records
+    rollups.rebuild_per_day(territory_ids=territory_ids, since=since, until=until)
+    expected = rows()
+    indexes = table_indexes()
+    assert len(indexes) == 5  # the primary key, the unique key, partnership, kitchen, association
+    DailyRollup.objects.all().delete()
+
+    assert rollups.rebuild_range(territory_ids=territory_ids, since=since, until=until) == len(expected)
+
+    assert rows() == expected
+    assert table_indexes() == indexes
+    # The unique key still holds, and a new row still gets its id.
+    first = DailyRollup.objects.order_by("pk").first()
+    assert first is not None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DailyRollup.objects.create(
+            territory_id=first.territory_id,
+            day=first.day,
+            partnership_id=first.partnership_id,
+            kitchen_id=first.kitchen_id,
+            association_id=first.association_id,
+        )
+    added = DailyRollup.objects.create(
+        territory_id=first.territory_id,
+        day=since - datetime.timedelta(days=1),
+        partnership_id=first.partnership_id,
+        kitchen_id=first.kitchen_id,
+        association_id=first.association_id,
+    )
+    assert added.pk > max(row.pk for row in DailyRollup.objects.exclude(pk=added.pk))
+
+
+def test_a_range_without_rows_is_inserted_beside_the_others(records):
+    territory_ids, since, until = records
+    rollups.rebuild_per_day(territory_ids=territory_ids, since=since, until=until)
+    expected = rows()
+    middle = since + datetime.timedelta(days=DAYS // 2)
+    DailyRollup.objects.filter(day__gte=middle).delete()
+    DailyRollup.objects.update(batches=77)  # the days before the range, to be left alone
+    kept = rows()
+
+    rollups.rebuild_range(territory_ids=territory_ids, since=middle, until=until)
+
+    assert rows() == sorted(kept + [row for row in expected if row[1] >= middle])
 
 
 def test_stale_missing_and_orphan_rows_are_repaired_and_the_others_untouched(records):

@@ -8,17 +8,23 @@ lives in ``evaluation.report_api``.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,7 +42,15 @@ from territories.api_base import (
 from territories.models import Authority, Territory
 
 from . import services
-from .indicators import IndicatorSet, Question, side_by_side
+from .indicators import (
+    FLOW_CACHE_SECONDS,
+    IndicatorSet,
+    Question,
+    assemble,
+    cached_flow_parts,
+    live_parts,
+    rollup_versions,
+)
 from .models import JournalEntry, Survey, SurveyQuestion, SurveyResponse
 
 # --- Indicators -------------------------------------------------------------------------
@@ -120,8 +134,85 @@ def territory_indicators(territory: Territory, result: IndicatorSet) -> dict[str
     }
 
 
+class EncodedRows(list[bytes]):
+    """Rows of an answer already encoded by ``IndicatorsRenderer``, spliced in as they are."""
+
+
+class IndicatorsRenderer(JSONRenderer):
+    """The JSON renderer, which takes the answer's ``territories`` (its last key) as
+    ``EncodedRows``: the same bytes as the whole answer encoded at once (compact separators,
+    so a list is its items joined by commas), without encoding again rows kept encoded."""
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        rows = data.get("territories") if isinstance(data, dict) else None
+        if not isinstance(rows, EncodedRows):
+            return super().render(data, accepted_media_type, renderer_context)
+        if self.get_indent(accepted_media_type or "", renderer_context or {}) is not None:
+            # Indented (the browsable API): decoded and encoded again, at its own pace.
+            decoded = [json.loads(row) for row in rows]
+            return super().render({**data, "territories": decoded}, accepted_media_type, renderer_context)
+        envelope = super().render({**data, "territories": []}, accepted_media_type, renderer_context)
+        assert envelope.endswith(b'"territories":[]}'), "the rows are spliced in as the last key"
+        return b"%b[%b]}" % (envelope[: -len(b"[]}")], b",".join(rows))
+
+
+# What a row is kept under besides its territory's roll-up version: the period, the language and
+# a digest of the territory's name and of what is read anew on every request.
+ROW_CACHE_PREFIX = "evaluation:api:indicators:row:v1"
+
+
+def encoded_rows(territories: list[Territory], *, start: datetime.date, end: datetime.date) -> EncodedRows:
+    """Each territory's row, encoded, as ``territory_indicators`` gives it for ``side_by_side``.
+
+    The territories' roll-up versions and their conventions, people, journal and surveys are
+    read on every request (grouped queries); a row is kept, encoded, under both (the live part's
+    digest), so that any change to what it shows gives another key. The rows missing are built
+    from the cached roll-up part and encoded once."""
+    ids = [territory.pk for territory in territories]
+    if not ids:
+        return EncodedRows()
+    versions = rollup_versions(territory_ids=ids, start=start, end=end)
+    lives = live_parts(territory_ids=ids, start=start, end=end, split=True)
+    language = get_language() or ""
+
+    def key(territory: Territory) -> str:
+        live = hashlib.sha256(f"{territory.name}\n{lives[territory.pk].digest()}".encode()).hexdigest()[:32]
+        return f"{ROW_CACHE_PREFIX}:{territory.pk}:{start}:{end}:{language}:{versions[territory.pk]}:{live}"
+
+    keys = {territory.pk: key(territory) for territory in territories}
+    found: dict[str, bytes] = cache.get_many(list(keys.values()))
+    missing = [territory for territory in territories if keys[territory.pk] not in found]
+    if missing:
+        flows = cached_flow_parts(
+            territory_ids=[territory.pk for territory in missing], start=start, end=end, versions=versions
+        )
+        renderer = IndicatorsRenderer()
+        built = {
+            keys[territory.pk]: renderer.render(
+                territory_indicators(
+                    territory,
+                    assemble(
+                        territory_ids=[territory.pk],
+                        start=start,
+                        end=end,
+                        flow=flows[territory.pk],
+                        live=lives[territory.pk],
+                    ),
+                )
+            )
+            for territory in missing
+        }
+        cache.set_many(built, FLOW_CACHE_SECONDS)
+        found.update(built)
+    return EncodedRows(found[keys[territory.pk]] for territory in territories)
+
+
 class IndicatorView(APIView):
     """The evaluation's indicators, one set per territory (side by side when several)."""
+
+    renderer_classes = [IndicatorsRenderer, BrowsableAPIRenderer]
 
     @extend_schema(
         parameters=[
@@ -149,11 +240,8 @@ class IndicatorView(APIView):
                 raise Http404
         paginator = TerritoryPages()
         page = paginator.paginate_queryset(territories, request, view=self) or []
-        # The page's territories read together (grouped queries, cached roll-up part).
-        rows = [
-            territory_indicators(territory, result)
-            for territory, result in side_by_side(territories=page, start=start, end=end)
-        ]
+        # The page's territories read together (grouped queries), each row kept encoded.
+        rows = encoded_rows(list(page), start=start, end=end)
         return Response(
             {
                 "start": start.isoformat(),

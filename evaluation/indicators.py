@@ -15,7 +15,7 @@ recorded. An indicator that does not apply (the marginal cost of a dedicated mea
 dedicated meal was produced) has ``applicable=False``, no value and nothing missing.
 
 ``compute_indicators`` aggregates the territories it is given into one set. Side by side
-(``side_by_side``, the API) gives each territory the values ``compute_indicators`` gives it
+(``side_by_side``, the API's rows) gives each territory the values ``compute_indicators`` gives it
 alone, with each query grouped by territory rather than repeated per territory; the part
 read off the roll-ups and the cost method is cached per territory, keyed by a version of
 its roll-ups (``rollup_versions``). Like the costing selectors, these read every row of the
@@ -1266,6 +1266,19 @@ class LivePart:
     journal: list[dict[str, Any]]
     surveys: SurveyReads
 
+    def digest(self) -> str:
+        """A digest of every value this part holds (each survey question with every column of
+        its row and of its survey's): equal digests give equal indicators, so what is built
+        from this part can be kept under it."""
+
+        def columns(row: models.Model) -> tuple[Any, ...]:
+            return tuple(getattr(row, column.attname) for column in row._meta.concrete_fields)
+
+        surveys = self.surveys
+        questions = [(columns(question), columns(question.survey)) for question in surveys.questions]
+        content = (self.planned, self.staff, self.journal, questions, surveys.responses)
+        return hashlib.sha256(repr(content).encode()).hexdigest()[:32]
+
 
 def flow_parts(
     *,
@@ -1375,7 +1388,8 @@ def compute_indicators(
 def side_by_side(
     *, territories: Iterable[Territory], start: datetime.date, end: datetime.date, cached: bool = True
 ) -> list[tuple[Territory, IndicatorSet]]:
-    """One set per territory, in the order given (the comparison of territories, the API).
+    """One set per territory, in the order given: the sets the API's rows are encoded from
+    (``evaluation.api.encoded_rows`` assembles the same parts, keeping each row encoded).
 
     The same values as ``compute_indicators`` of each territory alone, read with grouped
     queries for all of them. The part read off the roll-ups and the cost method comes from
@@ -1505,11 +1519,16 @@ def rollup_versions(*, territory_ids: list[int], start: datetime.date, end: date
 
 
 def cached_flow_parts(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date
+    *,
+    territory_ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
+    versions: dict[int, str] | None = None,
 ) -> dict[int, FlowPart]:
-    """Each territory's ``FlowPart`` from the cache, keyed by its roll-up version, the period
-    and the language (labels are translated); the territories missing are read together."""
-    versions = rollup_versions(territory_ids=territory_ids, start=start, end=end)
+    """Each territory's ``FlowPart`` from the cache, keyed by its roll-up version (``versions``:
+    ``rollup_versions``' answer, when the caller has just read it), the period and the language
+    (labels are translated); the territories missing are read together."""
+    versions = versions or rollup_versions(territory_ids=territory_ids, start=start, end=end)
     language = get_language() or ""
     keys = {
         territory_id: f"{FLOW_CACHE_PREFIX}:{territory_id}:{start}:{end}:{language}:{versions[territory_id]}"

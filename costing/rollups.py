@@ -277,9 +277,10 @@ def rebuild_range(*, territory_ids: Iterable[int], since: datetime.date, until: 
       task inserted meanwhile is updated);
     - the whole table is empty (a first deployment, a change of the roll-ups' definition):
       the table locked, its indexes and the constraints they back dropped, the rows inserted,
-      the indexes and constraints built again, in one transaction. Building an index once over
-      all the rows costs less than inserting each row into it (PostgreSQL's advice for
-      populating a table); other writers of the roll-ups wait for the commit.
+      the indexes and constraints built again, the table analysed, in one transaction.
+      Building an index once over all the rows costs less than inserting each row into it
+      (PostgreSQL's advice for populating a table); other writers of the roll-ups wait for the
+      commit.
     """
     params: dict[str, Any] = {
         "territories": list(territory_ids),
@@ -315,6 +316,9 @@ def rebuild_range(*, territory_ids: Iterable[int], since: datetime.date, until: 
         rows = cursor.rowcount
         for _drop, create in indexes:
             cursor.execute(create)
+        # The table's statistics were those of an empty table: every plan that reads the
+        # roll-ups would expect a few rows (and sort two million on disk) until the next ANALYZE.
+        cursor.execute(f"ANALYZE {DailyRollup._meta.db_table}")
     logger.debug("Roll-ups %s to %s inserted into an empty table: %s rows", since, until, rows)
     return rows
 

@@ -139,9 +139,13 @@ def child_main(args: argparse.Namespace) -> None:
 class Side:
     """Runs one side in a fresh process and keeps what each run reported."""
 
-    def __init__(self, side: str, *, url: str, report_id: int, html: Path, media: str, timeout: int) -> None:
+    def __init__(
+        self, side: str, *, url: str, report_id: int, html: Path, media: str, epoch: str, timeout: int
+    ) -> None:
         self.side, self.url, self.report_id, self.html = side, url, report_id, html
-        self.env = {**os.environ, "DJANGO_MEDIA_ROOT": media}
+        # Both sides embed their font subsets with the date the platform fixes for every report
+        # (``reports.REPRODUCIBLE_EPOCH``), so that their PDFs can be compared byte for byte.
+        self.env = {**os.environ, "DJANGO_MEDIA_ROOT": media, "SOURCE_DATE_EPOCH": epoch}
         self.timeout = timeout
         self.runs: list[dict[str, Any]] = []
 
@@ -420,6 +424,7 @@ def main() -> None:
                 report_id=report.pk,
                 html=html,
                 media=str(workdir / "media"),
+                epoch=reports.REPRODUCIBLE_EPOCH,
                 timeout=args.timeout,
             )
             for side in ("candidate", "baseline")

@@ -21,6 +21,7 @@ import datetime
 import hashlib
 import json
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
@@ -234,10 +235,18 @@ def pdf_identifier(report: Report, figures: dict[str, Any]) -> bytes:
     return digest.hexdigest()[:32].encode()
 
 
+# fontTools writes the time of saving into each font subset WeasyPrint embeds (the 'modified'
+# date of its 'head' table) unless SOURCE_DATE_EPOCH fixes it, as reproducible builds do: the
+# same figures rendered a second later would give other bytes. The date is a constant, so that
+# renders in several threads of one process never see each other's.
+REPRODUCIBLE_EPOCH = "1735689600"  # 2025-01-01 00:00 UTC
+
+
 def report_render(*, report: Report, figures: dict[str, Any], progress: Any = None) -> bytes:
     """The PDF of a report, from its figures alone: the same figures give the same bytes."""
     from weasyprint import HTML
 
+    os.environ.setdefault("SOURCE_DATE_EPOCH", REPRODUCIBLE_EPOCH)
     html = report_html(report=report, figures=figures)
     if progress:
         progress(80)

@@ -43,9 +43,30 @@ if TYPE_CHECKING:
 # hundred thousand in a national synthesis): each is looked up once per language.
 _translated: dict[tuple[str | None, str], str] = {}
 
+# The active language, read once per run of the method (``cost_report``) rather than for each of
+# its million messages and labels in a national synthesis: ``get_language`` goes through an
+# asgiref ``Local`` (a few microseconds a call, seconds in all).
+_run_language: ContextVar[tuple[str | None] | None] = ContextVar("run_language", default=None)
+
+
+@contextmanager
+def one_language() -> Iterator[None]:
+    """Within it, the method's messages and labels are translated into the language active when
+    it was entered."""
+    token = _run_language.set((get_language(),))
+    try:
+        yield
+    finally:
+        _run_language.reset(token)
+
+
+def active_language() -> str | None:
+    run = _run_language.get()
+    return run[0] if run is not None else get_language()
+
 
 def _(message: str) -> str:
-    key = (get_language(), message)
+    key = (active_language(), message)
     translated = _translated.get(key)
     if translated is None:
         translated = _translated[key] = gettext(message)
@@ -356,7 +377,7 @@ _verbose_names: dict[tuple[str | None, type[models.Model], str], str] = {}
 
 def verbose(model: type[models.Model], name: str) -> str:
     """A field's label in the active language (looked up once per language, as ``_``)."""
-    key = (get_language(), model, name)
+    key = (active_language(), model, name)
     label = _verbose_names.get(key)
     if label is None:
         model_field = model._meta.get_field(name)
@@ -882,6 +903,7 @@ def reference_figures(full_cost: Figure, reference: ReferenceValue | None, code:
     ]
 
 
+@one_language()
 def cost_report(data: CostData) -> CostReport:
     """The whole method for a set of territories and a period: every figure, with its inputs."""
     volumes = data.volumes

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 from django.core.cache import cache
+from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -400,42 +401,62 @@ def territory_rows(territory_ids: list[int]) -> list[dict[str, Any]]:
     ]
 
 
+def choice_labels(model: type[Model], name: str) -> dict[Any, str]:
+    """A field's choices and their labels in the active language, translated once for a table
+    (``get_<field>_display`` translates again for each of thousands of rows); a value outside
+    the choices is shown as it is, as ``get_<field>_display`` shows it."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field), f"{model.__name__}.{name} is not a field with choices"
+    return {value: str(label) for value, label in field.flatchoices}
+
+
 def actors_table(territory_ids: list[int], names: dict[int, str]) -> Table:
     rows: list[dict[str, Any]] = []
+    kind, role = _("Cuisine centrale"), _("Produit les repas dédiés et donne ses excédents")
+    detail = _("%(operator)s, %(meals)s repas par jour habituellement")
+    operators = choice_labels(Kitchen, "operator_type")
     for kitchen in Kitchen.objects.all_territories().filter(territory_id__in=territory_ids).order_by("name"):
         rows.append(
             {
                 "territory": names[kitchen.territory_id],
-                "kind": _("Cuisine centrale"),
+                "kind": kind,
                 "name": kitchen.name,
-                "detail": _("%(operator)s, %(meals)s repas par jour habituellement")
-                % {"operator": kitchen.get_operator_type_display(), "meals": kitchen.usual_daily_production},
-                "role": _("Produit les repas dédiés et donne ses excédents"),
+                "detail": detail
+                % {
+                    "operator": operators.get(kitchen.operator_type, kitchen.operator_type),
+                    "meals": kitchen.usual_daily_production,
+                },
+                "role": role,
             }
         )
+    kind, role = _("Association"), _("Collecte les repas et les distribue")
+    detail = _("Habilitation : %(habilitation)s")
+    habilitations = choice_labels(Association, "habilitation")
     for association in (
         Association.objects.all_territories().filter(territory_id__in=territory_ids).order_by("name")
     ):
         rows.append(
             {
                 "territory": names[association.territory_id],
-                "kind": _("Association"),
+                "kind": kind,
                 "name": association.name,
-                "detail": _("Habilitation : %(habilitation)s")
-                % {"habilitation": association.get_habilitation_display()},
-                "role": _("Collecte les repas et les distribue"),
+                "detail": detail
+                % {"habilitation": habilitations.get(association.habilitation, association.habilitation)},
+                "role": role,
             }
         )
+    kind, role = _("Collectivité"), _("Coordonne le partenariat")
+    authority_kinds = choice_labels(Authority, "kind")
     for authority in (
         Authority.objects.all_territories().filter(territory_id__in=territory_ids).order_by("name")
     ):
         rows.append(
             {
                 "territory": names[authority.territory_id],
-                "kind": _("Collectivité"),
+                "kind": kind,
                 "name": authority.name,
-                "detail": authority.get_kind_display(),
-                "role": _("Coordonne le partenariat"),
+                "detail": authority_kinds.get(authority.kind, authority.kind),
+                "role": role,
             }
         )
     return table(
@@ -478,6 +499,7 @@ def objectives_table(
                 int(values["meals_distributed"]),
             )
     rows = []
+    modes = choice_labels(Partnership, "mode")
     for partnership in partnerships:
         first = max(start, partnership.starts_on)
         last = min(end, partnership.ends_on) if partnership.ends_on else end
@@ -490,7 +512,7 @@ def objectives_table(
             {
                 "territory": names[partnership.territory_id],
                 "partnership": str(partnership),
-                "mode": partnership.get_mode_display(),
+                "mode": modes.get(partnership.mode, partnership.mode),
                 "planned_per_week": partnership.planned_meals_per_week,
                 "days": days,
                 "planned": int(planned),
@@ -642,6 +664,7 @@ def journal_table(
         .filter(territory_id__in=territory_ids, observed_on__gte=start, observed_on__lte=end)
         .order_by("observed_on", "pk")
     )
+    natures, categories = choice_labels(JournalEntry, "nature"), choice_labels(JournalEntry, "category")
     return table(
         "journal",
         _("Freins et leviers observés"),
@@ -657,9 +680,9 @@ def journal_table(
             {
                 "territory": names[entry.territory_id],
                 "observed_on": entry.observed_on,
-                "nature": entry.get_nature_display(),
+                "nature": natures.get(entry.nature, entry.nature),
                 "nature_code": entry.nature,
-                "category": entry.get_category_display(),
+                "category": categories.get(entry.category, entry.category),
                 "title": entry.title,
                 "text": entry.text,
             }

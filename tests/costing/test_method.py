@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from costing import selectors, services
 from costing.models import (
@@ -473,3 +474,25 @@ def test_figures_without_their_inputs_have_the_same_values_and_gaps(example):
     with services.inputs_not_recorded():
         assert not services.cost_report(data).kitchens[0].total.inputs
     assert services.cost_report(data).kitchens[0].total.inputs
+
+
+def test_the_method_speaks_the_language_active_when_it_runs(example):
+    """Messages and field labels are translated once per run of the method, in the language
+    active when it started: a run in English after one in French (or the reverse) is not
+    served the other's words."""
+    KitchenCostInput.objects.filter(month=MARCH).update(energy_per_meal=None)
+    AssociationCost.objects.filter(month=MAY).delete()
+    reports = {}
+    for language in ("fr", "en", "fr"):
+        with translation.override(language):
+            reports.setdefault(language, []).append(
+                services.territory_cost(territory_ids=[example.pk], start=MARCH, end=MAY)
+            )
+    french, english = reports["fr"][0], reports["en"][0]
+    assert french.figure("marginal_cost_dedicated").label == "Coût marginal d'un repas dédié"
+    assert english.figure("marginal_cost_dedicated").label == "Marginal cost of a dedicated meal"
+    assert any("énergie par repas" in item for item in french.missing)
+    assert any("energy per meal" in item for item in english.missing)
+    assert any("association costs not entered" in item for item in english.missing)
+    assert not any("énergie" in item or "non saisis" in item for item in english.missing)
+    assert reports["fr"][1].missing == french.missing

@@ -82,10 +82,12 @@ def as_number(name: str, value: Any) -> Any:
 def rollup_frame(
     *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date
 ) -> pd.DataFrame:
-    """One row per month, territory, kitchen and association, with names: the roll-ups summed by
-    one query, then the names by another (joined to the sums, they made the sort behind the
-    grouping about a third longer over a national year)."""
-    keys = ["month", "territory", "kitchen", "association"]
+    """One row per month, territory, kitchen, association and partnership, with names: the
+    roll-ups summed by one query, then the names by another (joined to the sums, they made the
+    sort behind the grouping about a third longer over a national year). A partnership has one
+    kitchen and one association, so its key adds no row but lets the sums per partnership come
+    from the frame too."""
+    keys = ["month", "territory", "kitchen", "association", "partnership"]
     rows = (
         rollups_in(territory_ids=territory_ids, start=start, end=end)
         .annotate(month=TruncMonth("day"))

@@ -901,7 +901,15 @@ def flow_figures(
     data = cost_data(territory_ids=territory_ids, start=start, end=end, read_frame=read_frame)
     cost = cost_report(data)
     costs = cost_figures(cost)
-    parts = flow_parts(territory_ids=territory_ids, start=start, end=end, split=False, data=data, cost=cost)
+    parts = flow_parts(
+        territory_ids=territory_ids,
+        start=start,
+        end=end,
+        split=False,
+        data=data,
+        cost=cost,
+        frame=read_frame(territory_ids=territory_ids, start=start, end=end),
+    )
     flow = parts[None]
     figures = {
         "schema": SCHEMA,

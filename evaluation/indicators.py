@@ -64,6 +64,7 @@ from territories.models import Membership, Territory
 from .models import JournalEntry, Survey, SurveyQuestion, SurveyResponse
 
 if TYPE_CHECKING:
+    import pandas as pd
     from django_stubs_ext import StrOrPromise
 
     from costing.services import CostData
@@ -624,6 +625,27 @@ def rollup_sums_by(
     )
     groups = grouped(rows, territory_ids, split)
     return {key: sums_of(groups[key]) for key in keys_of(territory_ids, split)}
+
+
+def rollup_sums_of_frame(frame: pd.DataFrame) -> RollupSums:
+    """``rollup_sums_by`` of one group from a roll-up frame over the same days
+    (``costing.selectors.rollup_frame``): the same rows, summed in memory instead of read again
+    from the roll-ups (a national synthesis: two million rows)."""
+    keys = ["partnership", "kitchen", "association"]
+    if not len(frame):
+        return sums_of([])
+    per_partnership = frame.groupby(keys, sort=True)[cost_selectors.ROLLUP_SUMS].sum()
+    rows = [
+        {
+            **dict(zip(keys, (int(key) for key in index), strict=True)),
+            **{
+                name: cost_selectors.as_number(name, value)
+                for name, value in zip(cost_selectors.ROLLUP_SUMS, values, strict=True)
+            },
+        }
+        for index, values in zip(per_partnership.index, per_partnership.itertuples(index=False), strict=True)
+    ]
+    return sums_of(rows)
 
 
 def keys_of(territory_ids: list[int] | None, split: bool) -> list[Key]:
@@ -1317,13 +1339,20 @@ def flow_parts(
     split: bool,
     data: CostData | None = None,
     cost: CostReport | None = None,
+    frame: pd.DataFrame | None = None,
 ) -> dict[Key, FlowPart]:
     """Three grouped queries for every territory, then the cost method's reads (five queries)
     for each group: ``costing.selectors.cost_data`` reads one set of territories at a time.
-    ``data``, ``cost``: that read and the cost method's report on it, already made for the
-    territories together (``split=False`` only)."""
-    assert (data is None and cost is None) or not split, "a read of the territories together cannot be split"
-    sums = rollup_sums_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    ``data``, ``cost``, ``frame``: that read, the cost method's report on it and the roll-up
+    frame of the same days, already made for the territories together (``split=False``
+    only); the sums per partnership then come from the frame."""
+    together = data is None and cost is None and frame is None
+    assert together or not split, "a read of the territories together cannot be split"
+    sums: dict[Key, RollupSums] = (
+        {None: rollup_sums_of_frame(frame)}
+        if frame is not None
+        else rollup_sums_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    )
     days = distribution_days_by(territory_ids=territory_ids, start=start, end=end, split=split)
     keys = keys_of(territory_ids, split)
     kitchens: dict[Key, list[dict[str, Any]]] = {}

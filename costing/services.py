@@ -303,25 +303,27 @@ class Volumes:
 
 @dataclass(frozen=True, slots=True)
 class KitchenMonth:
-    """A kitchen's meals of one month (from the roll-ups) and its cost inputs (None: not entered)."""
+    """A kitchen's meals of one month (from the roll-ups) and its cost inputs (None: not entered):
+    a row with the fields of ``KitchenCostInput``, as ``cost_data`` reads it, or an instance."""
 
     kitchen_id: int
     kitchen_name: str
     month: datetime.date
     dedicated_meals: int
     surplus_meals: int
-    inputs: KitchenCostInput | None
+    inputs: Any
 
 
 @dataclass(frozen=True, slots=True)
 class AssociationMonth:
-    """An association's activity in one month, its costs and the value of a volunteer hour then."""
+    """An association's activity in one month, its costs (a row with the fields of
+    ``AssociationCost``, or an instance; None: not entered) and the value of a volunteer hour then."""
 
     association_id: int
     association_name: str
     month: datetime.date
     active: bool
-    inputs: AssociationCost | None
+    inputs: Any
     volunteer_hour_value: Decimal | None
 
 
@@ -332,7 +334,7 @@ class CoordinationMonth:
     territory_id: int
     territory_name: str
     month: datetime.date
-    rows: tuple[CoordinationCost, ...]
+    rows: tuple[Any, ...]  # rows with the fields of ``CoordinationCost`` and ``authority_name``
 
 
 class ActorCosts:
@@ -741,7 +743,7 @@ def coordination_month_cost(data: CoordinationMonth) -> CoordinationMonthCost:
             % {"territory": data.territory_name, "month": month_label(data.month)}
         )
     for row in data.rows:
-        where = f"{row.authority}, {month_label(data.month)}"
+        where = f"{row.authority_name}, {month_label(data.month)}"
         reader = InputReader(CoordinationCost, row, where)
         reader.hours_term(partial, "staff_hours", "staff_hourly_cost", needed=True)
         reader.term(partial, "other_costs")

@@ -23,6 +23,7 @@ to a tenth, ratios to a hundredth (half up).
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -90,6 +91,7 @@ COMPARED_REFERENCES = (ReferenceValue.Code.FOOD_PARCEL_COST, ReferenceValue.Code
 Amount = Decimal | int
 
 
+@functools.cache  # a few dozen months, formatted for each of a synthesis's actor-months
 def month_label(month: datetime.date) -> str:
     return f"{month:%m/%Y}"
 
@@ -399,16 +401,20 @@ class InputReader:
     def get(self, name: str) -> Any:
         return getattr(self.row, name) if self.row is not None else None
 
+    def use(self, partial: Partial, name: str, value: Amount | None) -> None:
+        """Records the field among the inputs used (its label built only then)."""
+        if partial.recording:
+            partial.use(self.label(name), value)
+
     def term(self, partial: Partial, name: str, times: Amount = 1, *, needed: bool = True) -> None:
         """Adds ``field × times``; an empty field is missing when needed, else ignored."""
         value = self.get(name)
         if value is None:
             if needed:
                 partial.lack(self.label(name))
-                partial.use(self.label(name), None)
+                self.use(partial, name, None)
             return
-        if partial.recording:
-            partial.use(self.label(name), value)
+        self.use(partial, name, value)
         partial.add(Decimal(value) * Decimal(times))
 
     def hours_term(self, partial: Partial, hours: str, rate: str, *, needed: bool) -> None:
@@ -417,10 +423,9 @@ class InputReader:
         if value is None:
             if needed:
                 partial.lack(self.label(hours))
-                partial.use(self.label(hours), None)
+                self.use(partial, hours, None)
             return
-        if partial.recording:
-            partial.use(self.label(hours), value)
+        self.use(partial, hours, value)
         if value == 0:
             partial.add(ZERO)
             return
@@ -545,14 +550,16 @@ def kitchen_month_cost(data: KitchenMonth) -> KitchenMonthCost:
 
     # Euros spent on the month's dedicated meals: per-meal costs × meals, plus the extra labour.
     dedicated_euros = Partial()
-    dedicated_euros.use(_("%(where)s : repas dédiés") % {"where": where}, dedicated)
+    if dedicated_euros.recording:
+        dedicated_euros.use(_("%(where)s : repas dédiés") % {"where": where}, dedicated)
     if dedicated:
         for name in ("food_cost_per_meal", "packaging_per_meal", "energy_per_meal"):
             reader.term(dedicated_euros, name, dedicated)
     reader.hours_term(dedicated_euros, "extra_labour_hours", "labour_hourly_cost", needed=bool(dedicated))
     # Euros spent on the surplus meals: packaging × meals, plus the handling labour.
     surplus_euros = Partial()
-    surplus_euros.use(_("%(where)s : repas d'excédents") % {"where": where}, surplus)
+    if surplus_euros.recording:
+        surplus_euros.use(_("%(where)s : repas d'excédents") % {"where": where}, surplus)
     if surplus:
         reader.term(surplus_euros, "packaging_per_meal", surplus)
     reader.hours_term(surplus_euros, "surplus_handling_hours", "labour_hourly_cost", needed=bool(surplus))
@@ -653,9 +660,9 @@ def association_month_cost(data: AssociationMonth) -> AssociationMonthCost:
     if equipment is None:
         reader.term(cash, "equipment_cost", needed=needed)
     else:
-        cash.use(reader.label("equipment_cost"), equipment)
+        reader.use(cash, "equipment_cost", equipment)
         months = reader.get("equipment_amortisation_months")
-        cash.use(reader.label("equipment_amortisation_months"), months)
+        reader.use(cash, "equipment_amortisation_months", months)
         if equipment == 0:
             cash.add(ZERO)
         elif not months:
@@ -666,20 +673,24 @@ def association_month_cost(data: AssociationMonth) -> AssociationMonthCost:
 
     volunteers = Partial()
     hours = reader.get("volunteer_hours")
-    rate_label = _("%(month)s : valorisation d'une heure de bénévolat (valeur de référence)") % {
-        "month": month_label(data.month)
-    }
+
+    def rate_label() -> str:
+        return _("%(month)s : valorisation d'une heure de bénévolat (valeur de référence)") % {
+            "month": month_label(data.month)
+        }
+
     if hours is None:
         if needed:
             volunteers.lack(reader.label("volunteer_hours"))
-            volunteers.use(reader.label("volunteer_hours"), None)
+            reader.use(volunteers, "volunteer_hours", None)
     else:
-        volunteers.use(reader.label("volunteer_hours"), hours)
-        volunteers.use(rate_label, data.volunteer_hour_value)
+        reader.use(volunteers, "volunteer_hours", hours)
+        if volunteers.recording:
+            volunteers.use(rate_label(), data.volunteer_hour_value)
         if hours == 0:
             volunteers.add(ZERO)
         elif data.volunteer_hour_value is None:
-            volunteers.lack(rate_label)
+            volunteers.lack(rate_label())
         else:
             volunteers.add(Decimal(hours) * data.volunteer_hour_value)
 

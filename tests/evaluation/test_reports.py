@@ -9,6 +9,7 @@ bytes, even after the live data changed.
 from __future__ import annotations
 
 import datetime
+import gc
 import io
 import re
 from decimal import Decimal
@@ -159,6 +160,28 @@ def test_the_same_figures_give_the_same_document_even_after_the_data_changed(
     fresh_report = Report.objects.get(pk=fresh["id"])
     assert fresh_report.figures["volumes"]["meals_distributed"] == 36 * 120 + 999
     assert report.figures["volumes"]["meals_distributed"] == 36 * 120
+
+
+def test_a_render_leaves_the_garbage_collector_as_it_found_it(world, django_capture_on_commit_callbacks):
+    # A worker renders report after report: the thresholds raised and the objects frozen for a
+    # render must come back, after a failed render too, or the worker's memory would stop being
+    # collected as it should.
+    plaine, _, evaluator = world
+    body = ask(
+        client_for(evaluator), django_capture_on_commit_callbacks, territory=plaine.territory.pk
+    ).json()
+    report = Report.objects.get(pk=body["id"])
+    thresholds = gc.get_threshold()
+    with report.pdf.open("rb") as handle:
+        assert reports.report_render(report=report, figures=report.figures) == handle.read()
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), reports.garbage_collector_tuned_for_render():
+        assert gc.get_threshold() == reports.RENDER_GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+        raise RuntimeError("the render failed")
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
 
 
 def test_progress_is_written_step_by_step(world, monkeypatch):

@@ -27,6 +27,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from . import reports
+from .figures import missing_table
 from .models import Report
 
 FORMATS = ("csv", "xlsx")
@@ -59,7 +60,13 @@ def pdf_response(report: Report) -> FileResponse:
 
 
 def tables_of(report: Report) -> dict[str, dict[str, Any]]:
-    return (report.figures or {}).get("tables", {})
+    """The report's tables, and the inputs it lacked as a table of their own (the figures list
+    them once, for the PDF's sources, and not as a table)."""
+    figures = report.figures or {}
+    tables = dict(figures.get("tables", {}))
+    if figures.get("missing"):
+        tables["missing"] = missing_table(figures["missing"])
+    return tables
 
 
 def table_links(report: Report) -> list[dict[str, Any]]:

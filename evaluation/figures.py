@@ -56,7 +56,9 @@ from .indicators import (
 )
 from .models import JournalEntry
 
-SCHEMA = 1
+# 2: in a report, the cost figures and indicators give how many inputs they lack
+# (``missing_count``), each input being listed once, in ``missing``.
+SCHEMA = 2
 HUNDRED = Decimal(100)
 TENTH = Decimal("0.1")
 CENT = Decimal("0.01")
@@ -324,7 +326,7 @@ def costs_table(figures: list[dict[str, Any]]) -> Table:
             column("value", _("Valeur"), "decimal"),
             column("unit", _("Unité"), "text"),
             column("complete", _("Complet"), "bool"),
-            column("missing", _("Données manquantes"), "text", pdf=False),
+            column("missing_count", _("Données manquantes"), "int"),
         ],
         [
             {
@@ -332,12 +334,32 @@ def costs_table(figures: list[dict[str, Any]]) -> Table:
                 "value": figure["value"],
                 "unit": figure["unit"],
                 "complete": figure["complete"],
-                "missing": " ; ".join(figure["missing"]),
+                "missing_count": len(figure["missing"]),
             }
             for figure in figures
             if figure["applicable"]
         ],
     )
+
+
+def missing_table(items: list[str]) -> Table:
+    """The inputs a report lacked (its ``missing``), one per row, for the exports."""
+    return table(
+        "missing",
+        _("Données manquantes"),
+        [column("item", _("Donnée manquante"), "text")],
+        [{"item": item} for item in items],
+        note=_("Les chiffres qui en dépendent sont marqués incomplets et leur valeur est un minimum."),
+    )
+
+
+def missing_counted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Figures or indicators with the number of inputs they lack in place of their list."""
+    counted = []
+    for row in rows:
+        kept = {key: value for key, value in row.items() if key != "missing"}
+        counted.append({**kept, "missing_count": len(row["missing"])})
+    return counted
 
 
 # --- Indicators (evaluation.indicators) -----------------------------------------------------
@@ -1024,6 +1046,11 @@ def report_figures(
             territory_ids=territory_ids, start=start, end=end, data=data, read_frame=frames
         )
         tables["actors_by_territory"], tables["objectives_by_territory"] = per_territory_tables(tables, names)
+    # Each missing input is listed once, in ``missing`` (exported as the table "missing"); the
+    # cost figures and indicators give how many they lack. Listed with each, the thousands of
+    # inputs a national synthesis lacks made 26 of its 32 MiB of figures.
+    figures["costs"] = missing_counted(figures["costs"])
+    figures["indicators"] = missing_counted(figures["indicators"])
     figures.update(
         kind=kind,
         built_on=built_on.isoformat(),

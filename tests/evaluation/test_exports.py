@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
+from evaluation import figures as figures_module
 from evaluation import reports
 from evaluation.models import JournalEntry, Report
 from territories.roles import Role
@@ -160,3 +162,42 @@ def test_the_browser_page_links_every_table(built):
     for name in report.figures["tables"]:
         assert f"{base}?table={name}&amp;format=csv" in html
         assert f"{base}?table={name}&amp;format=xlsx" in html
+
+
+def test_each_missing_input_is_stored_once_and_exported_as_its_own_table():
+    references()
+    bare = pilot("Grand Orly", "grand-orly", costs=False)
+    evaluator = member(Role.EVALUATOR)
+    report = Report.objects.create(
+        kind="drihl", territory=bare.territory, period_start=START, period_end=END, requested_by=evaluator
+    )
+    report = reports.report_build(report_id=report.pk)
+    assert report.status == "done", report.message
+    figures = report.figures
+    missing = figures["missing"]
+    assert "Cuisine centrale de Grand Orly, 01/2025 : coûts de la cuisine non saisis" in missing
+    stored = json.dumps(figures, ensure_ascii=False)
+    for item in missing:
+        assert stored.count(json.dumps(item, ensure_ascii=False)) == 1, item
+
+    # Each figure and indicator says how many inputs it lacks: as many as the live dashboard lists.
+    live = figures_module.dashboard_figures(territory_id=bare.territory.pk, start=START, end=END)
+    listed = {row["key"]: len(row["missing"]) for row in live["costs"]}
+    counted = {row["key"]: row["missing_count"] for row in figures["costs"]}
+    assert counted == listed and counted["total_cost"] > 0
+    assert all("missing" not in row for row in figures["costs"] + figures["indicators"])
+    listed = {row["code"]: len(row["missing"]) for row in live["indicators"]}
+    assert {row["code"]: row["missing_count"] for row in figures["indicators"]} == listed
+    costs = csv_rows(export(client_for(evaluator), report, "costs", "csv"))
+    assert costs[0][-1] == "Données manquantes"
+    total = next(row for row in costs if row[0] == "Coût total (hors bénévolat)")
+    assert total[-1] == str(counted["total_cost"]) and total[-2] == "non"
+
+    client = client_for(evaluator)
+    rows = csv_rows(export(client, report, "missing", "csv"))
+    assert rows == [["Donnée manquante"], *([item] for item in missing)]
+    response = export(client, report, "missing", "xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).worksheets[0]
+    assert [row[0] for row in sheet.iter_rows(values_only=True)][1:] == missing
+    links = client.get(reverse("api:report-detail", kwargs={"pk": report.pk})).json()["tables"]
+    assert "missing" in [link["name"] for link in links]

@@ -50,11 +50,14 @@ from .indicators import (
     IndicatorSet,
     Question,
     assemble,
+    distribution_days_by,
     flow_parts,
     live_parts,
+    production_rows_by,
     rollup_versions,
 )
 from .models import JournalEntry
+from .selectors import ReadsAhead
 
 # 2: in a report, the cost figures and indicators give how many inputs they lack
 # (``missing_count``), each input being listed once, in ``missing``.
@@ -140,9 +143,13 @@ def figure_of(cost: CostReport, key: str) -> dict[str, Any]:
 WEEKLY_COLUMNS = ["meals_distributed", "people_served", "meals_discarded", "pickups"]
 
 
-def weekly_table(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> Table:
-    """Meals and people week by week (``evaluation.selectors.weekly_series``: one query)."""
-    series = selectors.weekly_series(territory_ids=territory_ids, start=start, end=end)
+def weekly_table(
+    *, territory_ids: list[int], start: datetime.date, end: datetime.date, series: pd.DataFrame | None = None
+) -> Table:
+    """Meals and people week by week (``evaluation.selectors.weekly_series``: one query, unless
+    ``series`` gives its answer)."""
+    if series is None:
+        series = selectors.weekly_series(territory_ids=territory_ids, start=start, end=end)
     partial = monday(start) != start or monday(end) + datetime.timedelta(days=6) != end
     return table(
         "weekly",
@@ -911,15 +918,26 @@ def flow_figures(
     start: datetime.date,
     end: datetime.date,
     read_frame: FrameReader | None = None,
+    ahead: ReadsAhead | None = None,
 ) -> tuple[dict[str, Any], CostReport, CostData, FlowPart]:
     """What a dashboard shows that is read off the roll-ups and the cost inputs (all but the
     territories' names and the indicators read anew: conventions, people, journal, surveys),
     with the cost report, the cost data and the indicators' part they were read for. The
     roll-ups (``read_frame``: ``RollupFrames``) and the cost method's inputs are read once and
     handed to every table that needs them, and each actor-month is costed once. Figures carry
-    no list of the inputs they used: dashboards and reports do not print them."""
+    no list of the inputs they used: dashboards and reports do not print them.
+
+    ``ahead``: where the weekly series, the distribution days and the kitchens' production are
+    read, in threads while the roll-up frame is read and the cost method computes (a report's
+    build), or in this thread when needed (a dashboard's request: no connection of its own)."""
     read_frame = read_frame or RollupFrames(territory_ids)
+    period = {"territory_ids": territory_ids, "start": start, "end": end}
     monthly = monthly_table(territory_ids=territory_ids, start=start, end=end, read_frame=read_frame)
+    # Started once the roll-up frame is read, which keeps both of the database's cores busy.
+    ahead = ahead or ReadsAhead(threads=False)
+    read_weekly = ahead.start(selectors.weekly_series, **period)
+    read_days = ahead.start(distribution_days_by, **period, split=False)
+    read_kitchens = ahead.start(production_rows_by, **period, split=False)
     data = cost_data(territory_ids=territory_ids, start=start, end=end, read_frame=read_frame)
     cost = cost_report(data)
     costs = cost_figures(cost)
@@ -931,6 +949,8 @@ def flow_figures(
         data=data,
         cost=cost,
         frame=read_frame(territory_ids=territory_ids, start=start, end=end),
+        read_days=read_days,
+        read_kitchens=read_kitchens,
     )
     flow = parts[None]
     figures = {
@@ -941,7 +961,12 @@ def flow_figures(
         "costs": costs,
         "missing": cost.missing,
         "tables": {
-            "weekly": weekly_table(territory_ids=territory_ids, start=start, end=end),
+            "weekly": weekly_table(
+                territory_ids=territory_ids,
+                start=start,
+                end=end,
+                series=read_weekly(),
+            ),
             "activity": activity_table(monthly),
             "monthly_costs": monthly_cost_table(
                 territory_ids=territory_ids, start=start, end=end, data=data, read_frame=read_frame
@@ -984,10 +1009,11 @@ def collect(
     start: datetime.date,
     end: datetime.date,
     read_frame: FrameReader | None = None,
+    ahead: ReadsAhead | None = None,
 ) -> tuple[dict[str, Any], CostReport, CostData]:
     """The figures of a dashboard, and the cost report and cost data read for them."""
     figures, cost, data, flow = flow_figures(
-        territory_ids=territory_ids, start=start, end=end, read_frame=read_frame
+        territory_ids=territory_ids, start=start, end=end, read_frame=read_frame, ahead=ahead
     )
     return with_live_figures(figures, flow, territory_ids=territory_ids, start=start, end=end), cost, data
 
@@ -1027,7 +1053,10 @@ def report_figures(
 
     built_on = timezone.localdate()
     frames = RollupFrames(territory_ids)
-    figures, cost, data = collect(territory_ids=territory_ids, start=start, end=end, read_frame=frames)
+    with ReadsAhead() as ahead:
+        figures, cost, data = collect(
+            territory_ids=territory_ids, start=start, end=end, read_frame=frames, ahead=ahead
+        )
     step(45)
     names = {row["id"]: row["name"] for row in figures["territories"]}
     tables = figures["tables"]

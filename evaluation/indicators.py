@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -1340,12 +1340,16 @@ def flow_parts(
     data: CostData | None = None,
     cost: CostReport | None = None,
     frame: pd.DataFrame | None = None,
+    read_days: Callable[[], dict[Key, int]] | None = None,
+    read_kitchens: Callable[[], dict[Key, list[dict[str, Any]]]] | None = None,
 ) -> dict[Key, FlowPart]:
     """Three grouped queries for every territory, then the cost method's reads (five queries)
     for each group: ``costing.selectors.cost_data`` reads one set of territories at a time.
     ``data``, ``cost``, ``frame``: that read, the cost method's report on it and the roll-up
     frame of the same days, already made for the territories together (``split=False``
-    only); the sums per partnership then come from the frame."""
+    only); the sums per partnership then come from the frame. ``read_days``,
+    ``read_kitchens``: ``distribution_days_by`` and ``production_rows_by`` of the same
+    arguments, started ahead (``evaluation.selectors.ReadsAhead``)."""
     together = data is None and cost is None and frame is None
     assert together or not split, "a read of the territories together cannot be split"
     sums: dict[Key, RollupSums] = (
@@ -1353,11 +1357,17 @@ def flow_parts(
         if frame is not None
         else rollup_sums_by(territory_ids=territory_ids, start=start, end=end, split=split)
     )
-    days = distribution_days_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    if read_days is None:
+        days = distribution_days_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    else:
+        days = read_days()
     keys = keys_of(territory_ids, split)
     kitchens: dict[Key, list[dict[str, Any]]] = {}
     if any(sums[key].totals["meals_produced_dedicated"] for key in keys):
-        kitchens = production_rows_by(territory_ids=territory_ids, start=start, end=end, split=split)
+        if read_kitchens is None:
+            kitchens = production_rows_by(territory_ids=territory_ids, start=start, end=end, split=split)
+        else:
+            kitchens = read_kitchens()
     parts = {}
     for key in keys:
         group = [key] if key is not None else territory_ids

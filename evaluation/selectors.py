@@ -9,12 +9,16 @@ number of queries whatever the length of the period.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
 
 import pandas as pd
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import TruncWeek
+from django.utils import translation
 
 from costing import selectors as cost_selectors
 from costing.services import CostData, cost_report, last_of_month, months_of
@@ -44,6 +48,51 @@ MONTHLY_SUMS = [
     "people_served",
 ]
 MONTHLY_COLUMNS = ["month", *MONTHLY_SUMS, "full_cost_per_meal", "full_cost_complete"]
+
+
+T = TypeVar("T")
+
+
+class ReadsAhead:
+    """Reads started before they are needed, each in a thread on a database connection of its
+    own, while the caller goes on; ``start`` gives the function that waits for a read's result.
+    A report's figures wait on four aggregates over the roll-ups, a third of their time: three
+    of them run ahead while the cost method computes.
+
+    Another connection does not see what a transaction has not committed: inside one (a test, a
+    caller's atomic block), and off PostgreSQL, each read runs in the caller's thread when its
+    result is asked for, as if it had not been started ahead."""
+
+    def __init__(self, *, threads: bool = True) -> None:
+        self.threads = threads and connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.executor: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> ReadsAhead:
+        if self.threads:
+            self.executor = ThreadPoolExecutor(max_workers=3, thread_name_prefix="read-ahead")
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, function: Callable[..., T], /, **kwargs: Any) -> Callable[[], T]:
+        if self.executor is None:
+            return lambda: function(**kwargs)
+        language = translation.get_language()
+
+        def read() -> T:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET max_parallel_workers_per_gather = 0")
+                with translation.override(language):
+                    return function(**kwargs)
+            finally:
+                connection.close()  # this thread's own connection
+
+        return self.executor.submit(read).result
 
 
 def monday_of(day: datetime.date) -> datetime.date:

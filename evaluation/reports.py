@@ -158,7 +158,7 @@ def report_build(*, report_id: int) -> Report:
     if not claimed:
         return report  # a duplicate delivery of the task: the report is done or failed already
     try:
-        with translation.override("fr"):
+        with translation.override("fr"), garbage_collector_tuned_for_report():
             frozen = figures_module.report_figures(
                 kind=report.kind,
                 territory_ids=territory_ids_of(report),
@@ -246,26 +246,29 @@ def pdf_identifier(report: Report, figures: dict[str, Any]) -> bytes:
 REPRODUCIBLE_EPOCH = "1735689600"  # 2025-01-01 00:00 UTC
 
 
-# Generation thresholds during a render: WeasyPrint's box tree is millions of container objects
-# that all live until the PDF is written, so the default thresholds (2000, 10, 10) keep promoting
-# and rescanning them; with these, a full collection comes a hundred times less often.
-RENDER_GC_THRESHOLDS = (50_000, 20, 100)
+# Generation thresholds while a report is built: its figures (hundreds of thousands of rows,
+# partial sums and figures for a national synthesis) and WeasyPrint's box tree (millions of
+# container objects) all live until the report is stored, so the default thresholds (2000, 10,
+# 10) keep promoting and rescanning them; with these, a full collection comes a hundred times
+# less often.
+REPORT_GC_THRESHOLDS = (50_000, 20, 100)
 
 
 @contextlib.contextmanager
-def garbage_collector_tuned_for_render() -> Iterator[None]:
+def garbage_collector_tuned_for_report() -> Iterator[None]:
     """Keeps the cyclic garbage collector from rescanning, again and again, objects that live.
 
-    Two kinds: the worker's own (some 200,000 objects of Django, pandas, matplotlib and the
-    figures, which live as long as it does), frozen so that no collection walks them; and the
-    render's (the box tree), collected less often by raising the generation thresholds. The
-    garbage a render makes is still collected, and the thresholds and the frozen objects are
-    put back afterwards. The same bytes; see docs/benchmarks.md for the time it saves. Another
-    thread rendering meanwhile is no worse off: both settings only change when collections run.
+    Two kinds: the worker's own (some 200,000 objects of Django, pandas, matplotlib, and the
+    figures when a render starts), frozen so that no collection walks them; and those the
+    figures or the render build (rows, the box tree), collected less often by raising the
+    generation thresholds. The garbage they make is still collected, and the thresholds and the
+    frozen objects are put back afterwards. The same figures and bytes; see docs/benchmarks.md
+    for the time it saves. Another thread meanwhile is no worse off: both settings only change
+    when collections run. Nested (a render within a build), the inner one's exit unfreezes all.
     """
     thresholds = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(*RENDER_GC_THRESHOLDS)
+    gc.set_threshold(*REPORT_GC_THRESHOLDS)
     try:
         yield
     finally:
@@ -281,7 +284,7 @@ def report_render(*, report: Report, figures: dict[str, Any], progress: Any = No
     html = report_html(report=report, figures=figures)
     if progress:
         progress(80)
-    with translation.override("fr"), garbage_collector_tuned_for_render():
+    with translation.override("fr"), garbage_collector_tuned_for_report():
         pdf = HTML(string=html, base_url=None).write_pdf(pdf_identifier=pdf_identifier(report, figures))
     if progress:
         progress(95)

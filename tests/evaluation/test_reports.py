@@ -162,22 +162,27 @@ def test_the_same_figures_give_the_same_document_even_after_the_data_changed(
     assert report.figures["volumes"]["meals_distributed"] == 36 * 120
 
 
-def test_a_render_leaves_the_garbage_collector_as_it_found_it(world, django_capture_on_commit_callbacks):
-    # A worker renders report after report: the thresholds raised and the objects frozen for a
-    # render must come back, after a failed render too, or the worker's memory would stop being
-    # collected as it should.
+def test_a_build_and_a_render_leave_the_garbage_collector_as_they_found_it(
+    world, django_capture_on_commit_callbacks
+):
+    # A worker builds report after report: the thresholds raised and the objects frozen for the
+    # figures and the render must come back, after a failed render too, or the worker's memory
+    # would stop being collected as it should.
     plaine, _, evaluator = world
+    thresholds = gc.get_threshold()
     body = ask(
         client_for(evaluator), django_capture_on_commit_callbacks, territory=plaine.territory.pk
     ).json()
     report = Report.objects.get(pk=body["id"])
-    thresholds = gc.get_threshold()
+    assert report.status == Report.Status.DONE
+    assert gc.get_threshold() == thresholds  # after a build: its figures, then its render
+    assert gc.get_freeze_count() == 0
     with report.pdf.open("rb") as handle:
         assert reports.report_render(report=report, figures=report.figures) == handle.read()
     assert gc.get_threshold() == thresholds
     assert gc.get_freeze_count() == 0
-    with pytest.raises(RuntimeError), reports.garbage_collector_tuned_for_render():
-        assert gc.get_threshold() == reports.RENDER_GC_THRESHOLDS
+    with pytest.raises(RuntimeError), reports.garbage_collector_tuned_for_report():
+        assert gc.get_threshold() == reports.REPORT_GC_THRESHOLDS
         assert gc.get_freeze_count() > 0
         raise RuntimeError("the render failed")
     assert gc.get_threshold() == thresholds

@@ -143,13 +143,8 @@ def figure_of(cost: CostReport, key: str) -> dict[str, Any]:
 WEEKLY_COLUMNS = ["meals_distributed", "people_served", "meals_discarded", "pickups"]
 
 
-def weekly_table(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date, series: pd.DataFrame | None = None
-) -> Table:
-    """Meals and people week by week (``evaluation.selectors.weekly_series``: one query, unless
-    ``series`` gives its answer)."""
-    if series is None:
-        series = selectors.weekly_series(territory_ids=territory_ids, start=start, end=end)
+def weekly_table(series: pd.DataFrame, *, start: datetime.date, end: datetime.date) -> Table:
+    """Meals and people week by week (``series``: ``evaluation.selectors.weekly_series``'s)."""
     partial = monday(start) != start or monday(end) + datetime.timedelta(days=6) != end
     return table(
         "weekly",
@@ -961,12 +956,7 @@ def flow_figures(
         "costs": costs,
         "missing": cost.missing,
         "tables": {
-            "weekly": weekly_table(
-                territory_ids=territory_ids,
-                start=start,
-                end=end,
-                series=read_weekly(),
-            ),
+            "weekly": weekly_table(read_weekly(), start=start, end=end),
             "activity": activity_table(monthly),
             "monthly_costs": monthly_cost_table(
                 territory_ids=territory_ids, start=start, end=end, data=data, read_frame=read_frame

@@ -223,7 +223,28 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Pending work lives in the database (docs/architecture.md, "Pending work"): stale roll-up days,
+# reports and imports. Every PASSERELLE_SWEEP_SECONDS the sweepers send again what was not taken
+# within PASSERELLE_RESEND_AFTER_SECONDS; a worker holds a report or an import under a lease of
+# PASSERELLE_LEASE_SECONDS, renewed while it works, and one left PASSERELLE_MAX_ATTEMPTS times by a
+# stopped worker is marked failed.
+PASSERELLE_SWEEP_SECONDS = float(os.environ.get("PASSERELLE_SWEEP_SECONDS", "60"))
+PASSERELLE_RESEND_AFTER_SECONDS = float(os.environ.get("PASSERELLE_RESEND_AFTER_SECONDS", "180"))
+PASSERELLE_LEASE_SECONDS = float(os.environ.get("PASSERELLE_LEASE_SECONDS", "300"))
+PASSERELLE_MAX_ATTEMPTS = int(os.environ.get("PASSERELLE_MAX_ATTEMPTS", "3"))
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "sweep-stale-days": {
+        "task": "costing.tasks.sweep_stale_days",
+        "schedule": PASSERELLE_SWEEP_SECONDS,
+    },
+    "sweep-reports": {
+        "task": "evaluation.tasks.sweep_reports",
+        "schedule": PASSERELLE_SWEEP_SECONDS,
+    },
+    "sweep-record-imports": {
+        "task": "meals.tasks.sweep_record_imports",
+        "schedule": PASSERELLE_SWEEP_SECONDS,
+    },
     "rebuild-recent-rollups": {
         "task": "costing.tasks.rebuild_recent_rollups",
         "schedule": crontab(hour=2, minute=30),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -67,23 +68,28 @@ def after_input_saved(instance: Any, before: tuple[int, datetime.date] | None = 
 
 
 class MonthlyInputViewSet(ScopedModelViewSet):
-    """Monthly inputs: each write refreshes the monthly cost of the territory-months it touched."""
+    """Monthly inputs: each write refreshes the monthly cost of the territory-months it touched.
+
+    The input and the roll-up days a transport rate makes stale are written in one transaction."""
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        super().perform_create(serializer)
-        after_input_saved(serializer.instance)
+        with transaction.atomic():
+            super().perform_create(serializer)
+            after_input_saved(serializer.instance)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         instance: Any = serializer.instance
         before = (instance.territory_id, instance.month)
-        super().perform_update(serializer)
-        after_input_saved(serializer.instance, before)
+        with transaction.atomic():
+            super().perform_update(serializer)
+            after_input_saved(serializer.instance, before)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
-        response = super().destroy(request, *args, **kwargs)
-        if response.status_code == 204:
-            after_input_saved(instance)
+        with transaction.atomic():
+            response = super().destroy(request, *args, **kwargs)
+            if response.status_code == 204:
+                after_input_saved(instance)
         return response
 
 

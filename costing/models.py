@@ -362,6 +362,31 @@ class DailyRollup(ScopedModel):
         return f"{self.partnership_id} {self.day}"
 
 
+class StaleDay(ScopedModel):
+    """A territory-day whose roll-ups (and its month's cost figures) lag behind its records.
+
+    The write that changes the day's records marks it in its own transaction; the roll-up task
+    that rebuilt the day clears the mark it read, unless a later write marked it again
+    (``marked_at`` moved); the sweeper sends again every mark older than a few minutes
+    (``costing.pending``). Such a row means "being brought up to date": dashboards say so.
+    """
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    marked_at = models.DateTimeField()
+    # When the sweeper last sent it (None: never); it waits as long again before sending it anew.
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("journée à recalculer")
+        verbose_name_plural = _("journées à recalculer")
+        constraints = [models.UniqueConstraint(fields=["territory", "day"], name="one_stale_mark_per_day")]
+        indexes = [models.Index(fields=["marked_at"], name="stale_day_marked_at")]
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} {self.day}"
+
+
 class MonthlyCost(TerritoryOwned):
     """The cost method's full result for one territory and month, kept so reports and
     dashboards read frozen figures. Refreshed by ``costing.services.monthly_cost_refresh``."""

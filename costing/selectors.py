@@ -21,7 +21,14 @@ from associations.models import Association
 from kitchens.models import Kitchen
 from territories.models import Territory
 
-from .models import AssociationCost, CoordinationCost, DailyRollup, KitchenCostInput, ReferenceValue
+from .models import (
+    AssociationCost,
+    CoordinationCost,
+    DailyRollup,
+    KitchenCostInput,
+    ReferenceValue,
+    StaleDay,
+)
 from .services import (
     AssociationMonth,
     CoordinationMonth,
@@ -317,3 +324,10 @@ def default_period(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     for _ in range(2):
         start = first_of_month(start - datetime.timedelta(days=1))
     return start, first_of_month(end)
+
+
+def stale_day_count(*, territory_id: int, start: datetime.date, end: datetime.date) -> int:
+    """How many days of a period owe a rebuild: dashboards say its figures are being updated."""
+    return (
+        StaleDay.objects.all_territories().filter(territory_id=territory_id, day__range=(start, end)).count()
+    )

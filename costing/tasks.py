@@ -8,10 +8,9 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from config.celery import delay_or_log
 from territories.models import Territory
 
-from . import rollups, services
+from . import pending, rollups
 
 logger = logging.getLogger(__name__)
 
@@ -22,16 +21,14 @@ NIGHTLY_DAYS = 7
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8)
 def rollup_territory_day(territory_id: int, day: str) -> int:
-    """Recomputes the day, then the month's frozen cost figures that read it.
+    """Recomputes the day, then the month's frozen cost figures that read it, and clears the day's
+    stale mark (``costing.pending.stale_day_rebuild``).
 
     One transaction: a worker killed mid-way leaves both as they were, and the message, acked
-    only at the end (``acks_late``), is delivered again and redone from the start.
+    only at the end (``acks_late``), is delivered again and redone from the start; the day's
+    mark, left in place, is swept again in any case.
     """
-    on = datetime.date.fromisoformat(day)
-    with transaction.atomic():
-        rows = rollups.rollup_territory_day(territory_id=territory_id, day=on)
-        services.monthly_cost_refresh(territory_id=territory_id, month=on.replace(day=1))
-    return rows
+    return pending.stale_day_rebuild(territory_id=territory_id, day=datetime.date.fromisoformat(day))
 
 
 @shared_task
@@ -42,27 +39,37 @@ def rebuild_recent_rollups() -> int:
     return rollups.rebuild(territory_ids=territory_ids, since=since, until=until)
 
 
+@shared_task
+def sweep_stale_days() -> int:
+    return pending.stale_days_sweep()
+
+
 def enqueue_rollups(territory_id: int, days: set[datetime.date]) -> None:
-    """After the current transaction commits, recompute the territory-days a write touched.
+    """Marks the territory-days a write touched as stale, now, in the write's transaction; after
+    it commits, queues their roll-ups (the fast path).
 
     Days are gathered per connection, so an import of many records queues each
     territory-day once. A broker that is down must not fail the user's write, which is
-    already committed: the nightly rebuild catches the roll-ups up.
+    already committed: the marks stay, and the sweeper sends them once the broker is back.
     """
+    pending.stale_days_mark(territory_id=territory_id, days=days)
     connection = transaction.get_connection()
-    pending: set[tuple[int, datetime.date]] | None = connection.__dict__.get("passerelle_pending_rollups")
-    if pending is None or not any(
-        isinstance(callback, partial) and callback.func is send_pending and callback.args[0] is pending
+    waiting: set[tuple[int, datetime.date]] | None = connection.__dict__.get("passerelle_pending_rollups")
+    if waiting is None or not any(
+        isinstance(callback, partial) and callback.func is send_pending and callback.args[0] is waiting
         for _savepoints, callback, _robust in connection.run_on_commit
     ):
         # No callback of ours waits: the transaction that gathered these days committed (and
         # sent them) or rolled back (and they must not go out with the next one's).
-        pending = connection.__dict__["passerelle_pending_rollups"] = set()
-    pending.update((territory_id, day) for day in days)
-    transaction.on_commit(partial(send_pending, pending))
+        waiting = connection.__dict__["passerelle_pending_rollups"] = set()
+    waiting.update((territory_id, day) for day in days)
+    transaction.on_commit(partial(send_pending, waiting))
 
 
-def send_pending(pending: set[tuple[int, datetime.date]]) -> None:
-    while pending:
-        territory_id, day = pending.pop()
-        delay_or_log(rollup_territory_day, territory_id, day.isoformat())
+def send_pending(waiting: set[tuple[int, datetime.date]]) -> None:
+    while waiting:
+        territory_id, day = waiting.pop()
+        if not pending.send_rollup(territory_id, day):
+            # The broker is down: the other days are marked too and wait for the sweeper,
+            # rather than each making the user's request wait for its own timeout.
+            waiting.clear()

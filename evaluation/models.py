@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.leases import LeasedWork
 from territories.models import Territory, TerritoryOwned
 from territories.roles import Role
 from territories.scoping import EVERY_ROW, ScopedModel
@@ -191,8 +192,11 @@ class SurveyResponse(TerritoryOwned):
         return evaluator_or_territory_coordinator(cls, membership)
 
 
-class Report(ScopedModel):
-    """A PDF report for a funder, built by a Celery task; it keeps the figures it printed."""
+class Report(ScopedModel, LeasedWork):
+    """A PDF report for a funder, built by a Celery task; it keeps the figures it printed.
+
+    Its state is driven by the pending-work sweeper (``config.leases``): sent again while
+    pending, taken back from a worker whose lease lapsed."""
 
     class Kind(models.TextChoices):
         DRIHL = "drihl", _("Rapport d'activité DRIHL (France Relance)")

@@ -192,6 +192,7 @@ class ReportViewSet(ScopedGenericViewSet, mixins.ListModelMixin, mixins.Retrieve
                 raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
             if not self.writable().filter(pk=report.pk).exists():
                 self.deny()  # raising inside the block rolls the report (and its queuing) back
+        report.refresh_from_db()  # sent on commit: with the broker down, its message says it is queued
         data = ReportSerializer(report, context=self.get_serializer_context()).data
         location = reverse("api:report-detail", kwargs={"pk": report.pk})
         return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

@@ -8,6 +8,10 @@ updates of their own, outside any transaction, so a poller sees it move. Any err
 report ``failed`` with a French message; it can then be asked again (``report_retry``), which
 computes its figures anew.
 
+The report row, not the broker, holds the work (``config.leases``): a worker claims it with a
+lease it renews while it builds; ``report_sweep`` (beat) sends a pending report again when its
+message was lost, and takes a report back from a worker that stopped renewing its lease.
+
 The document is a pure function of the stored figures: the charts are drawn with a fixed hash
 salt and no date, the template prints no clock, and the PDF's metadata (creation date,
 identifier) come from the figures. Rendering ``Report.figures`` again gives the same bytes,
@@ -33,6 +37,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config import leases
 from territories.models import Territory
 from territories.scoping import memberships_of
 
@@ -47,9 +52,6 @@ logger = logging.getLogger(__name__)
 # WeasyPrint logs each layout step at INFO level: keep its warnings and errors only.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
-# A report still pending or running this long after it was asked is taken as lost (a worker
-# killed, a broker down when it was queued): it may be asked again. Builds take seconds.
-STALE_AFTER = datetime.timedelta(minutes=30)
 # The longest period a report covers (its monthly cost table is computed month by month).
 MAX_MONTHS = 36
 
@@ -61,7 +63,7 @@ TEMPLATES = {
 
 
 class ReportNotRetryable(Exception):
-    """Only a failed report, or one lost on its way (see ``STALE_AFTER``), is asked again."""
+    """Only a failed report, or one lost on its way (``config.leases.may_retry``), is asked again."""
 
 
 # --- Who may ask -----------------------------------------------------------------------------
@@ -77,23 +79,30 @@ def may_request_reports(user: Any) -> bool:
 
 
 def may_retry(report: Report, now: datetime.datetime | None = None) -> bool:
-    if report.status == Report.Status.FAILED:
-        return True
-    now = now or timezone.now()
-    in_flight = report.status in (Report.Status.PENDING, Report.Status.RUNNING)
-    return in_flight and report.requested_at is not None and report.requested_at < now - STALE_AFTER
+    """Failed, or lost on its way: its worker's lease lapsed, or it was not taken in time."""
+    return leases.may_retry(report, now)
 
 
 # --- Asking ----------------------------------------------------------------------------------
 
 
-def enqueue(report_id: int) -> None:
-    """Queues the build once the current transaction commits (a broker down is logged)."""
+def send_build(report_id: int) -> bool:
     from config.celery import delay_or_log
 
     from .tasks import build_report
 
-    transaction.on_commit(lambda: delay_or_log(build_report, report_id))
+    return delay_or_log(build_report, report_id)
+
+
+def enqueue(report_id: int) -> None:
+    """Queues the build once the current transaction commits; with the broker down the report
+    says it is queued, and the sweeper sends it once the broker is back."""
+    transaction.on_commit(lambda: leases.sent(Report, report_id, send_build, "message"))
+
+
+def report_sweep() -> dict[str, int]:
+    """Sends lost reports again and takes them back from stopped workers (the beat task's work)."""
+    return leases.sweep(Report, send=send_build, reason_field="message")
 
 
 def report_request(
@@ -128,6 +137,9 @@ def report_retry(*, report: Report) -> Report:
             figures={},
             requested_at=timezone.now(),
             finished_at=None,
+            attempts=0,
+            lease_expires_at=None,
+            sent_at=None,
         )
         enqueue(report.pk)
     report.refresh_from_db()
@@ -143,46 +155,60 @@ def territory_ids_of(report: Report) -> list[int]:
     return list(Territory.objects.all_territories().order_by("name").values_list("pk", flat=True))
 
 
-def set_progress(report_id: int, percent: int) -> None:
-    Report.objects.filter(pk=report_id).update(progress=percent)
+def set_progress(report_id: int, percent: int, attempt: int) -> None:
+    """Writes the progress and renews the lease, as long as this attempt holds the report."""
+    leases.lease_renew(Report, report_id, attempt, progress=percent)
 
 
 def report_build(*, report_id: int) -> Report:
-    """Builds a report (the task's work): figures once, then the PDF from them; the outcome is stored."""
-    claimed = Report.objects.filter(
-        pk=report_id, status__in=[Report.Status.PENDING, Report.Status.RUNNING]
-    ).update(status=Report.Status.RUNNING, progress=5, message="")
+    """Builds a report (the task's work): figures once, then the PDF from them; the outcome is stored.
+
+    The report is claimed under a lease, renewed while it builds; each progress step renews it
+    too. A build that lost its lease (taken back by the sweeper, given to another worker)
+    stores nothing."""
+    attempt = leases.lease_claim(Report, report_id, progress=5, message="")
     # The figures are left unread, before and after: a national synthesis stores some 30 MiB of
     # them, which would be read back for nothing (they load if a caller reads them).
     report = Report.objects.select_related("territory").defer("figures").get(pk=report_id)
-    if not claimed:
-        return report  # a duplicate delivery of the task: the report is done or failed already
-    try:
-        with translation.override("fr"), garbage_collector_tuned_for_report():
-            frozen = figures_module.report_figures(
-                kind=report.kind,
-                territory_ids=territory_ids_of(report),
-                start=report.period_start,
-                end=report.period_end,
-                progress=lambda percent: set_progress(report_id, percent),
+    if attempt is None:
+        return report  # a duplicate delivery: the report is done, failed, or built by a live worker
+
+    def progress(percent: int) -> None:
+        set_progress(report_id, percent, attempt)
+
+    with leases.lease_kept(Report, report_id, attempt):
+        try:
+            with translation.override("fr"), garbage_collector_tuned_for_report():
+                frozen = figures_module.report_figures(
+                    kind=report.kind,
+                    territory_ids=territory_ids_of(report),
+                    start=report.period_start,
+                    end=report.period_end,
+                    progress=progress,
+                )
+            pdf = report_render(report=report, figures=frozen, progress=progress)
+            report.pdf.save(file_name(report), ContentFile(pdf), save=False)
+            leases.lease_finish(
+                Report,
+                report_id,
+                attempt,
+                status=Report.Status.DONE,
+                progress=100,
+                figures=frozen,
+                pdf=report.pdf.name,
+                message="",
+                finished_at=timezone.now(),
             )
-        pdf = report_render(
-            report=report, figures=frozen, progress=lambda percent: set_progress(report_id, percent)
-        )
-        report.pdf.save(file_name(report), ContentFile(pdf), save=False)
-        Report.objects.filter(pk=report_id).update(
-            status=Report.Status.DONE,
-            progress=100,
-            figures=frozen,
-            pdf=report.pdf.name,
-            message="",
-            finished_at=timezone.now(),
-        )
-    except Exception as error:
-        logger.exception("Report %s could not be built", report_id)
-        Report.objects.filter(pk=report_id).update(
-            status=Report.Status.FAILED, message=failure_message(error), finished_at=timezone.now()
-        )
+        except Exception as error:
+            logger.exception("Report %s could not be built", report_id)
+            leases.lease_finish(
+                Report,
+                report_id,
+                attempt,
+                status=Report.Status.FAILED,
+                message=failure_message(error),
+                finished_at=timezone.now(),
+            )
     return Report.objects.select_related("territory").defer("figures").get(pk=report_id)
 
 

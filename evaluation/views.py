@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView, View
 from django.views.generic.detail import SingleObjectMixin
 
+from costing.selectors import stale_day_count
 from costing.services import months_of
 from territories.mixins import ScopedQuerysetMixin
 from territories.models import Territory
@@ -195,7 +196,12 @@ class TerritoryDashboardView(PageMixin, ScopedQuerysetMixin, DetailView):
         )
         if start is None or end is None:
             return context
-        context.update(start=start, end=end, figures_section=figures_section(territory, start=start, end=end))
+        context.update(
+            start=start,
+            end=end,
+            figures_section=figures_section(territory, start=start, end=end),
+            days_updating=stale_day_count(territory_id=territory.pk, start=start, end=end),
+        )
         return context
 
 
@@ -310,7 +316,11 @@ class ReportRequestMixin:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
             return form
-        messages.info(self.request, _("Rapport demandé : il est en cours de construction."))
+        report.refresh_from_db(fields=["status", "message"])
+        if report.status == Report.Status.PENDING and report.message:
+            messages.warning(self.request, report.message)  # queued: the broker could not be reached
+        else:
+            messages.info(self.request, _("Rapport demandé : il est en cours de construction."))
         return redirect("report-detail", pk=report.pk)
 
 
@@ -406,7 +416,11 @@ class ReportRetryView(ScopedQuerysetMixin, SingleObjectMixin, View):
         except reports.ReportNotRetryable as refusal:
             messages.error(request, str(refusal))
         else:
-            messages.info(request, _("Rapport relancé : il est en cours de construction."))
+            report.refresh_from_db(fields=["status", "message"])
+            if report.status == Report.Status.PENDING and report.message:
+                messages.warning(request, report.message)
+            else:
+                messages.info(request, _("Rapport relancé : il est en cours de construction."))
         return redirect("report-detail", pk=report.pk)
 
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from associations.models import DistributionSite, Partnership
+from config import leases
 from territories.exceptions import Conflict
 
 from . import services
@@ -580,27 +581,78 @@ def step(line: int, label: str, columns: dict[str, str]) -> Iterator[None]:
 # Imports uploaded from the browser
 
 
+class ImportNotRetryable(Exception):
+    """Only a failed import, or one lost on its way (``config.leases.may_retry``), is run again."""
+
+
+def send_import(import_id: int) -> bool:
+    from config.celery import delay_or_log
+
+    from .tasks import run_record_import
+
+    return delay_or_log(run_record_import, import_id)
+
+
+def record_import_request(*, territory: Territory, file: Any, by: User) -> RecordImport:
+    """Stores an uploaded file as a pending import and queues it once committed; with the broker
+    down the import says it is queued and the sweeper sends it once the broker is back.
+    Callers check the role."""
+    with transaction.atomic():
+        record_import = RecordImport.objects.create(territory=territory, file=file, uploaded_by=by)
+        transaction.on_commit(lambda: leases.sent(RecordImport, record_import.pk, send_import, "report"))
+    record_import.refresh_from_db()
+    return record_import
+
+
+def record_import_retry(*, record_import: RecordImport) -> RecordImport:
+    """Runs a failed (or lost) import again, with the same file. Callers check the role."""
+    with transaction.atomic():
+        locked = RecordImport.objects.select_for_update().get(pk=record_import.pk)
+        if not leases.may_retry(locked):
+            raise ImportNotRetryable(_("Seul un import en échec ou interrompu peut être relancé."))
+        RecordImport.objects.filter(pk=locked.pk).update(
+            status=RecordImport.Status.PENDING,
+            report="",
+            rows=0,
+            counts={},
+            finished_at=None,
+            attempts=0,
+            lease_expires_at=None,
+            sent_at=None,
+        )
+        transaction.on_commit(lambda: leases.sent(RecordImport, locked.pk, send_import, "report"))
+    record_import.refresh_from_db()
+    return record_import
+
+
+def record_import_sweep() -> dict[str, int]:
+    """Sends lost imports again and takes them back from stopped workers (the beat task's work)."""
+    return leases.sweep(RecordImport, send=send_import, reason_field="report")
+
+
 def record_import_run(*, import_id: int) -> RecordImport:
-    """Loads an uploaded file (the Celery task's work); the outcome is stored on the import."""
+    """Loads an uploaded file (the Celery task's work); the outcome is stored on the import.
+
+    The import is claimed under a lease renewed while the file loads (one transaction: a worker
+    killed mid-way leaves nothing, and the sweeper gives the file to another worker)."""
+    attempt = leases.lease_claim(RecordImport, import_id, report="")
     record_import = RecordImport.objects.select_related("territory", "uploaded_by").get(pk=import_id)
-    if not record_import.in_progress:
-        return record_import  # a duplicate delivery of the task: the file was handled already
-    RecordImport.objects.filter(pk=import_id).update(status=RecordImport.Status.RUNNING)
+    if attempt is None:
+        return record_import  # a duplicate delivery: handled already, or loading on a live worker
+    outcome: dict[str, Any] = {}
     try:
-        with record_import.file.open("rb") as file:
+        with leases.lease_kept(RecordImport, import_id, attempt), record_import.file.open("rb") as file:
             report = import_records(
                 file=file, territory=record_import.territory, by=record_import.uploaded_by
             )
     except Exception as error:
-        record_import.status = RecordImport.Status.FAILED
-        record_import.report = _("L'import a échoué pour une raison technique : %(error)s") % {"error": error}
+        outcome["status"] = RecordImport.Status.FAILED
+        outcome["report"] = _("L'import a échoué pour une raison technique : %(error)s") % {"error": error}
         raise
     else:
-        record_import.status = RecordImport.Status.DONE if report.ok else RecordImport.Status.REFUSED
-        record_import.rows = report.rows
-        record_import.counts = report.counts
-        record_import.report = report.as_text()
+        outcome["status"] = RecordImport.Status.DONE if report.ok else RecordImport.Status.REFUSED
+        outcome.update(rows=report.rows, counts=report.counts, report=report.as_text())
     finally:
-        record_import.finished_at = timezone.now()
-        record_import.save(update_fields=["status", "rows", "counts", "report", "finished_at"])
+        leases.lease_finish(RecordImport, import_id, attempt, finished_at=timezone.now(), **outcome)
+    record_import.refresh_from_db()
     return record_import

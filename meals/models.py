@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from config.leases import LeasedWork
 from territories.models import TerritoryOwned
 from territories.roles import Role
 
@@ -271,8 +272,10 @@ class Distribution(TerritoryOwned):
         return Batch.pickup_rule(membership)
 
 
-class RecordImport(TerritoryOwned):
-    """A CSV file of past records uploaded for a territory, loaded by a Celery task."""
+class RecordImport(TerritoryOwned, LeasedWork):
+    """A CSV file of past records uploaded for a territory, loaded by a Celery task.
+
+    Its state is driven by the pending-work sweeper (``config.leases``), as a report's."""
 
     funder_visible = False
 

@@ -19,3 +19,8 @@ def remind_unpicked_batches() -> int:
 @shared_task
 def run_record_import(import_id: int) -> str:
     return imports.record_import_run(import_id=import_id).status
+
+
+@shared_task
+def sweep_record_imports() -> dict[str, int]:
+    return imports.record_import_sweep()

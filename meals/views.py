@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
@@ -27,10 +26,11 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import DetailView, FormView, ListView
+from django.views.generic import DetailView, FormView, ListView, View
+from django.views.generic.detail import SingleObjectMixin
 
 from associations.models import DistributionSite, Partnership
-from config.celery import delay_or_log
+from config import leases
 from territories.exceptions import Conflict
 from territories.mixins import ScopedQuerysetMixin
 from territories.models import Territory
@@ -38,10 +38,9 @@ from territories.roles import Role
 from territories.scoping import Action, memberships_of
 from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
-from . import services
+from . import imports, services
 from .forms import BatchForm, DistributionForm, PickupForm, ReasonForm, RecordImportForm, add_service_errors
 from .models import Allergen, Batch, Component, Distribution, Liaison, Pickup, RecordImport, temperature_ok
-from .tasks import run_record_import
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -843,11 +842,37 @@ class RecordImportView(PageMixin, ScopedQuerysetMixin, DetailView):
         form = RecordImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
-        record_import = RecordImport.objects.create(
-            territory=self.object, file=form.cleaned_data["file"], uploaded_by=cast("User", request.user)
+        record_import = imports.record_import_request(
+            territory=self.object, file=form.cleaned_data["file"], by=cast("User", request.user)
         )
-        transaction.on_commit(lambda: delay_or_log(run_record_import, record_import.pk))
-        messages.info(request, _("Fichier reçu : l'import est en cours."))
+        say_queued_or(request, record_import, _("Fichier reçu : l'import est en cours."))
+        return redirect("record-import-detail", pk=record_import.pk)
+
+
+def say_queued_or(request: HttpRequest, record_import: RecordImport, message: str) -> None:
+    """Says the import is queued when the broker could not be reached, else ``message``."""
+    if record_import.status == RecordImport.Status.PENDING and record_import.report:
+        messages.warning(request, record_import.report)
+    else:
+        messages.info(request, message)
+
+
+class RecordImportRetryView(ScopedQuerysetMixin, SingleObjectMixin, View):
+    """Runs a failed or interrupted import again, with the same file (authority coordinators)."""
+
+    model = RecordImport
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        record_import = self.get_object()
+        if not RecordImport.objects.for_user(request.user, "change").filter(pk=record_import.pk).exists():
+            raise PermissionDenied
+        try:
+            record_import = imports.record_import_retry(record_import=record_import)
+        except imports.ImportNotRetryable as refusal:
+            messages.error(request, str(refusal))
+        else:
+            say_queued_or(request, record_import, _("Import relancé : il est en cours."))
         return redirect("record-import-detail", pk=record_import.pk)
 
 
@@ -857,3 +882,9 @@ class RecordImportDetailView(PageMixin, ScopedQuerysetMixin, DetailView):
     model = RecordImport
     template_name = "meals/record_import_detail.html"
     nav_section = "territories"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        writable = RecordImport.objects.for_user(self.request.user, "change").filter(pk=self.object.pk)
+        context["may_retry"] = leases.may_retry(self.object) and writable.exists()
+        return context

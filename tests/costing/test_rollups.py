@@ -13,6 +13,7 @@ from costing.models import DailyRollup, TransportRate
 from meals import services
 from meals.models import Distribution, Pickup
 from territories.exceptions import Conflict
+from tests.factories import TerritoryFactory
 from tests.scenes import Scene
 
 pytestmark = pytest.mark.django_db
@@ -245,16 +246,17 @@ def test_days_of_a_rolled_back_write_are_not_sent_with_the_next_one(
     commit sends its own days only (found by the API fuzzing, whose every request rolls back)."""
     from django.db import transaction
 
-    from costing import tasks
+    from costing import pending, tasks
 
     sent = []
     monkeypatch.setattr(
-        tasks, "delay_or_log", lambda task, territory_id, day: sent.append((territory_id, day))
+        pending, "send_rollup", lambda territory_id, day: sent.append((territory_id, day.isoformat())) or True
     )
+    first, second = TerritoryFactory().pk, TerritoryFactory().pk
     with transaction.atomic():
-        tasks.enqueue_rollups(1, {datetime.date(2025, 3, 1)})
+        tasks.enqueue_rollups(first, {datetime.date(2025, 3, 1)})
         transaction.set_rollback(True)
     with django_capture_on_commit_callbacks(execute=True):
-        tasks.enqueue_rollups(2, {datetime.date(2025, 3, 2)})
-        tasks.enqueue_rollups(2, {datetime.date(2025, 3, 2), datetime.date(2025, 3, 3)})
-    assert sorted(sent) == [(2, "2025-03-02"), (2, "2025-03-03")]
+        tasks.enqueue_rollups(second, {datetime.date(2025, 3, 2)})
+        tasks.enqueue_rollups(second, {datetime.date(2025, 3, 2), datetime.date(2025, 3, 3)})
+    assert sorted(sent) == [(second, "2025-03-02"), (second, "2025-03-03")]

@@ -197,8 +197,8 @@ def test_progress_is_written_step_by_step(world, monkeypatch):
     seen: list[tuple[str, int]] = []
     original = reports.set_progress
 
-    def record(report_id: int, percent: int) -> None:
-        original(report_id, percent)
+    def record(report_id: int, percent: int, attempt: int) -> None:
+        original(report_id, percent, attempt)
         row = Report.objects.get(pk=report_id)
         seen.append((row.status, row.progress))
 
@@ -242,14 +242,32 @@ def test_a_failed_build_is_stored_with_a_message_and_can_be_asked_again(
     assert client.post(reverse("api:report-retry", kwargs={"pk": body["id"]})).status_code == 409
 
 
-def test_a_report_lost_on_its_way_can_be_asked_again_later():
-    report = ReportFactory(status="pending", progress=0, figures={}, pdf="")
-    assert not reports.may_retry(report)
+def test_a_report_lost_on_its_way_can_be_asked_again_once_its_lease_or_its_wait_has_run_out(
+    settings, django_capture_on_commit_callbacks
+):
+    """Pending: retryable once its message is older than the resend delay (180 s here); running:
+    as soon as its worker's lease has expired. Each at the limit and one step past it."""
+    settings.PASSERELLE_RESEND_AFTER_SECONDS = 180
+    now = timezone.now()
+    report = ReportFactory(status="pending", progress=0, figures={}, pdf="", sent_at=now)
+    assert not reports.may_retry(report, now)
     with pytest.raises(reports.ReportNotRetryable):
         reports.report_retry(report=report)
-    Report.objects.filter(pk=report.pk).update(requested_at=timezone.now() - datetime.timedelta(hours=1))
-    report.refresh_from_db()
-    assert reports.may_retry(report)
+    report.sent_at = now - datetime.timedelta(seconds=180)
+    assert not reports.may_retry(report, now)
+    report.sent_at = now - datetime.timedelta(seconds=181)
+    assert reports.may_retry(report, now)
+    report.sent_at = None  # the broker was down when it was asked
+    assert reports.may_retry(report, now)
+
+    running = ReportFactory(status="running", progress=60, figures={}, pdf="", lease_expires_at=now)
+    assert not reports.may_retry(running, now)
+    assert reports.may_retry(running, now + datetime.timedelta(seconds=1))
+    Report.objects.filter(pk=running.pk).update(lease_expires_at=now - datetime.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = reports.report_retry(report=running)
+    retried.refresh_from_db()
+    assert (retried.status, retried.attempts, retried.lease_expires_at) == ("done", 1, None)
 
 
 def test_a_duplicate_delivery_of_the_task_changes_nothing(world, django_capture_on_commit_callbacks):

@@ -136,6 +136,7 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:costs": Territory,
     "record-import": Territory,
     "record-import-detail": RecordImport,
+    "record-import-retry": RecordImport,
     "territory-dashboard": Territory,
     "territory-comparison": Territory,
     "territory-reports": Territory,
@@ -166,7 +167,7 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
 ACTION_ROUTES = {
     "api:batch-pickup", "api:batch-cancel", "api:batch-discard",
     "batch-pickup", "batch-cancel", "batch-discard", "distribution-create",
-    "api:report-retry", "report-retry",
+    "api:report-retry", "report-retry", "record-import-retry",
 }  # fmt: skip
 # Action routes only evaluators may use (asking a failed report again); others get 403 in sight.
 EVALUATOR_ACTIONS = {"api:report-retry", "report-retry"}
@@ -560,6 +561,7 @@ def post_action(client: APIClient, route: str, side: Side):
         "batch-discard": {"reason": "Essai"},
         "batch-pickup": {"meals_received": "40", "temperature_c": "2,0", "transport_mode": "soft"},
         "report-retry": {},
+        "record-import-retry": {},
         "distribution-create": {
             "site": side.objects[DistributionSite].pk,
             "distributed_on": str(datetime.date.today()),

@@ -252,13 +252,13 @@ def credentials(url: str) -> tuple[str, str, int]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.sessions.backends.db import SessionStore
-    from rest_framework.authtoken.models import Token
 
     from meals.management.commands.generate_scale import EVALUATOR_USERNAME
     from territories.models import Territory
+    from territories.tokens import token_issue
 
     user = get_user_model().objects.get(username=EVALUATOR_USERNAME)
-    token, _created = Token.objects.get_or_create(user=user)
+    _instance, token = token_issue(user=user, device="bench")
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
     session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
@@ -266,7 +266,7 @@ def credentials(url: str) -> tuple[str, str, int]:
     session.create()
     territory = Territory.objects.all_territories().order_by("pk").values_list("pk", flat=True).first()
     assert territory is not None
-    return token.key, f"{settings.SESSION_COOKIE_NAME}={session.session_key}", territory
+    return token, f"{settings.SESSION_COOKIE_NAME}={session.session_key}", territory
 
 
 def ensure_rollups(url: str) -> None:

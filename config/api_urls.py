@@ -2,7 +2,6 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from associations.api import AssociationViewSet, DistributionSiteViewSet, PartnershipViewSet
@@ -21,6 +20,7 @@ from evaluation.report_api import ReportViewSet
 from kitchens.api import KitchenViewSet
 from meals.api import BatchViewSet, DistributionViewSet, PickupViewSet
 from territories.api import AuthorityViewSet, MembershipViewSet, MeView, TerritoryViewSet
+from territories.token_api import ApiTokenViewSet, TokenLoginView, TokenLogoutView
 
 app_name = "api"
 
@@ -48,7 +48,10 @@ router.register("surveys", SurveyViewSet, basename="survey")
 router.register("survey-responses", SurveyResponseViewSet, basename="survey-response")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenLoginView.as_view(), name="api-token"),
+    path("auth/logout/", TokenLogoutView.as_view(), name="api-logout"),
+    path("auth/tokens/", ApiTokenViewSet.as_view({"get": "list"}), name="api-token-list"),
+    path("auth/tokens/<str:pk>/", ApiTokenViewSet.as_view({"delete": "destroy"}), name="api-token-detail"),
     path("me/", MeView.as_view(), name="api-me"),
     path("costs/", CostView.as_view(), name="costs"),
     path("indicators/", IndicatorView.as_view(), name="indicators"),

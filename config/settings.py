@@ -7,6 +7,7 @@ gives production settings that pass ``manage.py check --deploy``.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,7 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -149,8 +150,9 @@ CONVENTION_MAX_BYTES = 10 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The token first: its "WWW-Authenticate: Token" makes a missing or dead token a 401.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -167,6 +169,14 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("PASSERELLE_API_ANON_RATE", "30/minute"),
         "token": os.environ.get("PASSERELLE_API_TOKEN_RATE", "600/minute"),
     },
+}
+# API tokens (django-rest-knox): one per device, stored hashed, each with an expiry; the header
+# stays "Authorization: Token <key>". Revoked on logout, by their owner, and all at once when the
+# password changes or the account is deactivated (territories/tokens.py).
+KNOX_TOKEN_MODEL = "territories.ApiToken"  # noqa: S105 (a model name, not a secret)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=int(os.environ.get("PASSERELLE_API_TOKEN_DAYS", "30"))),
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Passerelle API",

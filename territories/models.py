@@ -8,6 +8,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
 from .roles import ROLE_ACTOR_FIELD, TERRITORIAL_ROLES, Role
 from .scoping import EVERY_ROW, ScopedModel
@@ -176,3 +178,31 @@ class Membership(ScopedModel):
                 errors[field] = _("Ce rôle ne se rattache pas à cet acteur.")
         if errors:
             raise ValidationError(errors)
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token of one user on one device (django-rest-knox's model, with a name and an id).
+
+    Only the token's hash is stored; the token itself is shown once, when it is issued.
+    A token expires (``REST_KNOX["TOKEN_TTL"]``), is revoked by its owner (logout, or from the
+    list of their tokens), and every token of a user is revoked when the password changes or
+    the account is deactivated (``territories.tokens``).
+    """
+
+    # knox's base is untyped: the fields say their types themselves.
+    id: models.BigAutoField = models.BigAutoField(primary_key=True)
+    digest: models.CharField = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    device: models.CharField = models.CharField(
+        _("appareil"),
+        max_length=100,
+        blank=True,
+        help_text=_("Nom donné à l'appareil ou au script qui utilise ce jeton."),
+    )
+
+    class Meta:
+        verbose_name = _("jeton d'API")
+        verbose_name_plural = _("jetons d'API")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.device or self.token_key}"

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.throttling import UserRateThrottle
+
+from .models import ApiToken
 
 
 class TokenClientThrottle(UserRateThrottle):
@@ -13,6 +14,6 @@ class TokenClientThrottle(UserRateThrottle):
     scope = "token"
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if not isinstance(request.auth, Token):
+        if not isinstance(request.auth, ApiToken):
             return True
         return super().allow_request(request, view)

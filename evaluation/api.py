@@ -264,7 +264,7 @@ class JournalEntrySerializer(ModelCleanSerializer):
         model = JournalEntry
         fields = [
             "id", "territory", "observed_on", "category", "nature", "title", "text",
-            "kitchen", "association", "authority", "author", "created_at",
+            "kitchen", "association", "authority", "shared_with_funders", "author", "created_at",
         ]  # fmt: skip
         read_only_fields = ["author", "created_at"]
 
@@ -287,13 +287,15 @@ class JournalEntryFilter(filters.FilterSet):
 
     class Meta:
         model = JournalEntry
-        fields = ["territory", "category", "nature", "kitchen", "association", "authority"]
+        fields = [
+            "territory", "category", "nature", "kitchen", "association", "authority", "shared_with_funders",
+        ]  # fmt: skip
 
 
 class JournalEntryViewSet(ScopedModelViewSet):
     """The observation journal: dated obstacles (freins) and levers (leviers) of a territory.
     Authority coordinators of the territory and evaluators write; the territory's other members
-    read; funders see nothing."""
+    read; funders read only the entries shared with funders, in the territories they fund."""
 
     model = JournalEntry
     serializer_class = JournalEntrySerializer

@@ -680,14 +680,24 @@ def fundings_table(
 
 
 def journal_table(
-    *, territory_ids: list[int], start: datetime.date, end: datetime.date, names: dict[int, str]
+    *,
+    territory_ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
+    names: dict[int, str],
+    shared_only: bool,
 ) -> Table:
-    """The obstacles and levers observed in the period (without their authors)."""
+    """The obstacles and levers observed in the period (without their authors).
+
+    A report addressed to funders (``shared_only``) prints only the entries shared with funders:
+    funders read the report and its exports (docs/roles.md)."""
     entries = (
         JournalEntry.objects.all_territories()
         .filter(territory_id__in=territory_ids, observed_on__gte=start, observed_on__lte=end)
         .order_by("observed_on", "pk")
     )
+    if shared_only:
+        entries = entries.filter(shared_with_funders=True)
     natures, categories = choice_labels(JournalEntry, "nature"), choice_labels(JournalEntry, "category")
     return table(
         "journal",
@@ -1058,7 +1068,10 @@ def report_figures(
     tables["fundings"], figures["funding"] = fundings_table(
         territory_ids=territory_ids, start=start, end=end, names=names, total_cost=total_cost
     )
-    tables["journal"] = journal_table(territory_ids=territory_ids, start=start, end=end, names=names)
+    # Territory reports are read by the territory's funders; the synthesis by evaluators only.
+    tables["journal"] = journal_table(
+        territory_ids=territory_ids, start=start, end=end, names=names, shared_only=kind != "synthesis"
+    )
     step(55)
     if kind == "synthesis":
         tables["comparison"] = comparison_table(

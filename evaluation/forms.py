@@ -70,6 +70,14 @@ class JournalEntryForm(FlowForm):
     authority = ActorChoiceField(
         label=_("Collectivité concernée"), queryset=Authority.objects.none(), required=False
     )
+    shared_with_funders = forms.BooleanField(
+        label=_("Partager avec les financeurs"),
+        required=False,
+        help_text=_(
+            "Les financeurs du territoire liront cette observation, ainsi que les rapports qui leur "
+            "sont destinés. Sinon, elle reste une note de travail."
+        ),
+    )
 
     def __init__(
         self,

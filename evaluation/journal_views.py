@@ -1,6 +1,7 @@
 """Browser pages of the observation journal: the list with its filters, and the entry form.
 
-Every member of a territory reads its journal (evaluators every territory's; funders none);
+Every member of a territory reads its journal (evaluators every territory's; funders the entries
+shared with funders of the territories they fund);
 authority coordinators of the territory and evaluators write. The list starts from
 ``for_user``; the form offers only the territories the user may write in and their actors,
 and ``evaluation.services`` checks the write again.

@@ -32,9 +32,13 @@ def evaluator_or_territory_coordinator(cls: type[TerritoryOwned], membership: Me
 
 
 class JournalEntry(TerritoryOwned):
-    """A dated observation of how the partnership works: an obstacle (frein) or a lever (levier)."""
+    """A dated observation of how the partnership works: an obstacle (frein) or a lever (levier).
 
-    funder_visible = False
+    The journal holds the authority's working notes. Each entry says whether it is shared with
+    funders: funders read only the shared entries of the territories they fund, in the API, on
+    the dashboard, in the reports addressed to them and in those reports' exports
+    (docs/roles.md). Not shared unless its author says so.
+    """
 
     class Category(models.TextChoices):
         ADMINISTRATIVE = "administrative", _("Administratif")
@@ -73,6 +77,11 @@ class JournalEntry(TerritoryOwned):
         blank=True,
         verbose_name=_("collectivité"),
     )
+    shared_with_funders = models.BooleanField(
+        _("partagée avec les financeurs"),
+        default=False,
+        help_text=_("Les financeurs du territoire la liront, ainsi que les rapports qui leur sont destinés."),
+    )
     created_at = models.DateTimeField(_("saisi le"), auto_now_add=True)
 
     class Meta:
@@ -83,6 +92,13 @@ class JournalEntry(TerritoryOwned):
 
     def __str__(self) -> str:
         return f"{self.observed_on:%d/%m/%Y} — {self.title}"
+
+    @classmethod
+    def view_rule(cls, membership: Membership) -> Q | None:
+        # Funders: the shared entries of the territories they fund, nothing else.
+        if membership.role == Role.FUNDER:
+            return cls.in_territories(membership.funded_territory_ids) & Q(shared_with_funders=True)
+        return super().view_rule(membership)
 
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:

@@ -66,6 +66,7 @@ def journal_entry_create(
     kitchen: Kitchen | None = None,
     association: Association | None = None,
     authority: Authority | None = None,
+    shared_with_funders: bool = False,
 ) -> JournalEntry:
     """A dated observation by an authority coordinator of the territory or an evaluator."""
     entry = JournalEntry(
@@ -79,6 +80,7 @@ def journal_entry_create(
         kitchen=kitchen,
         association=association,
         authority=authority,
+        shared_with_funders=shared_with_funders,
     )
     not_in_future(observed_on, "observed_on")
     entry.full_clean()
@@ -88,6 +90,7 @@ def journal_entry_create(
 
 JOURNAL_FIELDS = {
     "territory", "observed_on", "category", "nature", "title", "text", "kitchen", "association", "authority",
+    "shared_with_funders",
 }  # fmt: skip
 
 

@@ -4,7 +4,7 @@ dashboards, the reports and their exports.
 From 6 January to 28 March 2025, every Monday, Wednesday and Friday (36 days): one pickup of
 125 surplus meals (the one of every sixth day breaks the cold chain), 120 meals distributed
 to 100 people, 5 discarded. Cost inputs are entered for January to March; a DRIHL grant covers
-2025; the journal holds one obstacle and one lever in February.
+2025; the journal holds one obstacle and one lever in February, both shared with funders.
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ def pilot(name: str = "Plaine Commune", slug: str = "plaine-commune", *, costs: 
         category="logistics",
         title="Camion frigorifique en panne",
         text="Deux collectes faites en voiture particulière.",
+        shared_with_funders=True,
     )
     JournalEntry.objects.create(
         territory=territory,
@@ -113,6 +114,7 @@ def pilot(name: str = "Plaine Commune", slug: str = "plaine-commune", *, costs: 
         category="partnership",
         title="Convention signée avec le CCAS",
         text="Le CCAS prête un local réfrigéré.",
+        shared_with_funders=True,
     )
     return Pilot(territory, kitchen, association, authority, partnership)
 

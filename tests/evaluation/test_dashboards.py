@@ -14,6 +14,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from evaluation.indicators import compute_indicators
+from evaluation.models import JournalEntry
 from territories.models import Membership
 from territories.roles import Role
 from tests.evaluation.reporting import END, START, pilot, references
@@ -108,14 +109,15 @@ def test_missing_inputs_mark_the_figures_incomplete(places):
     assert "Mois incomplet (au moins)" in html  # on the cost chart
 
 
-def test_funders_do_not_see_the_journal(places):
+def test_funders_see_only_the_journal_entries_shared_with_them(places):
     plaine, _ = places
     funder = member(Role.FUNDER, funded=[plaine.territory])
-    html = (
-        client_for(funder)
-        .get(reverse("territory-dashboard", kwargs={"pk": plaine.territory.pk}), PERIOD)
-        .content.decode()
-    )
+    url = reverse("territory-dashboard", kwargs={"pk": plaine.territory.pk})
+    html = client_for(funder).get(url, PERIOD).content.decode()
+    assert "Camion frigorifique en panne" in html  # shared with funders
+    JournalEntry.objects.update(shared_with_funders=False)
+    cache.clear()
+    html = client_for(funder).get(url, PERIOD).content.decode()
     assert "Camion frigorifique en panne" not in html
     assert "Aucune entrée visible dans le journal d'observation." in html
 

@@ -54,6 +54,7 @@ def built():
         nature="obstacle",
         title='=HYPERLINK("http://example.com","clic")',
         text="-2+3",
+        shared_with_funders=True,
     )
     evaluator = member(Role.EVALUATOR)
     report = Report.objects.create(

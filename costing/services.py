@@ -849,7 +849,10 @@ def transport_figure(volumes: Volumes) -> Figure:
             )
             % {"count": volumes.pickups_without_cost}
         )
-    exact = Decimal(volumes.transport_cost)
+    # Pickups with neither a recorded cost nor a rate add nothing to the sum: when no pickup has
+    # one, no part of the transport is known, and it is unknown, not a known zero.
+    known = volumes.pickups_without_cost < volumes.pickups or not volumes.pickups
+    exact = Decimal(volumes.transport_cost) if known else None
     return Figure(
         key="transport_cost",
         label=_("Transport"),
@@ -1022,12 +1025,15 @@ def cost_report(data: CostData) -> CostReport:
     )
     cost_per_person = ratio_figure(
         key="cost_per_person",
-        label=_("Coût par personne servie"),
-        unit=_("€/personne"),
-        method=_("Coût par personne servie = coût total (hors bénévolat) ÷ personnes servies."),
+        label=_("Coût par passage (personne servie)"),
+        unit=_("€/passage"),
+        method=_(
+            "Coût par passage = coût total (hors bénévolat) ÷ passages (personnes servies, comptées à "
+            "chaque distribution : une personne servie deux fois compte deux fois)."
+        ),
         numerator=total_cost,
         denominator=volumes.people_served,
-        denominator_label=_("personnes servies"),
+        denominator_label=_("passages (personnes servies)"),
     )
     discarded = Figure(
         key="meals_discarded",

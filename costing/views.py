@@ -35,7 +35,7 @@ from territories.models import Authority, Territory
 from territories.scoping import EVERY_ROW, memberships_of
 from territories.views import PageMixin
 
-from . import selectors, services
+from . import display, selectors, services
 from .forms import (
     MONTH_FORMAT,
     AssociationCostForm,
@@ -111,10 +111,6 @@ def previous_month(today: datetime.date) -> datetime.date:
 
 # --- Figures as shown -------------------------------------------------------------------
 
-DECIMALS = {services.PERCENT: 1}
-# Figures whose value, when incomplete, is a lower bound (every missing cost is non-negative).
-NOT_BOUNDS = ("share_", "loss_rate")
-
 
 def number(value: Any, decimals: int = 2) -> str:
     if value is None:
@@ -125,15 +121,14 @@ def number(value: Any, decimals: int = 2) -> str:
 
 
 def shown(figure: services.Figure) -> dict[str, Any]:
-    """A figure ready for the template: its value formatted in the reader's language."""
-    if not figure.applicable:
-        text = _("sans objet")
-    elif figure.value is None:
-        text = _("inconnu")
-    else:
-        text = f"{number(figure.value, DECIMALS.get(figure.unit, 2))}\u00a0{figure.unit}".strip()
-        if not figure.complete and not figure.key.startswith(NOT_BOUNDS):
-            text = _("au moins %(value)s") % {"value": text}
+    """A figure ready for the template: its value with its completeness (``costing.display``)."""
+    text = display.figure_text(
+        figure.value,
+        unit=figure.unit,
+        complete=figure.complete,
+        applicable=figure.applicable,
+        bound=display.is_bound(figure.key),
+    )
     return {
         "key": figure.key,
         "label": figure.label,

@@ -24,11 +24,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import matplotlib
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from costing import display
 
 # No display, no pyplot: figures are drawn off screen (``Figure`` needs no global state).
 matplotlib.use("Agg")
@@ -107,6 +110,19 @@ def french_number(value: float | Decimal | int | None, decimals: int = 0) -> str
         return "—"
     text = f"{float(value):,.{decimals}f}"
     return text.replace(",", "\u202f").replace(".", ",")
+
+
+def figure_label(
+    value: float | None, *, unit: str, complete: bool, decimals: int, short: bool = False
+) -> str:
+    """A value printed on a chart with its completeness ("≥ 1,92 €", "inconnu"): the charts are
+    in French, as the reports that print them (``costing.display.figure_text``)."""
+    amount = None if value is None else Decimal(repr(value))
+    with translation.override("fr"):
+        text = display.figure_text(amount, complete=complete, decimals=decimals, short=short)
+    # Thousands grouped by a narrow space, as ``french_number`` writes the axes.
+    text = text.replace("≥\u00a0", "≥ ").replace("\u00a0", "\u202f")
+    return text if amount is None or not unit else f"{text} {unit}"
 
 
 def axis_formatter(decimals: int = 0, suffix: str = "") -> FuncFormatter:
@@ -242,7 +258,7 @@ def weekly_flow_chart(
     *, code: str, weeks: Sequence[str], meals: Sequence[int], people: Sequence[int]
 ) -> Chart:
     """Meals distributed and people served, week by week (weeks as the ISO date of their Monday)."""
-    title = "Repas distribués et personnes servies, par semaine"
+    title = "Repas distribués et passages (personnes servies), par semaine"
     figure, axes = new_figure()
     positions = list(range(len(weeks)))
     axes.plot(
@@ -256,7 +272,7 @@ def weekly_flow_chart(
         markersize=3.5,
         linewidth=1.6,
         linestyle="--",
-        label="Personnes servies",
+        label="Passages (personnes servies)",
     )
     thin_labels(axes, [short_date(week) for week in weeks])
     axes.set_xlabel("Semaine du")
@@ -267,8 +283,8 @@ def weekly_flow_chart(
     total_meals, total_people = sum(meals), sum(people)
     description = (
         f"{len(weeks)} semaines : {french_number(total_meals)} repas distribués et "
-        f"{french_number(total_people)} personnes servies au total. Les chiffres de chaque semaine "
-        "figurent dans le tableau qui suit."
+        f"{french_number(total_people)} passages (personnes servies) au total. "
+        "Les chiffres de chaque semaine figurent dans le tableau qui suit."
     )
     return to_svg(figure, code=code, title=title, description=description)
 
@@ -287,9 +303,7 @@ def monthly_cost_chart(
         if not whole:
             bar.set_facecolor(PALE_BLUE)
             bar.set_hatch("///")
-        label = "inconnu" if number is None else french_number(number, 2) + " €"
-        if number is not None and not whole:
-            label = f"≥ {label}"
+        label = figure_label(number, unit="€", complete=whole, decimals=2, short=True)
         axes.annotate(
             label,
             (bar.get_x() + bar.get_width() / 2, bar.get_height()),
@@ -302,6 +316,8 @@ def monthly_cost_chart(
     axes.set_ylim(bottom=0, top=max([*heights, 1.0]) * 1.2)
     axes.set_ylabel("€ par repas")
     axes.yaxis.set_major_formatter(axis_formatter(2))
+    if all(number is None for number in numbers):
+        axes.set_yticks([])  # no scale for values nobody knows: "0,00" would read as a cost
     axes.legend(
         handles=[
             Patch(facecolor=BLUE, edgecolor=BLUE, label="Mois complet"),
@@ -311,7 +327,11 @@ def monthly_cost_chart(
         ncols=2,
     )
     incomplete = [month_name(month) for month, whole in zip(months, complete, strict=True) if not whole]
-    description = "Coût complet par repas distribué pour chaque mois de la période. " + (
+    values_text = " ; ".join(
+        f"{month_name(month)} : {figure_label(number, unit='€', complete=whole, decimals=2)}"
+        for month, number, whole in zip(months, numbers, complete, strict=True)
+    )
+    description = f"Coût complet par repas distribué pour chaque mois de la période : {values_text}. " + (
         f"Mois incomplets (données manquantes, valeur minimale) : {', '.join(incomplete)}."
         if incomplete
         else "Tous les mois sont complets."
@@ -410,9 +430,7 @@ def comparison_chart(
         if not whole:
             bar.set_facecolor(PALE_BLUE)
             bar.set_hatch("///")
-        label = "inconnu" if number is None else f"{french_number(number, decimals)} {unit}".strip()
-        if number is not None and not whole:
-            label = f"≥ {label}"
+        label = figure_label(number, unit=unit, complete=whole, decimals=decimals, short=True)
         axes.annotate(
             label,
             (bar.get_width(), bar.get_y() + bar.get_height() / 2),
@@ -425,9 +443,10 @@ def comparison_chart(
     axes.invert_yaxis()
     axes.set_xlim(0, max([*(number or 0.0 for number in numbers), 1.0]) * 1.3)
     axes.xaxis.set_major_formatter(axis_formatter(decimals))
+    if all(number is None for number in numbers):
+        axes.set_xticks([])  # no scale for values nobody knows
     parts = [
-        f"{name} : {'inconnu' if number is None else french_number(number, decimals)} {unit}".strip()
-        + ("" if whole else " (incomplet)")
+        f"{name} : {figure_label(number, unit=unit, complete=whole, decimals=decimals)}"
         for name, number, whole in zip(names, numbers, complete, strict=True)
     ]
     return to_svg(figure, code=code, title=title, description=" ; ".join(parts) + ".")

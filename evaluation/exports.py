@@ -26,6 +26,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from costing import display
+
 from . import reports
 from .figures import missing_table
 from .models import Report
@@ -93,6 +95,44 @@ def safe_text(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
+def figure_complete(row: dict[str, Any], column: dict[str, Any]) -> bool:
+    """Whether a figure cell is a complete, applicable value (then exported as a number)."""
+    return (
+        row.get(column["key"]) is not None
+        and bool(row.get(column.get("complete", "complete"), True))
+        and bool(row.get("applicable", True))
+    )
+
+
+def figure_words(row: dict[str, Any], column: dict[str, Any]) -> str:
+    """An incomplete or unknown figure as words ("au moins 1,92 €", "inconnu"), never a plain
+    number: a spreadsheet would read a lower bound as the cost itself."""
+    unit = row.get(column["unit_key"]) if column.get("unit_key") else column.get("unit")
+    return display.figure_text(
+        row.get(column["key"]),
+        unit=str(unit or ""),
+        complete=bool(row.get(column.get("complete", "complete"), True)),
+        applicable=bool(row.get("applicable", True)),
+        bound=display.is_bound(row.get("key", column["key"])),
+    )
+
+
+def csv_cell(row: dict[str, Any], column: dict[str, Any]) -> str:
+    if column["kind"] == "figure":
+        if figure_complete(row, column):
+            return str(row[column["key"]]).replace(".", ",")
+        return figure_words(row, column)
+    return csv_value(row.get(column["key"]), column["kind"])
+
+
+def xlsx_cell(row: dict[str, Any], column: dict[str, Any]) -> Any:
+    if column["kind"] == "figure":
+        if figure_complete(row, column):
+            return Decimal(str(row[column["key"]]))
+        return figure_words(row, column)
+    return xlsx_value(row.get(column["key"]), column["kind"])
+
+
 def csv_value(value: Any, kind: str) -> str:
     if value is None:
         return ""
@@ -128,6 +168,7 @@ NUMBER_FORMATS = {
     "euro": '#,##0.00 "€"',
     "percent": '0.0 "%"',
     "decimal": "#,##0.##",
+    "figure": "#,##0.00",
     "int": "#,##0",
 }
 
@@ -144,7 +185,7 @@ def csv_lines(table: dict[str, Any]) -> Iterator[str]:
     columns = table["columns"]
     yield "\ufeff" + writer.writerow([header(column) for column in columns])
     for row in table["rows"]:
-        yield writer.writerow([csv_value(row.get(column["key"]), column["kind"]) for column in columns])
+        yield writer.writerow([csv_cell(row, column) for column in columns])
 
 
 def xlsx_bytes(report: Report, table: dict[str, Any]) -> bytes:
@@ -169,7 +210,7 @@ def xlsx_bytes(report: Report, table: dict[str, Any]) -> bytes:
         cells = []
         for column in columns:
             kind = column["kind"]
-            cell = WriteOnlyCell(sheet, value=xlsx_value(row.get(column["key"]), kind))
+            cell = WriteOnlyCell(sheet, value=xlsx_cell(row, column))
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula, whatever the text starts with
             if kind in NUMBER_FORMATS:

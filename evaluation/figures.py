@@ -29,9 +29,17 @@ from django.utils.translation import gettext as _
 
 from associations.models import Association, Partnership
 from costing.models import Funding, ReferenceValue
-from costing.selectors import FrameReader, RollupFrames, cost_data, monthly_table, rollup_frame
+from costing.selectors import (
+    FrameReader,
+    RollupFrames,
+    cost_data,
+    monthly_table,
+    reference_in_force,
+    rollup_frame,
+)
 from costing.selectors import volumes_of as volumes_of_frame
 from costing.services import (
+    COMPARED_REFERENCES,
     CostData,
     CostReport,
     as_json,
@@ -53,6 +61,7 @@ from .indicators import (
     distribution_days_by,
     flow_parts,
     live_parts,
+    on_time_share,
     production_rows_by,
     rollup_versions,
 )
@@ -82,13 +91,34 @@ Table = dict[str, Any]
 # --- Shapes ---------------------------------------------------------------------------------
 
 
-def column(key: str, label: str, kind: str = "int", unit: str = "", *, pdf: bool = True) -> dict[str, Any]:
-    """A table column. ``kind``: text, int, decimal, euro, percent, date, month, week or bool.
+def column(
+    key: str,
+    label: str,
+    kind: str = "int",
+    unit: str = "",
+    *,
+    pdf: bool = True,
+    complete: str = "",
+    unit_key: str = "",
+    short: bool = False,
+) -> dict[str, Any]:
+    """A table column. ``kind``: text, int, decimal, euro, percent, date, month, week, bool, or
+    figure: a value with its completeness (a cost), printed by ``costing.display.figure_text``
+    ("au moins X", "inconnu") in pages, PDFs and exports alike.
 
-    ``pdf=False``: a long note kept in the exports but not printed in the PDF's table."""
+    A figure column names the row's key that says whether the value is complete (``complete``),
+    and, when the unit varies by row, the row's key of the unit (``unit_key``); ``short`` writes
+    "≥ X" for "au moins X" in a narrow cell. ``pdf=False``: a long note kept in the exports but
+    not printed in the PDF's table."""
     data: dict[str, Any] = {"key": key, "label": label, "kind": kind, "unit": unit}
     if not pdf:
         data["pdf"] = False
+    if kind == "figure":
+        data["complete"] = complete or "complete"
+        if unit_key:
+            data["unit_key"] = unit_key
+        if short:
+            data["short"] = True
     return data
 
 
@@ -152,7 +182,7 @@ def weekly_table(series: pd.DataFrame, *, start: datetime.date, end: datetime.da
         [
             column("week", _("Semaine du"), "week"),
             column("meals_distributed", _("Repas distribués")),
-            column("people_served", _("Personnes servies")),
+            column("people_served", _("Passages (personnes servies)")),
             column("meals_discarded", _("Repas écartés")),
             column("pickups", _("Collectes")),
         ],
@@ -182,7 +212,13 @@ def volumes_of(monthly: pd.DataFrame) -> dict[str, Any]:
     volumes["temperature_compliance"] = jsonable(
         share(volumes["pickups"] - volumes["receipt_breaches"], volumes["pickups"])
     )
-    volumes["pickups_on_time_share"] = jsonable(share(volumes["pickups_on_time"], volumes["pickups"]))
+    volumes["pickups_on_time_share"] = jsonable(
+        on_time_share(
+            pickups_on_time=volumes["pickups_on_time"],
+            pickups=volumes["pickups"],
+            batches_expired=volumes["batches_expired"],
+        )
+    )
     return volumes
 
 
@@ -204,7 +240,7 @@ def activity_table(monthly: pd.DataFrame) -> Table:
             column("meals_produced_surplus", _("Repas d'excédents donnés")),
             column("meals_picked_up", _("Repas collectés")),
             column("meals_distributed", _("Repas distribués")),
-            column("people_served", _("Personnes servies")),
+            column("people_served", _("Passages (personnes servies)")),
             column("meals_discarded", _("Repas écartés")),
         ],
         rows,
@@ -224,7 +260,11 @@ def temperature_table(monthly: pd.DataFrame) -> Table:
                 "pickups_within_share": share(pickups - breaches, pickups),
                 "batches": batches,
                 "batches_within_share": share(batches - dispatch, batches),
-                "pickups_on_time_share": share(int(values["pickups_on_time"]), pickups),
+                "pickups_on_time_share": on_time_share(
+                    pickups_on_time=int(values["pickups_on_time"]),
+                    pickups=pickups,
+                    batches_expired=int(values["batches_expired"]),
+                ),
             }
         )
     return table(
@@ -237,7 +277,7 @@ def temperature_table(monthly: pd.DataFrame) -> Table:
             column("pickups_within_share", _("Part des collectes dans les limites"), "percent", "%"),
             column("batches", _("Lots")),
             column("batches_within_share", _("Part des lots expédiés dans les limites"), "percent", "%"),
-            column("pickups_on_time_share", _("Part des collectes avant la DLC"), "percent", "%"),
+            column("pickups_on_time_share", _("Part des lots collectés à temps"), "percent", "%"),
         ],
         rows,
         note=_("Limites : +3 °C ou moins en liaison froide, 63 °C ou plus en liaison chaude."),
@@ -274,6 +314,54 @@ def losses_table(monthly: pd.DataFrame) -> Table:
     )
 
 
+# --- What the meals were made of (the batches' components) ----------------------------------
+
+# A full meal of collective catering: a main dish, its side and at least two of starter, dairy
+# and dessert (the four or five components of a school menu); bread is not counted.
+FULL_MEAL_OTHERS = {"starter", "dairy", "dessert"}
+
+
+def content_kind(components: Any) -> str:
+    """A batch's content by its recorded components: full, main_side, other or unknown."""
+    chosen = set(components or [])
+    if not chosen:
+        return "unknown"
+    if {"main", "side"} <= chosen:
+        return "full" if len(chosen & FULL_MEAL_OTHERS) >= 2 else "main_side"
+    return "other"
+
+
+def meal_content(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> dict[str, Any]:
+    """The content of the batches produced in the period (cancelled ones left out), from their
+    recorded components: how many batches and meals of each kind, and each kind's share of the
+    batches (percent to a tenth). The reports describe the meals with these figures only."""
+    from django.db.models import Count, Sum
+
+    from meals.models import Batch
+
+    counts = {kind: {"batches": 0, "meals": 0} for kind in ("full", "main_side", "other", "unknown")}
+    rows = (
+        Batch.objects.all_territories()
+        .filter(territory_id__in=territory_ids, production_date__gte=start, production_date__lte=end)
+        .exclude(status=Batch.Status.CANCELLED)
+        .values("components")
+        .annotate(batches=Count("id"), meals=Sum("meals_count"))
+        .order_by()
+    )
+    for row in rows:
+        kind = counts[content_kind(row["components"])]
+        kind["batches"] += int(row["batches"])
+        kind["meals"] += int(row["meals"] or 0)
+    batches = sum(kind["batches"] for kind in counts.values())
+    return {
+        "batches": batches,
+        **{
+            name: {**kind, "share": jsonable(share(kind["batches"], batches))}
+            for name, kind in counts.items()
+        },
+    }
+
+
 # --- Costs ----------------------------------------------------------------------------------
 
 
@@ -304,12 +392,12 @@ def monthly_cost_table(
         [
             column("month", _("Mois"), "month"),
             column("meals_distributed", _("Repas distribués (mois entier)")),
-            column("full_cost_per_meal", _("Coût complet par repas"), "euro", "€"),
-            column("complete", _("Complet"), "bool"),
+            column("full_cost_per_meal", _("Coût complet par repas"), "figure", "€", complete="complete"),
         ],
         rows,
         note=_(
-            "Un mois incomplet a une valeur minimale : une donnée manquante n'est jamais comptée comme zéro. "
+            "Un mois incomplet a une valeur minimale (« au moins ») : une donnée manquante n'est jamais "
+            "comptée comme zéro. "
             "La liste des données manquantes figure dans la partie « Sources et méthode »."
         ),
     )
@@ -325,13 +413,14 @@ def costs_table(figures: list[dict[str, Any]]) -> Table:
         _("Coûts de la période"),
         [
             column("label", _("Chiffre"), "text"),
-            column("value", _("Valeur"), "decimal"),
+            column("value", _("Valeur"), "figure", complete="complete", unit_key="unit"),
             column("unit", _("Unité"), "text"),
             column("complete", _("Complet"), "bool"),
             column("missing_count", _("Données manquantes"), "int"),
         ],
         [
             {
+                "key": figure["key"],
                 "label": figure["label"],
                 "value": figure["value"],
                 "unit": figure["unit"],
@@ -393,7 +482,7 @@ def indicators_table(rows: list[dict[str, Any]]) -> Table:
             column("question_label", _("Question évaluative"), "text"),
             column("code", _("Code"), "text"),
             column("label", _("Indicateur"), "text"),
-            column("value", _("Valeur"), "decimal"),
+            column("value", _("Valeur"), "figure", complete="complete", unit_key="unit"),
             column("unit", _("Unité"), "text"),
             column("complete", _("Complet"), "bool"),
             column("definition", _("Définition"), "text"),
@@ -401,7 +490,16 @@ def indicators_table(rows: list[dict[str, Any]]) -> Table:
         [
             {
                 key: row[key]
-                for key in ("question_label", "code", "label", "value", "unit", "complete", "definition")
+                for key in (
+                    "question_label",
+                    "code",
+                    "label",
+                    "value",
+                    "unit",
+                    "complete",
+                    "applicable",
+                    "definition",
+                )
             }
             for row in rows
         ],
@@ -833,12 +931,18 @@ def comparison_table(
         [
             column("territory", _("Territoire"), "text"),
             column("meals_distributed", _("Repas distribués")),
-            column("people_served", _("Personnes servies")),
-            column("meals_per_person", _("Repas par personne"), "decimal"),
+            column("people_served", _("Passages (personnes servies)")),
+            column("meals_per_person", _("Repas par passage"), "decimal"),
             column("meals_produced_dedicated", _("Repas dédiés")),
             column("meals_produced_surplus", _("Repas d'excédents")),
-            column("full_cost_per_meal", _("Coût complet par repas"), "euro", "€"),
-            column("full_cost_complete", _("Coût complet"), "bool"),
+            column(
+                "full_cost_per_meal",
+                _("Coût complet par repas"),
+                "figure",
+                "€",
+                complete="full_cost_complete",
+                short=True,
+            ),
             column("loss_rate", _("Taux de perte"), "percent", "%"),
             column("temperature_compliance", _("Collectes dans les limites de température"), "percent", "%"),
         ],
@@ -850,19 +954,57 @@ def comparison_table(
 # --- Sources and method ---------------------------------------------------------------------
 
 
-def references_used() -> list[dict[str, Any]]:
+# The reference values the figures read at the end of the period's whole months: the comparisons
+# of the cost method (``costing.services.COMPARED_REFERENCES``) and the food waste and CO2
+# avoided (``evaluation.indicators.impact_indicators``). The value of a volunteer hour is read
+# month by month (``costing.selectors.cost_data``); nothing reads the CO2 per meal.
+READ_AT_PERIOD_END = (
+    *COMPARED_REFERENCES,
+    ReferenceValue.Code.MEAL_WEIGHT,
+    ReferenceValue.Code.CO2_PER_KG_WASTE,
+)
+
+
+def references_used(data: CostData) -> list[dict[str, Any]]:
+    """The reference values the figures of the period used, each with the period of validity of
+    the value used (from its ``valid_from`` to the day before the next value of the same code,
+    or open): the value in force at the end of the cost months for the comparisons and the
+    impact, the value in force each month whose associations recorded volunteer hours. A value
+    nothing used (the CO2 per meal) is not listed."""
+    every = list(ReferenceValue.objects.all_territories().order_by("code", "valid_from"))
+    used: list[ReferenceValue] = [
+        reference for code in READ_AT_PERIOD_END if (reference := data.references.get(code)) is not None
+    ]
+    volunteer_months = sorted(
+        {
+            row.month
+            for row in data.associations
+            if row.inputs is not None and (getattr(row.inputs, "volunteer_hours", None) or 0) > 0
+        }
+    )
+    for month in volunteer_months:
+        reference = reference_in_force(every, ReferenceValue.Code.VOLUNTEER_HOUR, last_of_month(month))
+        if reference is not None and all(reference.pk != kept.pk for kept in used):
+            used.append(reference)
     rows = []
-    for code in ReferenceValue.Code:
-        reference = ReferenceValue.objects.all_territories().filter(code=code).order_by("-valid_from").first()
-        if reference is not None:
-            rows.append(
-                {
-                    "label": str(code.label),
-                    "value": jsonable(reference.value),
-                    "source": reference.source,
-                    "source_date": jsonable(reference.source_date),
-                }
-            )
+    for reference in used:
+        later = [
+            other.valid_from
+            for other in every
+            if other.code == reference.code and other.valid_from > reference.valid_from
+        ]
+        valid_to = min(later) - datetime.timedelta(days=1) if later else None
+        rows.append(
+            {
+                "code": reference.code,
+                "label": str(ReferenceValue.Code(reference.code).label),
+                "value": jsonable(reference.value),
+                "valid_from": jsonable(reference.valid_from),
+                "valid_to": jsonable(valid_to),
+                "source": reference.source,
+                "source_date": jsonable(reference.source_date),
+            }
+        )
     return rows
 
 
@@ -1072,6 +1214,7 @@ def report_figures(
     tables["journal"] = journal_table(
         territory_ids=territory_ids, start=start, end=end, names=names, shared_only=kind != "synthesis"
     )
+    figures["meal_content"] = meal_content(territory_ids=territory_ids, start=start, end=end)
     step(55)
     if kind == "synthesis":
         tables["comparison"] = comparison_table(
@@ -1087,7 +1230,7 @@ def report_figures(
         kind=kind,
         built_on=built_on.isoformat(),
         sources=sources(built_on=built_on, with_journal=True),
-        references=references_used(),
+        references=references_used(data),
         method=method(cost),
     )
     step(60)

@@ -246,8 +246,8 @@ SPECS: list[Spec] = [
     Spec(
         "people_served",
         Question.NEEDS,
-        gettext_lazy("Personnes servies"),
-        PEOPLE,
+        gettext_lazy("Passages (personnes servies)"),
+        gettext_lazy("passages"),
         gettext_lazy(
             "Σ des personnes servies lors des distributions de la période. Les comptes sont anonymes : "
             "une personne servie à deux distributions compte deux fois (ce sont des passages)."
@@ -256,9 +256,9 @@ SPECS: list[Spec] = [
     Spec(
         "meals_per_person",
         Question.NEEDS,
-        gettext_lazy("Repas par personne servie"),
-        gettext_lazy("repas/personne"),
-        gettext_lazy("Repas distribués ÷ personnes servies."),
+        gettext_lazy("Repas par passage"),
+        gettext_lazy("repas/passage"),
+        gettext_lazy("Repas distribués ÷ passages (personnes servies, comptées à chaque distribution)."),
     ),
     Spec(
         "distribution_days_per_week",
@@ -325,9 +325,12 @@ SPECS: list[Spec] = [
     Spec(
         "cost_per_person",
         Question.COST,
-        gettext_lazy("Coût par personne servie"),
-        gettext_lazy("€/personne"),
-        gettext_lazy("Méthode des coûts : coût total (hors bénévolat) ÷ personnes servies."),
+        gettext_lazy("Coût par passage (personne servie)"),
+        gettext_lazy("€/passage"),
+        gettext_lazy(
+            "Méthode des coûts : coût total (hors bénévolat) ÷ passages (personnes servies, comptées à "
+            "chaque distribution)."
+        ),
     ),
     Spec(
         "food_parcel_cost_per_meal_ratio",
@@ -811,19 +814,29 @@ def cost_indicators(report: CostReport) -> list[Indicator]:
 # --- Logistics and safety ---------------------------------------------------------------
 
 
+def on_time_share(*, pickups_on_time: int, pickups: int, batches_expired: int) -> Decimal | None:
+    """The one definition of "collected on time", for every figure that reports it (the indicator,
+    the dashboards' and reports' monthly table, the volumes of a report): pickups made on or
+    before the batch's use-by date ÷ (pickups + batches still ready after their use-by date), in
+    percent to a tenth (half up); None when there was nothing to collect. A batch nobody
+    collected in time counts against it, as a late pickup does (``docs/indicators.md``)."""
+    whole = pickups + batches_expired
+    if not whole:
+        return None
+    return rounded(Decimal(pickups_on_time) * HUNDRED / Decimal(whole), TENTH)
+
+
 def logistics_indicators(sums: RollupSums) -> list[Indicator]:
     totals = sums.totals
     pickups, expired = totals["pickups"], totals["batches_expired"]
     distributed, discarded = totals["meals_distributed"], totals["meals_discarded"]
     within = pickups - totals["receipt_breaches"]
+    on_time = on_time_share(
+        pickups_on_time=totals["pickups_on_time"], pickups=pickups, batches_expired=expired
+    )
     return [
-        ratio(
-            SPEC["pickups_on_time_share"],
-            totals["pickups_on_time"],
-            pickups + expired,
-            denominator_label=_("collectes ou lots à collecter"),
-            scale=HUNDRED,
-            step=TENTH,
+        SPEC["pickups_on_time_share"].indicator(
+            on_time, [] if on_time is not None else [nothing(_("collectes ou lots à collecter"))]
         ),
         SPEC["batches_expired"].indicator(expired),
         ratio(

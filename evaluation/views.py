@@ -98,8 +98,8 @@ def picked_period(request: HttpRequest) -> tuple[PeriodForm, datetime.date | Non
 
 HEADLINE_VOLUMES = [
     ("meals_distributed", gettext_lazy("Repas distribués")),
-    ("people_served", gettext_lazy("Personnes servies")),
-    ("meals_per_person", gettext_lazy("Repas par personne")),
+    ("people_served", gettext_lazy("Passages (personnes servies)")),
+    ("meals_per_person", gettext_lazy("Repas par passage")),
     ("meals_produced_dedicated", gettext_lazy("Repas dédiés produits")),
     ("meals_produced_surplus", gettext_lazy("Repas d'excédents donnés")),
     ("meals_discarded", gettext_lazy("Repas écartés")),

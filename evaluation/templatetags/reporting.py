@@ -14,10 +14,9 @@ from django import template
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-register = template.Library()
+from costing import display
 
-# Figures whose incomplete value is not a lower bound (shares and rates).
-NOT_BOUNDS = ("share_", "loss_rate")
+register = template.Library()
 
 
 def decimal_of(value: Any) -> Decimal | None:
@@ -65,6 +64,8 @@ def cell(row: dict[str, Any], column: dict[str, str]) -> str:
         if day is None:
             return "—"
         return formats.date_format(day, "F Y" if kind == "month" else "SHORT_DATE_FORMAT")
+    if kind == "figure":
+        return figure_cell(row, column)
     if value is None:
         return "—"
     if kind == "euro":
@@ -76,34 +77,46 @@ def cell(row: dict[str, Any], column: dict[str, str]) -> str:
     return number(value)
 
 
+def figure_cell(row: dict[str, Any], column: dict[str, Any]) -> str:
+    """A cell of kind "figure": the value with its completeness, read from the row's keys the
+    column names (``complete``, ``applicable``, ``unit_key``), through ``costing.display``."""
+    unit = row.get(column["unit_key"]) if column.get("unit_key") else column.get("unit")
+    return display.figure_text(
+        row.get(column["key"]),
+        unit=str(unit or ""),
+        complete=bool(row.get(column.get("complete", "complete"), True)),
+        applicable=bool(row.get(column.get("applicable", "applicable"), True)),
+        bound=display.is_bound(row.get("key", column["key"])),
+        short=bool(column.get("short")),
+    )
+
+
 @register.filter
 def figure_text(figure: dict[str, Any]) -> str:
-    """A cost figure with its unit; "au moins" when incomplete (a missing cost is never zero)."""
-    if not figure.get("applicable", True):
-        return _("sans objet")
-    if figure.get("value") is None:
-        return _("inconnu")
-    unit = figure.get("unit") or ""
-    text = f"{number(figure['value'], 1 if unit == '%' else 2)}\u00a0{unit}".strip()
-    if not figure.get("complete", True) and not str(figure.get("key", "")).startswith(NOT_BOUNDS):
-        text = _("au moins %(value)s") % {"value": text}
-    return text
-
-
-@register.filter
-def indicator_text(indicator: dict[str, Any]) -> str:
-    """An indicator's value with its unit."""
-    if not indicator.get("applicable", True):
-        return _("sans objet")
-    value = indicator.get("value")
-    if value is None:
-        return _("inconnu")
+    """A figure (a cost figure or an indicator, as stored) with its unit and completeness:
+    "au moins" when incomplete, "inconnu" when unknown (a missing cost is never zero)."""
+    value = figure.get("value")
     if isinstance(value, bool):
         return _("oui") if value else _("non")
-    if decimal_of(value) is None:
+    if value is not None and display.decimal_of(value) is None:
         return str(value)
-    unit = indicator.get("unit") or ""
-    return f"{number(value)}\u00a0{unit}".strip()
+    return display.figure_text(
+        value,
+        unit=str(figure.get("unit") or ""),
+        complete=bool(figure.get("complete", True)),
+        applicable=bool(figure.get("applicable", True)),
+        bound=display.is_bound(figure.get("key", figure.get("code", ""))),
+    )
+
+
+# An indicator prints as any figure: its value with its completeness.
+indicator_text = register.filter("indicator_text", figure_text)
+
+
+@register.simple_tag
+def figure(value: Any, unit: str = "", complete: bool = True, short: bool = False) -> str:
+    """``{% figure value unit="€" complete=... %}``: one value with its completeness."""
+    return display.figure_text(value, unit=unit, complete=complete, short=short)
 
 
 @register.filter

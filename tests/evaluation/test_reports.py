@@ -120,7 +120,7 @@ def test_a_drihl_report_prints_the_indicators_figures_and_its_charts(
     assert "DRIHL (France Relance)" in text and "36 500,00 €" in text  # the funding used
     # The charts: drawn as vector forms, with their text (legends, axes) kept as text.
     assert chart_forms(pdf) >= 4
-    for legend in ("Repas distribués", "Personnes servies", "Mois complet", "Semaine du"):
+    for legend in ("Repas distribués", "Passages (personnes servies)", "Mois complet", "Semaine du"):
         assert legend in text
     # The figures it printed are stored with it.
     report = Report.objects.get(pk=body["id"])

@@ -74,8 +74,11 @@ class PartnershipSerializer(ModelCleanSerializer):
     class Meta:
         model = Partnership
         fields = [
-            "id", "territory", "kitchen", "association", "mode", "starts_on", "ends_on",
-            "planned_meals_per_week", "convention_document", "convention_url", "status",
+            "id", "territory", "kitchen", "association", "mode", "paired_with", "authority",
+            "starts_on", "ends_on", "planned_meals_per_week", "convention_document", "convention_url",
+            "status", "renewal", "renewal_months", "termination_notice_days", "pickup_days",
+            "pickup_window_start", "pickup_window_end", "transport_by", "cold_chain_terms",
+            "distribution_delay_hours", "price_per_meal", "invoicing_terms", "payment_days",
         ]  # fmt: skip
         read_only_fields = ["territory"]
         extra_kwargs = {"convention_document": {"write_only": True}}

@@ -141,12 +141,35 @@ def validate_pdf_signature(file) -> None:
 
 
 class Partnership(TerritoryOwned):
-    """A convention between one kitchen and one association of the same territory."""
+    """A legal instrument between one kitchen and one association of the same territory.
+
+    Two instruments, never merged (``mode``):
+
+    - a **donation convention** (``surplus``): meals produced and not served, given without
+      payment to an association habilitated for food aid (Code de l'environnement L541-15-5 and
+      D541-310, loi n° 2016-138 « Garot », loi n° 2018-938 « EGalim », ordonnance n° 2019-1069
+      which extends the duty to offer one to caterers preparing more than 3,000 meals a day);
+    - a **supply agreement** (``dedicated``): meals produced on purpose for the association,
+      paid at an agreed price per meal (``price_per_meal``).
+
+    A pair that does both holds one of each, linked by ``paired_with``. The fields below are the
+    current terms; ``ConventionVersion`` freezes them into numbered versions (avenants) that the
+    parties sign (``associations.conventions``).
+    """
 
     class Mode(models.TextChoices):
-        DEDICATED = "dedicated", _("Repas dédiés")
-        SURPLUS = "surplus", _("Dons d'excédents")
-        BOTH = "both", _("Repas dédiés et dons d'excédents")
+        DEDICATED = "dedicated", _("Convention de fourniture de repas dédiés")
+        SURPLUS = "surplus", _("Convention de don d'excédents")
+
+    class Renewal(models.TextChoices):
+        NONE = "none", _("Sans reconduction")
+        TACIT = "tacit", _("Reconduction tacite")
+        EXPRESS = "express", _("Reconduction expresse (avenant)")
+
+    class Transport(models.TextChoices):
+        ASSOCIATION = "association", _("L'association enlève les repas")
+        KITCHEN = "kitchen", _("La cuisine livre les repas")
+        THIRD_PARTY = "third_party", _("Un transporteur tiers")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("En préparation")
@@ -160,7 +183,25 @@ class Partnership(TerritoryOwned):
     association = models.ForeignKey(
         Association, on_delete=models.PROTECT, related_name="partnerships", verbose_name=_("association")
     )
-    mode = models.CharField(_("mode"), max_length=20, choices=Mode.choices)
+    mode = models.CharField(_("instrument"), max_length=20, choices=Mode.choices)
+    paired_with = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("instrument lié"),
+        help_text=_("L'autre instrument du même binôme cuisine-association (don ou fourniture)."),
+    )
+    authority = models.ForeignKey(
+        "territories.Authority",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="partnerships",
+        verbose_name=_("collectivité signataire"),
+        help_text=_("La collectivité coordinatrice, quand elle signe la convention."),
+    )
     starts_on = models.DateField(_("début"))
     ends_on = models.DateField(_("fin"), null=True, blank=True)
     planned_meals_per_week = models.PositiveIntegerField(_("repas prévus par semaine"))
@@ -171,6 +212,41 @@ class Partnership(TerritoryOwned):
         validators=[FileExtensionValidator(["pdf"]), validate_convention_size, validate_pdf_signature],
     )
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # Duration and renewal.
+    renewal = models.CharField(
+        _("reconduction"), max_length=20, choices=Renewal.choices, default=Renewal.NONE
+    )
+    renewal_months = models.PositiveSmallIntegerField(_("durée d'une reconduction (mois)"), default=12)
+    termination_notice_days = models.PositiveSmallIntegerField(
+        _("préavis de résiliation (jours)"), default=30
+    )
+    # Pickup arrangements (D541-310 3°: enlèvement, stockage, transport).
+    pickup_days = models.JSONField(
+        _("jours d'enlèvement"), default=list, blank=True, help_text=_("Codes des jours : mon, tue, ... sun.")
+    )
+    pickup_window_start = models.TimeField(_("enlèvement à partir de"), null=True, blank=True)
+    pickup_window_end = models.TimeField(_("enlèvement jusqu'à"), null=True, blank=True)
+    transport_by = models.CharField(
+        _("transport assuré par"), max_length=20, choices=Transport.choices, default=Transport.ASSOCIATION
+    )
+    cold_chain_terms = models.TextField(
+        _("chaîne du froid"),
+        blank=True,
+        help_text=_(
+            "Matériel et températures pendant le transport (véhicule réfrigéré, caissons isothermes)."
+        ),
+    )
+    distribution_delay_hours = models.PositiveSmallIntegerField(
+        _("délai de distribution (heures)"),
+        default=48,
+        help_text=_("Délai dans lequel l'association distribue les repas reçus (D541-310 1°)."),
+    )
+    # Supply agreement only.
+    price_per_meal = models.DecimalField(
+        _("prix par repas (€ HT)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    invoicing_terms = models.TextField(_("facturation"), blank=True)
+    payment_days = models.PositiveSmallIntegerField(_("délai de paiement (jours)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("partenariat")
@@ -194,13 +270,83 @@ class Partnership(TerritoryOwned):
         errors: dict[str, StrOrPromise] = {}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("La fin de la convention précède son début.")
+        if self.mode == self.Mode.SURPLUS and self.price_per_meal is not None:
+            errors["price_per_meal"] = _("Un don d'excédents est sans paiement : pas de prix par repas.")
+        days = self.pickup_days
+        if not isinstance(days, list) or any(day not in Weekday.values for day in days):
+            errors["pickup_days"] = _("Jours attendus parmi : %(days)s.") % {
+                "days": ", ".join(Weekday.values)
+            }
+        if (
+            self.pickup_window_start
+            and self.pickup_window_end
+            and self.pickup_window_end <= self.pickup_window_start
+        ):
+            errors["pickup_window_end"] = _("La fin du créneau d'enlèvement précède son début.")
+        authority = self.authority if self.authority_id else None
+        if authority is not None and self.kitchen_id and authority.territory_id != self.kitchen.territory_id:
+            errors["authority"] = _("La collectivité signataire doit être du même territoire.")
+        if self.paired_with_id:
+            other = self.paired_with
+            if other is not None and (
+                other.pk == self.pk
+                or other.kitchen_id != self.kitchen_id
+                or other.association_id != self.association_id
+                or other.mode == self.mode
+            ):
+                errors["paired_with"] = _(
+                    "L'instrument lié est l'autre instrument (don ou fourniture) de la même cuisine "
+                    "et de la même association."
+                )
         if self.kitchen_id:
             self.territory_id = self.kitchen.territory_id
             if self.association_id and self.association.territory_id != self.kitchen.territory_id:
                 errors["association"] = _("L'association et la cuisine doivent être du même territoire.")
+        if self.status == self.Status.ACTIVE and not self.was_active():
+            from associations.conventions.selectors import convention_missing_signatures
+
+            missing = convention_missing_signatures(self) if self.pk else None
+            if missing is None:
+                errors["status"] = _(
+                    "Le partenariat ne peut devenir actif qu'une fois sa convention établie et signée "
+                    "par toutes les parties."
+                )
+            elif missing:
+                errors["status"] = _(
+                    "Le partenariat ne peut devenir actif avant que toutes les parties aient signé la "
+                    "version en vigueur de sa convention (manquent : %(parties)s)."
+                ) % {"parties": ", ".join(str(party.label) for party in missing)}
         if errors:
             raise ValidationError(errors)
+
+    def was_active(self) -> bool:
+        """Whether the stored record is already active (the signature rule guards the transition)."""
+        if not self.pk:
+            return False
+        stored = Partnership.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+        return stored == self.Status.ACTIVE
+
+    @property
+    def is_donation(self) -> bool:
+        return self.mode == self.Mode.SURPLUS
 
     def save(self, *args, **kwargs) -> None:
         self.territory_id = self.kitchen.territory_id
         super().save(*args, **kwargs)
+
+
+# Models of the concerns kept in their own modules, imported here so Django registers them.
+from associations.conventions.models import ConventionSignature, ConventionVersion, Party  # noqa: E402
+from associations.receipts.models import DonationReceipt, ReceiptSequence  # noqa: E402
+
+__all__ = [
+    "Association",
+    "ConventionSignature",
+    "ConventionVersion",
+    "DistributionSite",
+    "DonationReceipt",
+    "Partnership",
+    "Party",
+    "ReceiptSequence",
+    "Weekday",
+]

@@ -34,6 +34,18 @@ class Kitchen(TerritoryOwned):
     does_hot_liaison = models.BooleanField(_("liaison chaude"), default=False)
     address = models.TextField(_("adresse"))
     siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
+    operator_name = models.CharField(
+        _("raison sociale de l'exploitant"),
+        max_length=200,
+        blank=True,
+        help_text=_("La personne morale qui exploite la cuisine (commune, syndicat, SPL, société)."),
+    )
+    operator_legal_form = models.CharField(
+        _("forme juridique de l'exploitant"),
+        max_length=100,
+        blank=True,
+        help_text=_("Ex. : commune, SPL, SAS."),
+    )
 
     class Meta:
         verbose_name = _("cuisine centrale")
@@ -42,6 +54,12 @@ class Kitchen(TerritoryOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_company(self) -> bool:
+        """Whether a company runs the kitchen: only then do its gifts open the tax reduction of
+        art. 238 bis CGI (a public body pays no corporate tax on this activity)."""
+        return self.operator_type in (self.OperatorType.PRIVATE, self.OperatorType.SPL)
 
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:

@@ -17,7 +17,7 @@ holidays and public holidays, roughly those of Île-de-France):
 - the pickup by the volunteer on the day (a few the next school day), refrigerated vehicle
   for most, 2 to 25 km and 15 to 60 minutes; the distribution the same or the next day at a
   site of the association, open that day where possible;
-- about 1 % of cancelled batches, 1 % of cold chain breaches at receipt (the batch is recorded
+- about 1.5 % of cancelled batches, 1 % of cold chain breaches at receipt (the batch is recorded
   as discarded), 2 % of batches with damaged trays set aside at distribution, a few surplus
   batches never picked up; the last school days keep batches ready to collect.
 """
@@ -54,7 +54,7 @@ BREACH_REASON = "Rupture de la chaîne du froid pendant le transport"
 DAMAGED_REASON = "Barquettes abîmées"
 
 # Incident rates, per batch.
-CANCEL_RATE = 0.01
+CANCEL_RATE = 0.015
 BREACH_RATE = 0.01  # cold batches picked up
 DAMAGED_RATE = 0.02  # batches distributed
 UNCOLLECTED_RATE = 0.03  # surplus batches
@@ -302,9 +302,6 @@ def meals_bounds(partnership: Partnership, kind: str) -> tuple[int, int]:
 def planned_meals(partnership: Partnership, kind: str, day: datetime.date, rng: random.Random) -> int:
     """The day's meals of one kind: a share of the planned weekly meals, within realistic bounds."""
     weekly = partnership.planned_meals_per_week
-    if partnership.mode == Partnership.Mode.BOTH:
-        share = DEDICATED_SHARE_WHEN_BOTH if kind == Batch.Kind.DEDICATED else 1 - DEDICATED_SHARE_WHEN_BOTH
-        weekly = round(weekly * share)
     if kind == Batch.Kind.DEDICATED:
         daily = weekly / 5 * rng.uniform(0.85, 1.15) * (0.75 if day.weekday() == 2 else 1)
     else:
@@ -317,7 +314,6 @@ def kinds_of(partnership: Partnership) -> list[str]:
     kinds: dict[str, list[str]] = {
         Partnership.Mode.DEDICATED: [Batch.Kind.DEDICATED],
         Partnership.Mode.SURPLUS: [Batch.Kind.SURPLUS],
-        Partnership.Mode.BOTH: [Batch.Kind.DEDICATED, Batch.Kind.SURPLUS],
     }
     return kinds[partnership.mode]
 

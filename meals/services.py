@@ -73,6 +73,13 @@ def breach_message(liaison: str) -> str:
 def check_partnership_allows(
     partnership: Partnership, kind: str, production_date: datetime.date
 ) -> dict[str, str]:
+    """The partnership's instrument in force on the production day: the one rule the API, the
+    form and the CSV import share. A batch is declared only on an active partnership whose
+    current convention version every party has signed, within its duration; surplus only on a
+    donation convention with a habilitated association (Code de l'environnement L541-15-5,
+    D541-310), dedicated meals only on a supply agreement."""
+    from associations.conventions.selectors import convention_missing_signatures
+
     errors: dict[str, str] = {}
     active = (
         partnership.status == Partnership.Status.ACTIVE
@@ -80,25 +87,39 @@ def check_partnership_allows(
         and (partnership.ends_on is None or production_date <= partnership.ends_on)
     )
     if not active:
-        errors["partnership"] = _("Ce partenariat n'est pas actif à la date de production.")
-    allowed_kinds = {
-        Partnership.Mode.DEDICATED: {Batch.Kind.DEDICATED},
-        Partnership.Mode.SURPLUS: {Batch.Kind.SURPLUS},
-        Partnership.Mode.BOTH: {Batch.Kind.DEDICATED, Batch.Kind.SURPLUS},
-    }[Partnership.Mode(partnership.mode)]
+        if partnership.ends_on is not None and production_date > partnership.ends_on:
+            errors["partnership"] = _(
+                "La convention de ce partenariat a expiré le %(day)s : aucun lot ne peut y être déclaré."
+            ) % {"day": partnership.ends_on.strftime("%d/%m/%Y")}
+        else:
+            errors["partnership"] = _("Ce partenariat n'est pas actif à la date de production.")
+    else:
+        missing = convention_missing_signatures(partnership)
+        if missing is None:
+            errors["partnership"] = _(
+                "Ce partenariat n'a pas de convention établie : aucun lot ne peut y être déclaré."
+            )
+        elif missing:
+            errors["partnership"] = _(
+                "La version en vigueur de la convention n'est pas signée par toutes les parties "
+                "(manquent : %(parties)s) : aucun lot ne peut y être déclaré."
+            ) % {"parties": ", ".join(str(party.label) for party in missing)}
+    allowed_kind = (
+        Batch.Kind.SURPLUS if partnership.mode == Partnership.Mode.SURPLUS else Batch.Kind.DEDICATED
+    )
     association = partnership.association
     habilitated = association.habilitation != association.Habilitation.NONE and (
         association.habilitation_expires_on is None or association.habilitation_expires_on >= production_date
     )
-    if kind == Batch.Kind.SURPLUS and not habilitated:
+    if kind in Batch.Kind.values and kind != allowed_kind:
+        errors["kind"] = _(
+            "Ce partenariat est une « %(instrument)s » : il ne reçoit que des lots de type « %(kind)s »."
+        ) % {"instrument": partnership.get_mode_display(), "kind": Batch.Kind(allowed_kind).label}
+    elif kind == Batch.Kind.SURPLUS and not habilitated:
         errors["kind"] = _(
             "L'association n'a pas d'habilitation à l'aide alimentaire valable à cette date : "
             "elle ne peut pas recevoir de dons d'excédents."
         )
-    elif kind in Batch.Kind.values and kind not in allowed_kinds:
-        errors["kind"] = _("La convention de ce partenariat ne prévoit pas ce type de repas (%(mode)s).") % {
-            "mode": partnership.get_mode_display()
-        }
     return errors
 
 

@@ -73,15 +73,32 @@ class DistributionSiteFactory(factory.django.DjangoModelFactory):
 class PartnershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Partnership
+        skip_postgeneration_save = True
 
     territory = factory.SubFactory(TerritoryFactory)
     kitchen = factory.SubFactory(KitchenFactory, territory=factory.SelfAttribute("..territory"))
     association = factory.SubFactory(AssociationFactory, territory=factory.SelfAttribute("..territory"))
-    mode = Partnership.Mode.BOTH
+    mode = Partnership.Mode.SURPLUS
     starts_on = datetime.date(2024, 1, 1)
     ends_on = None
     planned_meals_per_week = 500
     status = Partnership.Status.ACTIVE
+    price_per_meal = factory.LazyAttribute(
+        lambda o: Decimal("2.40") if o.mode == Partnership.Mode.DEDICATED else None
+    )
+
+    @factory.post_generation
+    def signed(self, create, extracted, **kwargs):
+        """An active partnership has its convention drawn up and signed by every party, unless
+        ``signed=False`` is passed."""
+        if not create or extracted is False or self.status == Partnership.Status.DRAFT:
+            return
+        from associations.conventions.services import convention_draw_up_and_sign
+
+        starts_on = self.starts_on
+        if isinstance(starts_on, str):
+            starts_on = datetime.date.fromisoformat(starts_on)
+        convention_draw_up_and_sign(self, on=min(starts_on, datetime.date.today()))
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -19,6 +19,25 @@ class Scene:
         self.site = DistributionSiteFactory(association=self.partnership.association)
         self.today = datetime.date.today()
 
+    @property
+    def supply(self):
+        """The pair's supply agreement (dedicated meals), linked to the donation convention."""
+        if getattr(self, "_supply", None) is None:
+            from associations.models import Partnership
+
+            main = self.partnership
+            self._supply = PartnershipFactory(
+                territory=self.territory,
+                kitchen=main.kitchen,
+                association=main.association,
+                mode=Partnership.Mode.DEDICATED,
+                starts_on=main.starts_on,
+                ends_on=main.ends_on,
+                paired_with=main,
+            )
+            Partnership.objects.filter(pk=main.pk).update(paired_with=self._supply)
+        return self._supply
+
     def batch_payload(self, **change):
         return {
             "partnership": self.partnership.pk,
@@ -46,7 +65,10 @@ class Scene:
             "dispatch_temperature_c": Decimal("2.0"),
             **change,
         }
-        return services.batch_create(partnership=self.partnership, by=self.kitchen_user, **fields)
+        partnership = fields.pop("partnership", None) or (
+            self.supply if fields["kind"] == "dedicated" else self.partnership
+        )
+        return services.batch_create(partnership=partnership, by=self.kitchen_user, **fields)
 
     def pickup(self, batch, **change):
         fields = {

@@ -20,11 +20,11 @@ def partnership_payload(kitchen, association, **change):
     return {
         "kitchen": kitchen.pk,
         "association": association.pk,
-        "mode": "both",
+        "mode": "surplus",
         "starts_on": "2025-01-01",
         "ends_on": "2026-12-31",
         "planned_meals_per_week": 400,
-        "status": "active",
+        "status": "draft",
         **change,
     }
 

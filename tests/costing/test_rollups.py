@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import models
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,8 +71,17 @@ def test_one_day_hand_checked(scene):
         discard_reason="Abîmés",
     )
 
-    assert rollups.rollup_territory_day(territory_id=scene.territory.pk, day=day) == 1
-    row = DailyRollup.objects.get(territory=scene.territory, day=day)
+    # One row per instrument: the supply agreement (dedicated) and the donation convention.
+    assert rollups.rollup_territory_day(territory_id=scene.territory.pk, day=day) == 2
+    rows = DailyRollup.objects.filter(territory=scene.territory, day=day)
+    assert {row.partnership_id for row in rows} == {scene.partnership.pk, scene.supply.pk}
+    row = DailyRollup(
+        **{
+            field.name: sum((getattr(each, field.name) for each in rows), start=0)
+            for field in DailyRollup._meta.concrete_fields
+            if isinstance(field, (models.PositiveIntegerField, models.DecimalField))
+        }
+    )
     assert (row.batches, row.meals_produced_dedicated, row.meals_produced_surplus) == (3, 100, 50)
     assert (row.dispatch_breaches, row.batches_cancelled, row.batches_expired) == (1, 0, 0)
     assert (row.pickups, row.pickups_on_time, row.meals_picked_up, row.receipt_breaches) == (2, 2, 138, 0)

@@ -65,8 +65,8 @@ def test_partnership_must_be_active_and_allow_the_kind(api, db):
     api.force_authenticate(scene.kitchen_user)
     response = api.post("/api/v1/batches/", scene.batch_payload(kind="surplus"))
     assert response.status_code == 400
-    assert "pas actif" in response.json()["partnership"][0]
-    assert "ne prévoit pas" in response.json()["kind"][0]
+    assert "expiré" in response.json()["partnership"][0]
+    assert "ne reçoit que des lots de type « Repas dédiés »" in response.json()["kind"][0]
     assert counts() == (0, 0, 0)
 
 
@@ -250,7 +250,8 @@ def test_batch_filters(api, scene):
     assert api.get("/api/v1/batches/?kind=dedicated").json()["count"] == 1
     assert api.get(f"/api/v1/batches/?produced_after={scene.today}").json()["count"] == 1
     assert api.get("/api/v1/batches/?status=ready").json()["count"] == 2
-    assert api.get(f"/api/v1/batches/?partnership={scene.partnership.pk}").json()["count"] == 2
+    assert api.get(f"/api/v1/batches/?partnership={scene.partnership.pk}").json()["count"] == 1
+    assert api.get(f"/api/v1/batches/?partnership={scene.supply.pk}").json()["count"] == 1
 
 
 def test_edited_batch_keeps_its_history(api, scene):

@@ -37,6 +37,8 @@ def fixture(name, scene, *, partnership=None, site=None):
     """A sample file from tests/meals/fixtures/, with the ids of this test's records filled in."""
     text = (FIXTURES / name).read_bytes().decode("utf-8")
     text = text.replace("{partnership}", str((partnership or scene.partnership).pk))
+    if "{supply}" in text:
+        text = text.replace("{supply}", str(scene.supply.pk))
     text = text.replace("{site}", str((site or scene.site).pk))
     return io.BytesIO(text.encode("utf-8"))
 
@@ -186,7 +188,7 @@ def test_text_file_and_dates_relative_to_today(scene, importer):
         ({"meals_received": 90, "meals_distributed": 95}, "meals_distributed", "restants (90)"),
         ({"pickup_temperature_c": "9"}, "pickup_temperature_c", "+3 °C ou moins"),
         ({"distributed_on": "2025-06-30"}, "distributed_on", "date limite de consommation"),
-        ({"kind": "dedicated", "production_date": "2023-06-01", "use_by_date": "2023-06-04",
+        ({"production_date": "2023-06-01", "use_by_date": "2023-06-04",
           "picked_up_at": "2023-06-01 14:00", "distributed_on": "2023-06-02"}, "partnership", "pas actif"),
         ({"meals_count": "douze"}, "meals_count", "nombre entier attendu"),
         ({"production_date": "2025-13-01"}, "production_date", "date attendue"),

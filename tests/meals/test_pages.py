@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from associations.conventions.services import convention_draw_up_and_sign
 from associations.models import Partnership
 from meals import services
 from meals.models import Batch, Distribution, Pickup
@@ -223,7 +224,7 @@ def test_batch_form_is_prefilled_with_the_days_defaults_and_the_last_menu(client
     assert form["service"].value() == "lunch"
     assert form["liaison"].value() == "cold"
     assert form["use_by_date"].value() == today() + 3 * DAY
-    assert form["kind"].value() == "dedicated"  # the convention allows both: dedicated first
+    assert form["kind"].value() == "surplus"  # a donation convention: surplus only
     assert form["partnership"].value() == scene.partnership.pk  # the only active one
     assert form["lot_number"].value() == f"{kitchen.pk}-{today():%Y%m%d}-2"
     # The menu of the kitchen's latest batch (by production date).
@@ -265,7 +266,7 @@ def test_batch_form_offers_only_the_active_partnerships_of_the_managers_kitchen(
         territory=scene.territory,
         kitchen=other_kitchen,
         association=scene.partnership.association,
-        mode=Partnership.Mode.BOTH,
+        mode=Partnership.Mode.SURPLUS,
         starts_on=datetime.date(2024, 1, 1),
         planned_meals_per_week=100,
         status=Partnership.Status.ACTIVE,
@@ -274,7 +275,7 @@ def test_batch_form_offers_only_the_active_partnerships_of_the_managers_kitchen(
         territory=scene.territory,
         kitchen=scene.partnership.kitchen,
         association=AssociationFactory(territory=scene.territory, name="Association en projet"),
-        mode=Partnership.Mode.BOTH,
+        mode=Partnership.Mode.SURPLUS,
         starts_on=datetime.date(2024, 1, 1),
         planned_meals_per_week=100,
         status=Partnership.Status.DRAFT,
@@ -358,7 +359,7 @@ def test_a_partnership_not_active_on_the_production_date_is_refused(client, scen
     scene.partnership.save()
     client.force_login(scene.kitchen_user)
     response = client.post(url("batch-create"), batch_form(scene))
-    assert_field_error(response, "partnership", "n'est pas actif à la date de production")
+    assert_field_error(response, "partnership", f"a expiré le {today() - DAY:%d/%m/%Y}")
     assert counts() == (0, 0, 0)
 
 
@@ -371,7 +372,7 @@ def test_a_suspended_partnership_is_not_a_choice(client, scene):
         territory=scene.territory,
         kitchen=scene.partnership.kitchen,
         association=AssociationFactory(territory=scene.territory),
-        mode=Partnership.Mode.BOTH,
+        mode=Partnership.Mode.SURPLUS,
         starts_on=datetime.date(2024, 1, 1),
         planned_meals_per_week=100,
         status=Partnership.Status.ACTIVE,
@@ -386,7 +387,7 @@ def test_a_kind_the_convention_does_not_allow_is_refused(client, scene):
     scene.partnership.save()
     client.force_login(scene.kitchen_user)
     response = client.post(url("batch-create"), batch_form(scene, kind="surplus"))
-    assert_field_error(response, "kind", "ne prévoit pas ce type de repas")
+    assert_field_error(response, "kind", "ne reçoit que des lots de type « Repas dédiés »")
     assert counts() == (0, 0, 0)
 
 
@@ -411,7 +412,7 @@ def test_batch_week_shows_the_kitchens_batches_of_the_week_and_navigates(client,
         territory=scene.territory,
         kitchen=other_kitchen,
         association=scene.partnership.association,
-        mode=Partnership.Mode.BOTH,
+        mode=Partnership.Mode.SURPLUS,
         starts_on=datetime.date(2024, 1, 1),
         planned_meals_per_week=10,
         status=Partnership.Status.ACTIVE,
@@ -452,11 +453,12 @@ def test_pickup_todo_lists_the_associations_ready_batches_soonest_first(client, 
         territory=scene.territory,
         kitchen=scene.partnership.kitchen,
         association=other,
-        mode=Partnership.Mode.BOTH,
+        mode=Partnership.Mode.SURPLUS,
         starts_on=datetime.date(2024, 1, 1),
         planned_meals_per_week=10,
         status=Partnership.Status.ACTIVE,
     )
+    convention_draw_up_and_sign(elsewhere)
     not_ours = services.batch_create(
         partnership=elsewhere,
         by=scene.kitchen_user,

@@ -34,6 +34,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -42,6 +43,7 @@ from django.db import connection, models, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
+from associations.conventions.takeover import take_over_conventions
 from associations.models import Association, DistributionSite, Partnership
 from costing.models import TransportRate
 from kitchens.models import Kitchen
@@ -390,7 +392,7 @@ def create_actors(
         for association_plan in plan.associations:
             count = 2 if plan.rng.random() < 0.25 and len(plan.kitchens) > 1 else 1
             for kitchen_plan in plan.rng.sample(plan.kitchens, count):
-                mode = plan.rng.choices(Partnership.Mode.values, weights=[45, 25, 30])[0]
+                mode = plan.rng.choices(Partnership.Mode.values, weights=[60, 40])[0]
                 if not association_plan.habilitated:
                     mode = Partnership.Mode.DEDICATED.value
                 if plan.rng.random() < 0.85:
@@ -454,6 +456,8 @@ def create_actors(
                     )
                 )
     Partnership.objects.bulk_create(partnerships)
+    # Their conventions, signed before the data begin (drafts' wait for signatures).
+    take_over_conventions(django_apps)
     active = [partnership for partnership in partnerships if partnership.status == Partnership.Status.ACTIVE]
     for partnership_plan, partnership in zip(planned, active, strict=True):
         partnership_plan.id = partnership.pk
@@ -611,8 +615,8 @@ class TerritoryFlow:
         kitchen, association, liaison = partnership.kitchen, partnership.association, partnership.liaison
         ok_temperatures, breach_temperatures = TEMPERATURES[liaison]
         shelf_days = 3 if liaison == Liaison.COLD else 0
-        dedicated = partnership.mode in (Partnership.Mode.DEDICATED, Partnership.Mode.BOTH)
-        surplus = partnership.mode in (Partnership.Mode.SURPLUS, Partnership.Mode.BOTH)
+        dedicated = partnership.mode == Partnership.Mode.DEDICATED
+        surplus = partnership.mode == Partnership.Mode.SURPLUS
         for day in self.days:
             # School catering: no production at weekends, a little in the summer holidays.
             if day < partnership.starts_on or day.weekday() >= 5:
@@ -976,10 +980,8 @@ def check_generated(territory_ids: Iterable[int] | None = None) -> dict[str, int
     receipt_breach = (Q(batch__liaison=Liaison.COLD) & Q(temperature_c__gt=COLD_MAX_C)) | (
         Q(batch__liaison=Liaison.HOT) & Q(temperature_c__lt=HOT_MIN_C)
     )
-    mode_allows = (
-        Q(partnership__mode=Partnership.Mode.BOTH)
-        | Q(partnership__mode=Partnership.Mode.DEDICATED, kind=Batch.Kind.DEDICATED)
-        | Q(partnership__mode=Partnership.Mode.SURPLUS, kind=Batch.Kind.SURPLUS)
+    mode_allows = Q(partnership__mode=Partnership.Mode.DEDICATED, kind=Batch.Kind.DEDICATED) | Q(
+        partnership__mode=Partnership.Mode.SURPLUS, kind=Batch.Kind.SURPLUS
     )
     liaison_allowed = (cold & Q(kitchen__does_cold_liaison=True)) | (hot & Q(kitchen__does_hot_liaison=True))
     reached = Q(status__in=[Batch.Status.PICKED_UP, Batch.Status.DISTRIBUTED])

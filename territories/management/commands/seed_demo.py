@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
@@ -28,6 +29,8 @@ from django.core.management.base import BaseCommand
 from django.db import models, transaction
 from django.db.models import Count
 
+from associations.conventions.selectors import convention_missing_signatures
+from associations.conventions.services import convention_draw_up_and_sign
 from associations.models import Association, DistributionSite, Partnership
 from costing import rollups
 from kitchens.models import Kitchen
@@ -208,9 +211,9 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
             PartnershipSeed(
                 "Cuisine centrale de Saint-Denis",
                 "Les Restaurants du Cœur (Seine-Saint-Denis)",
-                MODE.BOTH,
+                MODE.DEDICATED,
                 datetime.date(2025, 1, 6),
-                1400,
+                1190,
             ),
             PartnershipSeed(
                 "Cuisine centrale de Saint-Denis",
@@ -225,6 +228,13 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 MODE.DEDICATED,
                 datetime.date(2025, 2, 3),
                 600,
+            ),
+            PartnershipSeed(
+                "Cuisine centrale de Saint-Denis",
+                "Les Restaurants du Cœur (Seine-Saint-Denis)",
+                MODE.SURPLUS,
+                datetime.date(2025, 1, 6),
+                210,
             ),
         ),
         people=(
@@ -295,9 +305,9 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
             PartnershipSeed(
                 "Cuisine centrale de la Caisse des écoles du 13e",
                 "Les Restaurants du Cœur (Paris)",
-                MODE.BOTH,
+                MODE.DEDICATED,
                 datetime.date(2025, 1, 13),
-                2000,
+                1700,
             ),
             PartnershipSeed(
                 "Cuisine centrale de la Caisse des écoles du 13e",
@@ -305,6 +315,13 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 MODE.SURPLUS,
                 datetime.date(2025, 4, 7),
                 250,
+            ),
+            PartnershipSeed(
+                "Cuisine centrale de la Caisse des écoles du 13e",
+                "Les Restaurants du Cœur (Paris)",
+                MODE.SURPLUS,
+                datetime.date(2025, 1, 13),
+                300,
             ),
         ),
         people=(
@@ -401,9 +418,9 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
             PartnershipSeed(
                 "Cuisine centrale d'Évry-Courcouronnes",
                 "Secours populaire français (Fédération de l'Essonne)",
-                MODE.BOTH,
+                MODE.DEDICATED,
                 datetime.date(2025, 1, 20),
-                1100,
+                935,
             ),
             PartnershipSeed(
                 "Cuisine centrale d'Évry-Courcouronnes",
@@ -418,6 +435,13 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 MODE.DEDICATED,
                 datetime.date(2025, 3, 17),
                 400,
+            ),
+            PartnershipSeed(
+                "Cuisine centrale d'Évry-Courcouronnes",
+                "Secours populaire français (Fédération de l'Essonne)",
+                MODE.SURPLUS,
+                datetime.date(2025, 1, 20),
+                165,
             ),
         ),
         people=(
@@ -490,9 +514,9 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
             PartnershipSeed(
                 "Cuisine centrale de Vitry-sur-Seine",
                 "Les Restaurants du Cœur (Val-de-Marne)",
-                MODE.BOTH,
+                MODE.DEDICATED,
                 datetime.date(2025, 1, 6),
-                900,
+                765,
             ),
             PartnershipSeed(
                 "Cuisine centrale de Vitry-sur-Seine",
@@ -500,6 +524,13 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 MODE.SURPLUS,
                 datetime.date(2025, 5, 5),
                 180,
+            ),
+            PartnershipSeed(
+                "Cuisine centrale de Vitry-sur-Seine",
+                "Les Restaurants du Cœur (Val-de-Marne)",
+                MODE.SURPLUS,
+                datetime.date(2025, 1, 6),
+                135,
             ),
         ),
         people=(
@@ -656,21 +687,29 @@ class Command(BaseCommand):
         ]
         associations = {seed_.name: self.seed_association(territory, seed_) for seed_ in seed.associations}
         for partnership in seed.partnerships:
-            self.upsert(
+            lookup = {
+                "kitchen": kitchens[partnership.kitchen],
+                "association": associations[partnership.association],
+                "mode": partnership.mode,
+            }
+            existing = Partnership.objects.filter(**lookup).order_by("pk").first()
+            signed = existing is not None and convention_missing_signatures(existing) == []
+            record = self.upsert(
                 Partnership,
-                {
-                    "kitchen": kitchens[partnership.kitchen],
-                    "association": associations[partnership.association],
-                },
+                lookup,
                 {
                     "territory": territory,
-                    "mode": partnership.mode,
                     "starts_on": partnership.starts_on,
                     "ends_on": None,
                     "planned_meals_per_week": partnership.planned_meals_per_week,
-                    "status": Partnership.Status.ACTIVE,
+                    "price_per_meal": Decimal("2.40") if partnership.mode == MODE.DEDICATED else None,
+                    "status": Partnership.Status.ACTIVE if signed else Partnership.Status.DRAFT,
                 },
             )
+            if not signed:
+                # Drawn up and signed by both parties on its first day, then active.
+                convention_draw_up_and_sign(record, on=partnership.starts_on)
+                Partnership.objects.filter(pk=record.pk).update(status=Partnership.Status.ACTIVE)
 
         first_kitchen = kitchens[seed.kitchens[0].name]
         first_association = associations[seed.associations[0].name]
@@ -833,6 +872,7 @@ class Command(BaseCommand):
                 territory=territory,
                 kitchen__name=partnership_seed.kitchen,
                 association__name=partnership_seed.association,
+                mode=partnership_seed.mode,
             )
             names = site_names[partnership_seed.association]
             sites = DistributionSite.objects.filter(association=partnership.association, name__in=names)

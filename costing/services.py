@@ -865,7 +865,7 @@ def transport_figure(volumes: Volumes) -> Figure:
         inputs=[
             InputUsed(_("collectes"), volumes.pickups),
             InputUsed(_("kilomètres parcourus"), volumes.km),
-            InputUsed(_("coût des collectes, réel ou estimé"), volumes.transport_cost),
+            InputUsed(_("coût des collectes, réel ou estimé"), exact),
             InputUsed(_("collectes sans coût ni barème"), volumes.pickups_without_cost),
         ],
         missing=missing,

@@ -208,3 +208,26 @@ def test_an_english_export_writes_the_bound_in_english(world, client):
     response = client.get(url, {"table": "monthly_costs", "format": "csv"}, HTTP_ACCEPT_LANGUAGE="en")
     text = b"".join(response.streaming_content).decode("utf-8")
     assert "at least 0.05\u00a0€" in text  # 150,00 € known for 2 880 meals
+
+
+@pytest.mark.parametrize(
+    ("language", "unknown", "missing"), [("fr", "inconnu", "manquant"), ("en", "unknown", "missing")]
+)
+def test_the_cost_page_shows_an_unknown_transport_and_no_known_zero(client, language, unknown, missing):
+    nothing = pilot(costs=False)
+    DailyRollup.objects.filter(territory=nothing.territory).update(
+        transport_cost=Decimal(0), pickups_without_cost=1
+    )
+    client.force_login(member(Role.EVALUATOR))
+    url = reverse("territory-costs", kwargs={"pk": nothing.territory.pk})
+    page = flat(
+        client.get(
+            url, {"start": "2025-01", "end": "2025-01"}, HTTP_ACCEPT_LANGUAGE=language
+        ).content.decode()
+    )
+    assert amounts(page) == []
+    assert unknown in page
+    # The transport's inputs: the cost of the pickups is missing, not 0,00.
+    transport_inputs = re.search(r"(?:réel ou estimé|actual or estimated)[^<]*: (<strong>)?([^<]+)", page)
+    assert transport_inputs is not None, page[:200]
+    assert transport_inputs.group(2).strip().startswith(missing)

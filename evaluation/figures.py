@@ -967,10 +967,11 @@ READ_AT_PERIOD_END = (
 
 def references_used(data: CostData) -> list[dict[str, Any]]:
     """The reference values the figures of the period used, each with the period of validity of
-    the value used (from its ``valid_from`` to the day before the next value of the same code,
-    or open): the value in force at the end of the cost months for the comparisons and the
-    impact, the value in force each month whose associations recorded volunteer hours. A value
-    nothing used (the CO2 per meal) is not listed."""
+    the value used (from its ``valid_from`` to its ``valid_until`` or the day before the next
+    value of the same code, whichever comes first, or open): the value in force at the end of
+    the cost months for the comparisons and the impact, the value in force each month whose
+    associations recorded volunteer hours. A value nothing used (the CO2 per meal) is not
+    listed."""
     every = list(ReferenceValue.objects.all_territories().order_by("code", "valid_from"))
     used: list[ReferenceValue] = [
         reference for code in READ_AT_PERIOD_END if (reference := data.references.get(code)) is not None
@@ -993,7 +994,12 @@ def references_used(data: CostData) -> list[dict[str, Any]]:
             for other in every
             if other.code == reference.code and other.valid_from > reference.valid_from
         ]
-        valid_to = min(later) - datetime.timedelta(days=1) if later else None
+        # It ends the day before the next value, or on its own end of validity if it has one.
+        ends = [min(later) - datetime.timedelta(days=1)] if later else []
+        own_end: datetime.date | None = getattr(reference, "valid_until", None)
+        if own_end is not None:
+            ends.append(own_end)
+        valid_to = min(ends, default=None)
         rows.append(
             {
                 "code": reference.code,

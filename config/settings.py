@@ -155,6 +155,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -262,6 +267,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "remind-unpicked-batches": {
         "task": "meals.tasks.remind_unpicked_batches",
         "schedule": crontab(hour=8, minute=0),
+    },
+    "delete-orphan-files": {
+        "task": "territories.tasks.delete_orphan_files",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 

@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 from associations.models import Association, Partnership
 from kitchens.models import Kitchen
 from meals.models import TransportMode
+from territories import bounds
 from territories.api_base import (
     ModelCleanSerializer,
     ScopedGenericViewSet,
@@ -71,6 +72,8 @@ class MonthlyInputViewSet(ScopedModelViewSet):
     """Monthly inputs: each write refreshes the monthly cost of the territory-months it touched.
 
     The input and the roll-up days a transport rate makes stale are written in one transaction."""
+
+    # The row and what it sets off are one transaction: if the latter fails, no row is left.
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         with transaction.atomic():
@@ -348,16 +351,10 @@ class CostQuerySerializer(serializers.Serializer):
     end = serializers.DateField(help_text="Fin de la période : le mois de cette date est inclus.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": _("La fin de la période précède son début.")})
-        if len(services.months_of(attrs["start"], attrs["end"])) > MAX_MONTHS:
-            raise serializers.ValidationError(
-                {"end": _("La période est limitée à %(count)s mois.") % {"count": MAX_MONTHS}}
-            )
+        errors = bounds.period_errors(attrs["start"], attrs["end"])
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
-
-
-MAX_MONTHS = 120
 
 
 class InputUsedSerializer(serializers.Serializer):

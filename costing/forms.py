@@ -9,13 +9,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from meals.models import TransportMode
+from territories import bounds
 from territories.models import Authority
 
 from .models import AssociationCost, CoordinationCost, KitchenCostInput, TransportRate
-from .services import months_of
 
 MONTH_FORMAT = "%Y-%m"
-MAX_MONTHS = 120
 
 
 class MonthField(forms.DateField):
@@ -40,10 +39,8 @@ class PeriodForm(forms.Form):
         cleaned = super().clean() or {}
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
-            if end < start:
-                self.add_error("end", _("La fin de la période précède son début."))
-            elif len(months_of(start, end)) > MAX_MONTHS:
-                self.add_error("end", _("La période est limitée à %(count)s mois.") % {"count": MAX_MONTHS})
+            for name, message in bounds.period_errors(start, end).items():
+                self.add_error(name, message)
         return cleaned
 
 
@@ -58,6 +55,15 @@ EMPTY_HELP = _("Laissez vide si vous ne savez pas ; indiquez 0 s'il n'y en a pas
 
 class MonthKeyForm(forms.Form):
     month = MonthField(label=_("Mois"))
+
+    def clean_month(self) -> datetime.date:
+        month = self.cleaned_data["month"]
+        message = bounds.date_error(
+            month, ahead_years=bounds.DATE_AHEAD_YEARS["costing.KitchenCostInput.month"]
+        )
+        if message:
+            raise forms.ValidationError(message)
+        return month
 
 
 class CoordinationKeyForm(MonthKeyForm):

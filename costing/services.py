@@ -1133,6 +1133,13 @@ def cost_input_saved(*, territory_id: int, month: datetime.date, transport: bool
     the roll-up task refreshes the monthly cost again when it is done)."""
     from functools import partial
 
+    from django.core.exceptions import ValidationError
+
+    from territories.bounds import date_error
+
+    message = date_error(month, ahead_years=1)
+    if message:  # before anything is queued; the caller's transaction rolls the row back
+        raise ValidationError({"month": message})
     if transport:
         from .tasks import enqueue_rollups
 

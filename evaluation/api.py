@@ -30,8 +30,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from associations.models import Association
-from costing.services import months_of
 from kitchens.models import Kitchen
+from territories import bounds
 from territories.api_base import (
     ModelCleanSerializer,
     ScopedModelViewSet,
@@ -55,8 +55,6 @@ from .models import JournalEntry, Survey, SurveyQuestion, SurveyResponse
 
 # --- Indicators -------------------------------------------------------------------------
 
-MAX_MONTHS = 120
-
 
 class IndicatorQuerySerializer(serializers.Serializer):
     territory = serializers.IntegerField(
@@ -67,12 +65,9 @@ class IndicatorQuerySerializer(serializers.Serializer):
     end = serializers.DateField(help_text="Dernier jour de la période (inclus).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": _("La fin de la période précède son début.")})
-        if len(months_of(attrs["start"], attrs["end"])) > MAX_MONTHS:
-            raise serializers.ValidationError(
-                {"end": _("La période est limitée à %(count)s mois.") % {"count": MAX_MONTHS}}
-            )
+        errors = bounds.period_errors(attrs["start"], attrs["end"])
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 

@@ -18,7 +18,6 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -34,7 +33,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from costing.services import months_of
+from territories import bounds
 from territories.api_base import ModelCleanSerializer, ScopedGenericViewSet, acting_user, scoped
 from territories.exceptions import Conflict
 from territories.models import Territory
@@ -128,15 +127,15 @@ class ReportCreateSerializer(ModelCleanSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        start, end = attrs["period_start"], attrs["period_end"]
-        if len(months_of(start, end)) > reports.MAX_MONTHS:
-            raise serializers.ValidationError(
-                {
-                    "period_end": [
-                        _("La période est limitée à %(count)s mois.") % {"count": reports.MAX_MONTHS}
-                    ]
-                }
-            )
+        errors = bounds.period_errors(
+            attrs["period_start"],
+            attrs["period_end"],
+            start_field="period_start",
+            end_field="period_end",
+            max_months=reports.MAX_MONTHS,
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 

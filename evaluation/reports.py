@@ -38,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config import leases
+from territories import bounds
 from territories.models import Territory
 from territories.scoping import memberships_of
 
@@ -53,7 +54,7 @@ logger = logging.getLogger(__name__)
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # The longest period a report covers (its monthly cost table is computed month by month).
-MAX_MONTHS = 36
+MAX_MONTHS = bounds.PERIOD_MAX_MONTHS
 
 TEMPLATES = {
     Report.Kind.DRIHL: "evaluation/reports/pdf/drihl.html",
@@ -322,12 +323,28 @@ def report_pdf_file(report: Report) -> Any:
     frozen figures (the same bytes) and stored anew."""
     if report.status != Report.Status.DONE or not report.figures:
         raise FileNotFoundError(report.pk)
-    if report.pdf:
-        try:
-            return report.pdf.open("rb")
-        except FileNotFoundError:
-            logger.warning("The PDF of report %s is missing: rendered again from its figures.", report.pk)
-    pdf = report_render(report=report, figures=report.figures)
-    report.pdf.save(file_name(report), ContentFile(pdf), save=False)
-    Report.objects.filter(pk=report.pk).update(pdf=report.pdf.name)
-    return report.pdf.open("rb")
+    stored = open_stored_pdf(report)
+    if stored is not None:
+        return stored
+    logger.warning("The PDF of report %s is missing: rendered again from its figures.", report.pk)
+    # One request renders it; the others wait on the row's lock, then read what it stored.
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        stored = open_stored_pdf(locked)
+        if stored is not None:
+            return stored
+        pdf = report_render(report=locked, figures=report.figures)
+        locked.pdf.save(file_name(locked), ContentFile(pdf), save=False)
+        Report.objects.filter(pk=report.pk).update(pdf=locked.pdf.name)
+    report.pdf = locked.pdf
+    return locked.pdf.open("rb")
+
+
+def open_stored_pdf(report: Report) -> Any:
+    """The report's stored PDF opened for reading, or None when it has none or its file is gone."""
+    if not report.pdf:
+        return None
+    try:
+        return report.pdf.open("rb")
+    except FileNotFoundError:
+        return None

@@ -31,7 +31,7 @@ from django.views.generic import DetailView, ListView, TemplateView, View
 from django.views.generic.detail import SingleObjectMixin
 
 from costing.selectors import stale_day_count
-from costing.services import months_of
+from territories import bounds
 from territories.mixins import ScopedQuerysetMixin
 from territories.models import Territory
 from territories.roles import ALL_TERRITORY_ROLES
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 # Longer periods are for reports (built by a task), not for a page drawn on request.
-MAX_MONTHS = 24
+MAX_MONTHS = bounds.PERIOD_MAX_MONTHS
 JOURNAL_ENTRIES = 5
 
 
@@ -74,10 +74,8 @@ class PeriodForm(forms.Form):
         cleaned = super().clean() or {}
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
-            if end < start:
-                self.add_error("end", _("La fin de la période précède son début."))
-            elif len(months_of(start, end)) > MAX_MONTHS:
-                self.add_error("end", _("La période est limitée à %(count)s mois.") % {"count": MAX_MONTHS})
+            for name, message in bounds.period_errors(start, end, max_months=MAX_MONTHS).items():
+                self.add_error(name, message)
         return cleaned
 
 
@@ -267,10 +265,12 @@ class ReportRequestForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         start, end = cleaned.get("period_start"), cleaned.get("period_end")
-        if start and end and end >= start and len(months_of(start, end)) > reports.MAX_MONTHS:
-            self.add_error(
-                "period_end", _("La période est limitée à %(count)s mois.") % {"count": reports.MAX_MONTHS}
+        if start and end:
+            errors = bounds.period_errors(
+                start, end, start_field="period_start", end_field="period_end", max_months=reports.MAX_MONTHS
             )
+            for name, message in errors.items():
+                self.add_error(name, message)
         return cleaned
 
 

@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
@@ -10,7 +11,13 @@ from rest_framework.response import Response
 
 from associations.models import Association, DistributionSite, Partnership
 from kitchens.models import Kitchen
-from territories.api_base import ScopedGenericViewSet, ScopedRelatedField, acting_user, scoped
+from territories.api_base import (
+    BoundedDateTimeField,
+    ScopedGenericViewSet,
+    ScopedRelatedField,
+    acting_user,
+    scoped,
+)
 from territories.models import Territory
 from territories.scoping import Action
 
@@ -60,6 +67,10 @@ class BatchSerializer(serializers.ModelSerializer):
 
 
 class PickupSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: BoundedDateTimeField,
+    }
     discard_reason = serializers.CharField(
         write_only=True,
         required=False,
@@ -252,4 +263,7 @@ class DistributionViewSet(
             serializer.save()
 
     def perform_destroy(self, instance: Distribution) -> None:
-        services.distribution_delete(distribution=instance, by=acting_user(self.request))
+        try:
+            services.distribution_delete(distribution=instance, by=acting_user(self.request))
+        except Distribution.DoesNotExist:
+            raise Http404 from None  # deleted meanwhile by someone else

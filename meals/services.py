@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from associations.models import DistributionSite, Partnership
 from config.celery import delay_or_log
 from costing.tasks import enqueue_rollups
+from territories import bounds
 from territories.exceptions import Conflict
 
 from .models import (
@@ -54,6 +55,14 @@ def today() -> datetime.date:
 def check_rules(errors: dict[str, str]) -> None:
     if errors:
         raise ValidationError(errors)
+
+
+def bounded(errors: dict[str, str], **messages: str | None) -> None:
+    """Adds the broken bounds (``territories.bounds``) to a service's errors, after the more
+    precise rules already found for the same field."""
+    for name, message in messages.items():
+        if message:
+            errors.setdefault(name, message)
 
 
 def temperature_rule(liaison: str) -> str:
@@ -158,6 +167,13 @@ def check_batch_fields(
         errors["use_by_date"] = _("La date limite de consommation précède la date de production.")
     if meals_count <= 0:
         errors["meals_count"] = _("Le nombre de repas doit être positif.")
+    bounded(
+        errors,
+        production_date=bounds.date_error(production_date, ahead_years=0),
+        use_by_date=bounds.date_error(use_by_date, ahead_years=1),
+        meals_count=bounds.count_error(meals_count, minimum=1),
+        lot_number=bounds.text_error(lot_number, max_length=LOT_NUMBER_MAX + 50),
+    )
     kitchen = partnership.kitchen
     can_do: dict[str, bool] = {Liaison.COLD: kitchen.does_cold_liaison, Liaison.HOT: kitchen.does_hot_liaison}
     if liaison in can_do and not can_do[liaison]:
@@ -205,6 +221,7 @@ def batch_create(
     breach = not temperature_ok(liaison, dispatch_temperature_c)
     if breach and not discard_reason.strip():
         errors.setdefault("dispatch_temperature_c", breach_message(liaison))
+    bounded(errors, discard_reason=bounds.text_error(discard_reason))
     check_rules(errors)
     batch = Batch(
         territory_id=partnership.territory_id,
@@ -310,6 +327,7 @@ def move_status(batch: Batch, *, by: User, expected: set[str], to: str, **fields
 def batch_cancel(*, batch: Batch, by: User, reason: str) -> Batch:
     """The kitchen withdraws a batch not yet picked up."""
     check_rules({"reason": _("Indiquez le motif de l'annulation.")} if not reason.strip() else {})
+    check_rules({"reason": message} if (message := bounds.text_error(reason)) else {})
     move_status(
         batch, by=by, expected={Batch.Status.READY}, to=Batch.Status.CANCELLED, discard_reason=reason.strip()
     )
@@ -320,6 +338,7 @@ def batch_cancel(*, batch: Batch, by: User, reason: str) -> Batch:
 def batch_discard(*, batch: Batch, by: User, reason: str) -> Batch:
     """Meals that must not be eaten (cold chain broken, damaged...), before or after pickup."""
     check_rules({"reason": _("Indiquez le motif de l'écart.")} if not reason.strip() else {})
+    check_rules({"reason": message} if (message := bounds.text_error(reason)) else {})
     move_status(
         batch,
         by=by,
@@ -348,8 +367,11 @@ def pickup_confirm(
     """Records the one pickup of a batch. Out of temperature bounds on receipt, the meals
     can only be taken in as discarded, with the reason."""
     picked_up_at = picked_up_at or timezone.now()
-    picked_up_on = timezone.localdate(picked_up_at)
+    # The window first: a datetime of year 1 or 9999 cannot even be moved to local time.
     errors: dict[str, str] = {}
+    bounded(errors, picked_up_at=bounds.date_error(picked_up_at, ahead_years=0))
+    check_rules(errors)
+    picked_up_on = timezone.localdate(picked_up_at)
     if batch.status == Batch.Status.CANCELLED:
         errors["batch"] = _("Ce lot a été annulé : il ne peut pas être collecté.")
     if meals_received < 0:
@@ -377,6 +399,12 @@ def pickup_confirm(
     breach = not temperature_ok(batch.liaison, temperature_c)
     if breach and not discard_reason.strip():
         errors.setdefault("temperature_c", breach_message(batch.liaison))
+    bounded(
+        errors,
+        meals_received=bounds.count_error(meals_received),
+        duration_minutes=bounds.count_error(duration_minutes, maximum=24 * 60),
+        discard_reason=bounds.text_error(discard_reason),
+    )
     check_rules(errors)
 
     if breach:
@@ -441,6 +469,17 @@ def distribution_record(
     ):
         if value is not None and value < 0:
             errors[name] = _("Ce nombre ne peut pas être négatif.")
+    people = bounds.COUNT_BOUNDS["meals.Distribution.beneficiaries"][1]
+    bounded(
+        errors,
+        meals_distributed=bounds.count_error(meals_distributed),
+        meals_discarded=bounds.count_error(meals_discarded),
+        beneficiaries=bounds.count_error(beneficiaries, maximum=people),
+        households=bounds.count_error(households, maximum=people),
+        children=bounds.count_error(children, maximum=people),
+        distributed_on=bounds.date_error(distributed_on, ahead_years=0),
+        discard_reason=bounds.text_error(discard_reason),
+    )
     if errors:
         check_rules(errors)
     if site.association_id != pickup.association_id:
@@ -508,8 +547,13 @@ def distribution_record(
 
 @transaction.atomic
 def distribution_delete(*, distribution: Distribution, by: User) -> None:
-    """Removes a distribution entered by mistake; a batch left with no distribution goes back to picked up."""
+    """Removes a distribution entered by mistake; a batch left with no distribution goes back to picked up.
+
+    Deleting it twice (two people at once, a retried request) removes it once: the pickup's lock
+    orders them, and the later one finds it gone (``Distribution.DoesNotExist``, a 404)."""
     pickup = Pickup.objects.select_for_update().select_related("batch").get(pk=distribution.pickup_id)
+    if not Distribution.objects.filter(pk=distribution.pk).exists():
+        raise Distribution.DoesNotExist(distribution.pk)
     distribution._history_user = by  # type: ignore[attr-defined]
     distribution.delete()
     batch = pickup.batch

@@ -31,6 +31,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from associations.models import DistributionSite, Partnership
 from config import leases
+from territories import bounds
 from territories.exceptions import Conflict
 from territories.mixins import ScopedQuerysetMixin
 from territories.models import Territory
@@ -116,14 +117,26 @@ class Week:
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> Week:
-        raw = request.GET.get("semaine") or request.GET.get("week") or ""
-        match = WEEK_PATTERN.fullmatch(raw.strip())
-        if match:
-            try:
-                return cls(datetime.date.fromisocalendar(int(match[1]), int(match[2]), 1))
-            except ValueError:
-                pass
-        return cls.containing(timezone.localdate())
+        """The week asked for; none: the current week. A week that does not exist, or lies
+        outside the dates the platform holds (``territories.bounds``), raises ``ValueError``
+        with the message to show."""
+        raw = (request.GET.get("semaine") or request.GET.get("week") or "").strip()
+        if not raw:
+            return cls.containing(timezone.localdate())
+        match = WEEK_PATTERN.fullmatch(raw)
+        try:
+            if not match:
+                raise ValueError
+            monday = datetime.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            raise ValueError(
+                _("Semaine « %(week)s » inconnue : écrivez-la AAAA-Wnn (par exemple 2025-W07).")
+                % {"week": raw[:20]}
+            ) from None
+        message = bounds.date_error(monday, ahead_years=1)
+        if message:
+            raise ValueError(_("Semaine hors de la période couverte. %(reason)s") % {"reason": message})
+        return cls(monday)
 
     @property
     def sunday(self) -> datetime.date:
@@ -160,15 +173,29 @@ class Week:
 
 
 class WeekMixin:
+    """The week of ``?semaine=``; a week that cannot be shown answers 400 with the current week
+    and the reason."""
+
     request: HttpRequest
+    week_error = ""
 
     @cached_property
     def week(self) -> Week:
-        return Week.from_request(self.request)
+        try:
+            return Week.from_request(self.request)
+        except ValueError as error:
+            self.week_error = str(error)
+            return Week.containing(timezone.localdate())
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        if self.week_error:
+            kwargs["status"] = 400
+        return super().render_to_response(context, **kwargs)  # type: ignore[misc]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)  # type: ignore[misc]
         context["week"] = self.week
+        context["week_error"] = self.week_error
         context["show_territory_filter"] = spans_territories(self.request.user)
         return context
 

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any, cast
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .bounds import date_error, instance_errors
 from .exceptions import Conflict
 
 if TYPE_CHECKING:
@@ -34,6 +36,23 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return exception_handler(exc, context)
 
 
+def store_uploads(instance: models.Model, uploads: dict[str, Any]) -> None:
+    """Stores a saved row's uploaded files; the files they replace are removed on commit."""
+    replaced = [(getattr(instance, name).storage, getattr(instance, name).name) for name in uploads]
+    for name, upload in uploads.items():
+        setattr(instance, name, upload)
+    instance.save(update_fields=list(uploads))
+    kept = {getattr(instance, name).name for name in uploads}
+    gone = [(storage, old) for storage, old in replaced if old and old not in kept]
+
+    def delete_replaced() -> None:
+        for storage, old in gone:
+            storage.delete(old)
+
+    if gone:
+        transaction.on_commit(delete_replaced)
+
+
 def scoped(model: type[models.Model]):
     """A callable for django-filter choice lists: only the requester's objects validate."""
 
@@ -42,6 +61,17 @@ def scoped(model: type[models.Model]):
         return model.objects.for_user(user)  # type: ignore[attr-defined]
 
     return queryset
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A date and time inside the platform's window (``territories.bounds``), checked before it
+    is moved to a time zone: a time of year 1 or 9999 cannot be, and would answer 500."""
+
+    def enforce_timezone(self, value: Any) -> Any:
+        message = date_error(value)
+        if message:
+            raise serializers.ValidationError(message)
+        return super().enforce_timezone(value)
 
 
 class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
@@ -53,10 +83,15 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class ModelCleanSerializer(serializers.ModelSerializer):
-    """Runs the model's own ``clean()`` and constraints, so the API, the forms and the admin
-    share one set of business rules; their messages come back as field errors."""
+    """Checks the platform's bounds (``territories.bounds``), then runs the model's own
+    ``clean()`` and constraints, so the API, the forms and the admin share one set of business
+    rules; their messages come back as field errors."""
 
     serializer_related_field = ScopedRelatedField
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: BoundedDateTimeField,
+    }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -66,6 +101,9 @@ class ModelCleanSerializer(serializers.ModelSerializer):
             field = model._meta.get_field(name)
             if not field.many_to_many:
                 setattr(instance, name, value)
+        bounds = instance_errors(instance, attrs)
+        if bounds:
+            raise serializers.ValidationError(bounds)
         try:
             instance.clean()
             instance.validate_constraints()
@@ -109,10 +147,22 @@ class ScopedGenericViewSet(viewsets.GenericViewSet):
         self.save_within_scope(serializer)
 
     def save_within_scope(self, serializer: serializers.BaseSerializer) -> None:
+        """Saves the row, checks it lies within the caller's writable scope, and only then
+        stores its uploaded files: a refused write leaves no row and no file behind. A file it
+        replaces is removed once the transaction commits."""
+        validated = cast("dict[str, Any]", serializer.validated_data)
+        uploads = {name: validated.pop(name) for name in self.file_fields() if name in validated}
         with transaction.atomic():
             instance = serializer.save()
             if not self.writable().filter(pk=instance.pk).exists():
                 self.deny()  # raising inside the block rolls the write back
+            if uploads:
+                store_uploads(instance, uploads)
+
+    def file_fields(self) -> list[str]:
+        return [
+            field.name for field in self.model._meta.concrete_fields if isinstance(field, models.FileField)
+        ]
 
 
 class ScopedModelViewSet(
@@ -127,7 +177,13 @@ class ScopedModelViewSet(
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
         try:
-            instance.delete()
+            with transaction.atomic():
+                # The row's lock orders concurrent deletions: the later ones find it gone (404).
+                model = type(instance)
+                locked = model._base_manager.select_for_update().filter(pk=instance.pk)
+                if not list(locked.values_list("pk", flat=True)):
+                    raise Http404
+                instance.delete()
         except ProtectedError:
             return Response(
                 {"detail": _("Suppression impossible : d'autres enregistrements en dépendent.")},

@@ -94,3 +94,21 @@ class ScopedModel(models.Model):
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:
         return None
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        """Django's field checks, then the platform's bounds (``territories.bounds``), so that
+        forms and the admin refuse what the API refuses, on SQLite as on PostgreSQL."""
+        from django.core.exceptions import ValidationError
+
+        from .bounds import instance_errors
+
+        errors: dict[str, list[Any]] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = dict(error.error_dict)
+        names = [field.name for field in self._meta.concrete_fields if field.name not in (exclude or ())]
+        for name, messages in instance_errors(self, names).items():
+            errors.setdefault(name, messages)
+        if errors:
+            raise ValidationError(errors)

@@ -1,4 +1,5 @@
-"""API fuzzing with schemathesis: every operation of ``/api/v1/schema/``, as every role.
+"""API fuzzing with schemathesis: every operation of ``/api/v1/schema/``, as every role (and
+as an administrator, and anonymously).
 
 The schema is loaded from the application itself (WSGI, in-process), so each operation the
 router or a view adds is fuzzed without touching this file. For each role of a seeded
@@ -52,6 +53,7 @@ from tests.factories import (
     KitchenCostInputFactory,
     ReferenceValueFactory,
     TransportRateFactory,
+    UserFactory,
     flow,
     member,
 )
@@ -64,6 +66,7 @@ SCHEMA_PATH = "/api/v1/schema/"
 MAX_EXAMPLES = int(os.environ.get("PASSERELLE_FUZZ_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 ANONYMOUS = "anonymous"  # no token: every operation but the token one answers 401
+ADMINISTRATOR = "administrator"  # a superuser, who holds no membership and sees everything
 # Without a token the API stops at authentication: a few examples per operation are enough.
 ANONYMOUS_EXAMPLES = min(3, MAX_EXAMPLES)
 ROLES = [
@@ -74,6 +77,7 @@ ROLES = [
     Role.AUTHORITY_COORDINATOR,
     Role.EVALUATOR,
     Role.FUNDER,
+    ADMINISTRATOR,
 ]
 # "/api/v1/batches/{id}/pickup/" -> the collection "/api/v1/batches/" whose list gives a real id.
 DETAIL_PATH = re.compile(r"^(?P<collection>.+/)\{id\}/")
@@ -127,6 +131,7 @@ def seed() -> Seeded:
             Role.AUTHORITY_COORDINATOR: authority_user,
             Role.EVALUATOR: member(Role.EVALUATOR),
             Role.FUNDER: member(Role.FUNDER, funded=[territory]),
+            ADMINISTRATOR: UserFactory(is_superuser=True, is_staff=True),
         }
     )
 

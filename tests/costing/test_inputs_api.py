@@ -558,7 +558,9 @@ def test_costs_of_a_territory_out_of_scope_answer_404(api, costed):
         ({"start": "2025-03-01"}, "end"),
         ({"start": "mars", "end": "2025-03-31"}, "start"),
         ({"start": "2025-03-01", "end": "2025-02-28"}, "end"),
-        ({"start": "2000-01-01", "end": "2025-02-28"}, "end"),
+        ({"start": "2023-01-01", "end": "2025-02-28"}, "end"),
+        ({"start": "2000-01-01", "end": "2025-02-28"}, "start"),
+        ({"start": "9999-01-01", "end": "9999-12-31"}, "start"),
         ({"territory": "abc", "start": "2025-03-01", "end": "2025-03-31"}, "territory"),
     ],
 )

@@ -133,7 +133,9 @@ def test_cost_page_defaults_to_the_last_three_whole_months(client, march, monkey
     [
         ({"start": "2025-05", "end": "2025-03"}, "La fin de la période précède son début."),
         ({"start": "mars", "end": "2025-03"}, "Indiquez un mois au format AAAA-MM"),
-        ({"start": "2000-01", "end": "2025-03"}, "La période est limitée à 120 mois."),
+        ({"start": "2023-03", "end": "2025-03"}, "La période est limitée à 24 mois."),
+        ({"start": "2000-01", "end": "2025-03"}, "Date trop ancienne"),
+        ({"start": "9999-01", "end": "9999-12"}, "Date trop lointaine"),
     ],
 )
 def test_cost_page_refuses_a_bad_period_in_french(client, march, params, message):

@@ -545,7 +545,8 @@ def test_a_territorial_role_gets_its_territory_and_404_elsewhere(api, world):
         ({"start": "01/03/2025", "end": "2025-03-31"}, "start"),
         ({"start": "2025-03-01", "end": "2025-02-30"}, "end"),
         ({"start": "2025-03-31", "end": "2025-03-01"}, "end"),
-        ({"start": "2000-01-01", "end": "2025-03-01"}, "end"),
+        ({"start": "2023-01-01", "end": "2025-03-01"}, "end"),
+        ({"start": "2000-01-01", "end": "2025-03-01"}, "start"),
         ({**PERIOD, "territory": "abc"}, "territory"),
     ],
 )

@@ -429,8 +429,11 @@ def test_batch_week_shows_the_kitchens_batches_of_the_week_and_navigates(client,
         body = page(client, url("batch-week"), **{param: week_param(earlier)})
         assert old.lot_number in body and this_week.lot_number not in body
         assert "Cette semaine" in body and "Semaine suivante" in body
-    # A week that does not parse shows the current week.
-    assert this_week.lot_number in page(client, url("batch-week"), semaine="2024-W99")
+    # A week that does not exist answers 400: the current week, and why.
+    response = client.get(url("batch-week"), {"semaine": "2024-W99"})
+    body = html.unescape(response.content.decode())
+    assert response.status_code == 400
+    assert "Semaine « 2024-W99 » inconnue" in body and this_week.lot_number in body
 
 
 def test_batch_week_shows_other_roles_the_batches_they_can_see(client, scene):

@@ -64,13 +64,13 @@ def scoped(model: type[models.Model]):
 
 
 class BoundedDateTimeField(serializers.DateTimeField):
-    """A date and time inside the platform's window (``territories.bounds``), checked before it
-    is moved to a time zone: a time of year 1 or 9999 cannot be, and would answer 500."""
+    """A date and time that can be moved to a time zone: one of year 1 or 9999 cannot (a 500),
+    so it is refused here with the bounds' message (``territories.bounds``); the field's own
+    window is checked by the services and the model's bounds."""
 
     def enforce_timezone(self, value: Any) -> Any:
-        message = date_error(value)
-        if message:
-            raise serializers.ValidationError(message)
+        if value.year <= 1 or value.year >= 9999:
+            raise serializers.ValidationError(date_error(value))
         return super().enforce_timezone(value)
 
 

@@ -90,7 +90,7 @@ def test_batch_bounds_accept_their_limits(api):
         ({"meals_received": BIG}, "meals_received"),
         ({"duration_minutes": BIG}, "duration_minutes"),
         ({"duration_minutes": 24 * 60 + 1}, "duration_minutes"),
-        ({"discard_reason": "x" * (bounds.TEXT_MAX_LENGTH + 1)}, "discard_reason"),
+        ({"discard_reason": "x" * 5001}, "discard_reason"),
     ],
 )
 def test_pickup_out_of_bounds_answers_400_and_writes_nothing(api, scene, change, field):
@@ -133,7 +133,7 @@ def distribution_payload(scene, pickup, **change):
     [
         ({"meals_distributed": BIG}, "meals_distributed"),
         ({"beneficiaries": BIG}, "beneficiaries"),
-        ({"beneficiaries": bounds.PEOPLE_PER_DISTRIBUTION_MAX + 1}, "beneficiaries"),
+        ({"beneficiaries": 10_001}, "beneficiaries"),
         ({"children": BIG}, "children"),
         ({"distributed_on": "0001-01-01"}, "distributed_on"),
         ({"distributed_on": "9999-12-31"}, "distributed_on"),
@@ -150,7 +150,7 @@ def test_distribution_out_of_bounds_answers_400_and_writes_nothing(api, scene, c
 def test_distribution_serves_up_to_the_most_people_a_site_serves(api, scene):
     pickup = scene.pickup(scene.batch())
     api.force_authenticate(scene.volunteer)
-    limit = bounds.PEOPLE_PER_DISTRIBUTION_MAX
+    limit = 10_000  # the most people one distribution serves
     response = api.post("/api/v1/distributions/", distribution_payload(scene, pickup, beneficiaries=limit))
     assert response.status_code == 201, response.json()
     assert Distribution.objects.get().beneficiaries == limit
@@ -208,7 +208,7 @@ def test_funding_from_year_1_to_9999_is_refused(api):
         ({"name": "Cuisine \u2066isolée\u2069"}, "name", "inversion du sens"),
         ({"name": "Cuisine\x00"}, "name", ""),
         ({"address": "x" * 100_000}, "address", "5000 caractères au plus"),
-        ({"address": "x" * (bounds.TEXT_MAX_LENGTH + 1)}, "address", "5000 caractères au plus"),
+        ({"address": "x" * 5001}, "address", "5000 caractères au plus"),
         ({"usual_daily_production": BIG}, "usual_daily_production", ""),
         ({"usual_daily_production": 10**12}, "usual_daily_production", ""),
     ],
@@ -225,7 +225,7 @@ def test_kitchen_text_and_counts_out_of_bounds_are_refused(api, change, field, m
 def test_kitchen_text_at_its_limit_and_line_breaks_are_accepted(api):
     kitchen = KitchenFactory()
     api.force_authenticate(member(Role.AUTHORITY_COORDINATOR, kitchen.territory))
-    address = "1 rue de la Cuisine\r\n\t93200 Saint-Denis".ljust(bounds.TEXT_MAX_LENGTH, "x")
+    address = "1 rue de la Cuisine\r\n\t93200 Saint-Denis".ljust(5000, "x")
     response = api.patch(f"/api/v1/kitchens/{kitchen.pk}/", {"address": address}, format="json")
     assert response.status_code == 200, response.json()
     assert Kitchen.objects.get(pk=kitchen.pk).address == address

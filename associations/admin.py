@@ -1,6 +1,15 @@
+from typing import Any
+
 from django.contrib import admin
 
-from .models import Association, DistributionSite, Partnership
+from .models import (
+    Association,
+    ConventionSignature,
+    ConventionVersion,
+    DistributionSite,
+    DonationReceipt,
+    Partnership,
+)
 
 
 class DistributionSiteInline(admin.TabularInline):
@@ -31,3 +40,50 @@ class PartnershipAdmin(admin.ModelAdmin):
     list_filter = ["territory", "mode", "status"]
     search_fields = ["kitchen__name", "association__name"]
     exclude = ["territory"]
+
+
+@admin.register(DonationReceipt)
+class DonationReceiptAdmin(admin.ModelAdmin):
+    """Read-only: a receipt is issued by the association's coordinator through the service and
+    never changed afterwards (a correction is a new receipt that cancels it)."""
+
+    list_display = [
+        "__str__",
+        "association",
+        "kitchen",
+        "period_start",
+        "period_end",
+        "meals",
+        "amount",
+        "status",
+    ]
+    list_filter = ["territory", "status", "period"]
+    search_fields = ["association__name", "kitchen__name"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class ConventionSignatureInline(admin.TabularInline):
+    model = ConventionSignature
+    extra = 0
+    exclude = ["territory"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+
+
+@admin.register(ConventionVersion)
+class ConventionVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "territory", "number", "created_at"]
+    list_filter = ["territory"]
+    readonly_fields = ["partnership", "number", "terms", "parties", "created_at", "created_by"]
+    exclude = ["territory"]
+    inlines = [ConventionSignatureInline]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False

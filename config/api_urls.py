@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from associations.api import AssociationViewSet, DistributionSiteViewSet, PartnershipViewSet
+from associations.receipts.api import DonationReceiptViewSet
 from costing.api import (
     AssociationCostViewSet,
     CoordinationCostViewSet,
@@ -31,6 +32,7 @@ router.register("kitchens", KitchenViewSet, basename="kitchen")
 router.register("associations", AssociationViewSet, basename="association")
 router.register("sites", DistributionSiteViewSet, basename="site")
 router.register("partnerships", PartnershipViewSet, basename="partnership")
+router.register("donation-receipts", DonationReceiptViewSet, basename="donation-receipt")
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("batches", BatchViewSet, basename="batch")
 router.register("pickups", PickupViewSet, basename="pickup")

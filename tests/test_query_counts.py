@@ -25,7 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from associations.models import Association, DistributionSite, Partnership
+from associations.models import Association, DistributionSite, DonationReceipt, Partnership
 from config.api_urls import router
 from costing.models import (
     AssociationCost,
@@ -58,7 +58,11 @@ LIST_PAGES = {"pickup-todo", "batch-week", "flow-week"}
 # Extra query strings worth a measure of their own (another code path of the same route).
 VARIANTS = {"api:rollup-list": ["", "?granularity=month"]}
 # Routes answered for one role only: who requests them (everyone else is the evaluator).
-REQUESTERS = {"pickup-todo": Role.ASSOCIATION_COORDINATOR}
+REQUESTERS = {
+    "pickup-todo": Role.ASSOCIATION_COORDINATOR,
+    # Receipts are seen by their association's coordinator and donor kitchen's manager only.
+    "api:donation-receipt-list": Role.ASSOCIATION_COORDINATOR,
+}
 
 TODAY = datetime.date.today()
 MONTH = TODAY.replace(day=1)
@@ -379,6 +383,32 @@ BUILDERS: dict[type[models.Model], Callable[[World, int], list[Any]]] = {
     ReferenceValue: reference_values,
     DailyRollup: rollups,
 }
+
+
+def receipts(world: World, n: int) -> list[DonationReceipt]:
+    issuer = world.users[Role.ASSOCIATION_COORDINATOR]
+    return bulk(
+        DonationReceipt,
+        [
+            DonationReceipt(
+                territory=world.territory,
+                association=world.association,
+                kitchen=world.kitchen,
+                year=2025,
+                number=next(counter),
+                period="month",
+                period_start=datetime.date(2025, 1, 1),
+                period_end=datetime.date(2025, 1, 31),
+                meals=10,
+                amount=Decimal("24.00"),
+                issued_by=issuer,
+            )
+            for _ in range(n)
+        ],
+    )
+
+
+BUILDERS[DonationReceipt] = receipts
 
 
 def register_evaluation_builders() -> None:

@@ -100,7 +100,7 @@ def convention_version_issue(*, partnership: Partnership, by: User | None) -> Co
     from associations.models import Partnership
 
     locked = (
-        Partnership.objects.select_for_update()
+        Partnership.objects.select_for_update(of=("self",))
         .select_related("kitchen", "association", "authority")
         .get(pk=partnership.pk)
     )

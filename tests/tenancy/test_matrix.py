@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from associations.models import Association, DistributionSite, Partnership
+from associations.models import Association, DistributionSite, DonationReceipt, Partnership
 from costing.models import (
     AssociationCost,
     CoordinationCost,
@@ -97,6 +98,9 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:partnership-list": Partnership,
     "api:partnership-detail": Partnership,
     "api:partnership-convention": Partnership,
+    "api:donation-receipt-list": DonationReceipt,
+    "api:donation-receipt-detail": DonationReceipt,
+    "api:donation-receipt-download": DonationReceipt,
     "api:membership-list": Membership,
     "api:membership-detail": Membership,
     "api:batch-list": Batch,
@@ -210,17 +214,25 @@ WEEK_ROUTES = {"batch-week", "flow-week"}
 READY_BATCH_ROUTES = {"pickup-todo"}
 # Models a funder does not see even in the territories it funds.
 HIDDEN_FROM_FUNDERS = {
-    Membership, Batch, Pickup, Distribution, RecordImport, JournalEntry, Survey, SurveyResponse,
+    DonationReceipt, Membership, Batch, Pickup, Distribution, RecordImport, JournalEntry, Survey,
+    SurveyResponse,
 }  # fmt: skip
 # Models that, inside their territory, only some roles see (and evaluators everywhere).
-ROLE_VISIBLE_MODELS = {RecordImport: {Role.AUTHORITY_COORDINATOR}}
+ROLE_VISIBLE_MODELS = {
+    RecordImport: {Role.AUTHORITY_COORDINATOR},
+    # A donation receipt: its association's coordinator and its donor kitchen's manager only.
+    DonationReceipt: {Role.KITCHEN_MANAGER, Role.ASSOCIATION_COORDINATOR},
+}
+# Models evaluators do not see either (a donor's tax documents).
+HIDDEN_FROM_EVALUATORS = {DonationReceipt}
 # Models only evaluators list, whatever the territory.
 EVALUATORS_ONLY = {Membership}
 # Models not owned by a territory: every member reads every row, only evaluators write.
 SHARED_MODELS = {ReferenceValue}
 # Routes that answer with a file rather than a page listing names.
 FILE_ROUTES = {
-    "partnership-convention", "report-download", "report-export", "api:report-download", "api:report-export",
+    "api:donation-receipt-download", "partnership-convention", "report-download", "report-export",
+    "api:report-download", "api:report-export",
 }  # fmt: skip
 # Routes of one object that need a query string to answer (a report's table and its format).
 DETAIL_QUERIES = {
@@ -353,6 +365,22 @@ def build_side(label: str) -> Side:
     side.objects[Report] = ReportFactory(
         territory=territory, requested_by=side.users[Role.AUTHORITY_COORDINATOR]
     )
+    receipt = DonationReceipt(
+        territory=territory,
+        association=association,
+        kitchen=kitchen,
+        year=2025,
+        number=1,
+        period="month",
+        period_start=datetime.date(2025, 1, 1),
+        period_end=datetime.date(2025, 1, 31),
+        meals=100,
+        amount=Decimal("240.00"),
+        issued_by=side.users[Role.ASSOCIATION_COORDINATOR],
+    )
+    receipt.pdf.save(f"recu-{label}.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+    receipt.save()
+    side.objects[DonationReceipt] = receipt
     side.objects[RecordImport] = RecordImport.objects.create(
         territory=territory, file=f"imports/{label}.csv", uploaded_by=side.users[Role.AUTHORITY_COORDINATOR]
     )
@@ -475,6 +503,9 @@ def test_lists_never_show_another_territory(world, route, role):
     client = client_for(a.users[role])
     status = list_status(route, role)
     shown = status == 200 and model not in EVALUATORS_ONLY
+    shown = shown and (
+        model not in ROLE_VISIBLE_MODELS or role in ROLE_VISIBLE_MODELS[model] or not route.startswith("api:")
+    )
     assert visible_in_list(client, route, listed(b, route), status) is (shown and model in SHARED_MODELS)
     assert visible_in_list(client, route, listed(a, route), status) is shown
 
@@ -484,6 +515,8 @@ def test_evaluator_sees_every_territory(world, route):
     a, b, evaluator, _ = world
     client = client_for(evaluator)
     expected = 403 if Role.EVALUATOR not in ROLE_DETAIL_ROUTES.get(route, {Role.EVALUATOR}) else 200
+    if ROUTE_MODELS[route] in HIDDEN_FROM_EVALUATORS:
+        expected = 404
     for side in (a, b):
         assert client.get(detail_url(route, side.objects[ROUTE_MODELS[route]])).status_code == expected
 
@@ -493,8 +526,9 @@ def test_evaluator_lists_every_territory(world, route):
     a, b, evaluator, _ = world
     client = client_for(evaluator)
     status = list_status(route, Role.EVALUATOR)
-    assert visible_in_list(client, route, listed(a, route), status) is (status == 200)
-    assert visible_in_list(client, route, listed(b, route), status) is (status == 200)
+    shown = status == 200 and ROUTE_MODELS[route] not in HIDDEN_FROM_EVALUATORS
+    assert visible_in_list(client, route, listed(a, route), status) is shown
+    assert visible_in_list(client, route, listed(b, route), status) is shown
 
 
 @pytest.mark.parametrize("route", DETAIL_ROUTES)

@@ -99,6 +99,8 @@ def convention_version_issue(*, partnership: Partnership, by: User | None) -> Co
     by every party before further batches are declared."""
     from associations.models import Partnership
 
+    # Only the partnership's row is locked: PostgreSQL refuses FOR UPDATE on the nullable side of
+    # the outer join that the optional authority brings.
     locked = (
         Partnership.objects.select_for_update(of=("self",))
         .select_related("kitchen", "association", "authority")

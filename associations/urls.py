@@ -8,6 +8,11 @@ urlpatterns = [
     path("partenariats/", views.PartnershipListView.as_view(), name="partnership-list"),
     path("partenariats/<int:pk>/", views.PartnershipDetailView.as_view(), name="partnership-detail"),
     path(
+        "conventions/<int:pk>/pdf/",
+        views.ConventionVersionPdfView.as_view(),
+        name="convention-version-pdf",
+    ),
+    path(
         "partenariats/<int:pk>/convention/",
         views.PartnershipConventionView.as_view(),
         name="partnership-convention",

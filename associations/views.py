@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views import View
 from django.views.generic import DetailView, ListView
 from django.views.generic.detail import SingleObjectMixin
@@ -11,7 +11,7 @@ from django.views.generic.detail import SingleObjectMixin
 from territories.mixins import ScopedQuerysetMixin
 from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
-from .models import Association, DistributionSite, Partnership, Weekday
+from .models import Association, ConventionVersion, DistributionSite, Partnership, Weekday
 
 
 class AssociationListView(PageMixin, TerritoryFilterMixin, ListView):
@@ -86,3 +86,19 @@ def convention_response(partnership: Partnership) -> FileResponse:
         content_type="application/pdf",
         filename=f"convention-partenariat-{partnership.pk}.pdf",
     )
+
+
+class ConventionVersionPdfView(ScopedQuerysetMixin, SingleObjectMixin, View):
+    """A version of a convention as a PDF, drawn up from its frozen terms and its signatures."""
+
+    model = ConventionVersion
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from .conventions.pdf import convention_render
+
+        version = self.get_object()
+        response = HttpResponse(convention_render(version), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="convention-{version.partnership_id}-v{version.number}.pdf"'
+        )
+        return response

@@ -226,3 +226,84 @@ def test_a_both_partnership_becomes_two_instruments_with_the_same_figures():
         scene.batch(kind="dedicated", partnership=donation)
     with pytest.raises(Exception, match="ne reçoit que des lots"):
         scene.batch(kind="surplus", partnership=supply)
+
+
+def pdf_text(content: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    # A line broken after a hyphen reads back as "HAB- IDF": joined again.
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages).replace("- ", "-")
+
+
+def test_the_convention_pdf_carries_the_parties_and_clauses_and_an_avenant_keeps_the_earlier(client):
+    import datetime as dt
+
+    from kitchens.models import Kitchen
+
+    authority = AuthorityFactory(name="CCAS de Saint-Denis")
+    partnership = PartnershipFactory(
+        territory=authority.territory, authority=authority, status=Partnership.Status.DRAFT, signed=False
+    )
+    Kitchen.objects.filter(pk=partnership.kitchen_id).update(
+        operator_name="Restauration Collective Île-de-France", operator_legal_form="SAS"
+    )
+    Partnership.objects.filter(pk=partnership.pk).update(
+        pickup_days=["mon", "thu"],
+        pickup_window_start=dt.time(14, 0),
+        pickup_window_end=dt.time(15, 30),
+        termination_notice_days=60,
+    )
+    partnership.refresh_from_db()
+    first = convention_version_issue(partnership=partnership, by=None)
+    convention_sign(
+        version=first, party="kitchen", by=None, signer_name="M. Martin", signer_title="Directeur"
+    )
+    coordinator = member(Role.AUTHORITY_COORDINATOR, authority.territory, authority=authority)
+    client.force_login(coordinator)
+    response = client.get(reverse("convention-version-pdf", kwargs={"pk": first.pk}))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    association = partnership.association
+    for expected in (
+        "Convention de don de denrées alimentaires",
+        "Convention initiale",
+        "Restauration Collective Île-de-France, SAS",
+        f"SIRET {partnership.kitchen.siret}",
+        association.name,
+        f"RNA {association.rna}",
+        f"n° {association.habilitation_number}",
+        "CCAS de Saint-Denis",
+        "D541-310",
+        "Tri et contrôle de la qualité par le donateur",
+        "refuser tout ou partie d'un don",
+        "lundi, jeudi, entre 14:00 et 15:30",
+        "l'association enlève les repas",
+        "Chaîne du froid",
+        "Transfert de responsabilité",
+        "allergènes",
+        "date limite de consommation",
+        "numéro de lot",
+        "48 heures",
+        "préavis de 60 jours",
+        "Signé le",
+        "par M. Martin, Directeur",
+        "En attente de signature",
+    ):
+        assert expected in text, expected
+
+    # An avenant changes the pickup window; version 1 still reads as it was.
+    Partnership.objects.filter(pk=partnership.pk).update(
+        pickup_window_start=dt.time(16, 0), pickup_window_end=dt.time(17, 0)
+    )
+    partnership.refresh_from_db()
+    second = convention_version_issue(partnership=partnership, by=coordinator)
+    second_text = pdf_text(client.get(reverse("convention-version-pdf", kwargs={"pk": second.pk})).content)
+    assert "Avenant n° 1" in second_text and "entre 16:00 et 17:00" in second_text
+    assert "modifie la version 1, qui reste conservée" in second_text
+    first_text = pdf_text(client.get(reverse("convention-version-pdf", kwargs={"pk": first.pk})).content)
+    assert "entre 14:00 et 15:30" in first_text and "16:00" not in first_text
+    assert "par M. Martin" in first_text
+    assert ConventionVersion.objects.filter(partnership=partnership).count() == 2

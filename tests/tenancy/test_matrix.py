@@ -23,7 +23,13 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from associations.models import Association, DistributionSite, DonationReceipt, Partnership
+from associations.models import (
+    Association,
+    ConventionVersion,
+    DistributionSite,
+    DonationReceipt,
+    Partnership,
+)
 from costing.models import (
     AssociationCost,
     CoordinationCost,
@@ -85,6 +91,7 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "partnership-list": Partnership,
     "partnership-detail": Partnership,
     "partnership-convention": Partnership,
+    "convention-version-pdf": ConventionVersion,
     "api:territory-list": Territory,
     "api:territory-detail": Territory,
     "api:authority-list": Authority,
@@ -214,8 +221,8 @@ WEEK_ROUTES = {"batch-week", "flow-week"}
 READY_BATCH_ROUTES = {"pickup-todo"}
 # Models a funder does not see even in the territories it funds.
 HIDDEN_FROM_FUNDERS = {
-    DonationReceipt, Membership, Batch, Pickup, Distribution, RecordImport, JournalEntry, Survey,
-    SurveyResponse,
+    ConventionVersion, DonationReceipt, Membership, Batch, Pickup, Distribution, RecordImport,
+    JournalEntry, Survey, SurveyResponse,
 }  # fmt: skip
 # Models that, inside their territory, only some roles see (and evaluators everywhere).
 ROLE_VISIBLE_MODELS = {
@@ -231,8 +238,8 @@ EVALUATORS_ONLY = {Membership}
 SHARED_MODELS = {ReferenceValue}
 # Routes that answer with a file rather than a page listing names.
 FILE_ROUTES = {
-    "api:donation-receipt-download", "partnership-convention", "report-download", "report-export",
-    "api:report-download", "api:report-export",
+    "api:donation-receipt-download", "convention-version-pdf", "partnership-convention",
+    "report-download", "report-export", "api:report-download", "api:report-export",
 }  # fmt: skip
 # Routes of one object that need a query string to answer (a report's table and its format).
 DETAIL_QUERIES = {
@@ -312,6 +319,7 @@ def build_side(label: str) -> Side:
             convention_document="conventions/convention.pdf",
         ),
     }
+    side.objects[ConventionVersion] = side.objects[Partnership].versions.get(number=1)
     side.users = {
         Role.KITCHEN_MANAGER: member(Role.KITCHEN_MANAGER, territory, kitchen=kitchen),
         Role.VOLUNTEER: member(Role.VOLUNTEER, territory, association=association),

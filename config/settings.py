@@ -173,6 +173,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("PASSERELLE_API_ANON_RATE", "30/minute"),
         "token": os.environ.get("PASSERELLE_API_TOKEN_RATE", "600/minute"),
+        # Online answers to a survey's public link (evaluation/survey_limits.py).
+        "survey_client": os.environ.get("PASSERELLE_SURVEY_CLIENT_RATE", "3/minute"),
+        "survey_client_hour": os.environ.get("PASSERELLE_SURVEY_CLIENT_HOURLY", "30/hour"),
+        "survey_link": os.environ.get("PASSERELLE_SURVEY_LINK_HOURLY", "300/hour"),
     },
 }
 # API tokens (django-rest-knox): one per device, stored hashed, each with an expiry; the header

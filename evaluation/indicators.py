@@ -61,7 +61,7 @@ from costing.services import (
 )
 from territories.models import Membership, Territory
 
-from .models import JournalEntry, Survey, SurveyQuestion, SurveyResponse
+from .models import JournalEntry, Survey, SurveyQuestion, SurveyRefusal, SurveyResponse
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1172,6 +1172,8 @@ class SurveyReads:
 
     questions: list[SurveyQuestion] = field(default_factory=list)
     responses: list[tuple[int, Any]] = field(default_factory=list)
+    # Online answers the links refused over their limits in the period: (survey id, count).
+    refused: list[tuple[int, int]] = field(default_factory=list)
 
 
 def survey_reads_by(
@@ -1199,6 +1201,19 @@ def survey_reads_by(
         reads.setdefault(territory_id if split else None, SurveyReads()).responses.append(
             (survey_id, answers)
         )
+    refusals = (
+        of_territories(
+            SurveyRefusal.objects.all_territories().filter(
+                day__gte=start, day__lte=end, survey_id__in=sorted(survey_ids)
+            ),
+            territory_ids,
+        )
+        .values_list("territory_id", "survey_id")
+        .annotate(refused=Sum("count"))
+        .order_by("territory_id", "survey_id")
+    )
+    for territory_id, survey_id, refused in refusals:
+        reads.setdefault(territory_id if split else None, SurveyReads()).refused.append((survey_id, refused))
     return reads
 
 
@@ -1221,6 +1236,10 @@ def survey_indicators(reads: SurveyReads) -> list[Indicator]:
     if not tallies:
         return []
 
+    refused_by_kind: Counter[str] = Counter()
+    for survey_id, refused in reads.refused:
+        if survey_id in survey_kinds:
+            refused_by_kind[survey_kinds[survey_id]] += refused
     responses_by_kind: Counter[str] = Counter()
     for survey_id, answers in reads.responses:
         if survey_id not in survey_kinds:
@@ -1245,6 +1264,20 @@ def survey_indicators(reads: SurveyReads) -> list[Indicator]:
                 unit=_("réponses"),
                 question=question,
                 value=count,
+            )
+        )
+        indicators.append(
+            Indicator(
+                code=survey_code(survey_kind, "refused"),
+                label=_("%(survey)s : réponses en ligne refusées") % {"survey": kind_label},
+                definition=_(
+                    "Réponses envoyées par le lien public et refusées sur la période, au-delà des "
+                    "limites par appareil et par lien (docs/indicators.md) ; elles ne comptent dans "
+                    "aucun autre indicateur."
+                ),
+                unit=_("réponses"),
+                question=question,
+                value=refused_by_kind[survey_kind],
             )
         )
         for tally in tallies.values():
@@ -1340,7 +1373,7 @@ class LivePart:
 
         surveys = self.surveys
         questions = [(columns(question), columns(question.survey)) for question in surveys.questions]
-        content = (self.planned, self.staff, self.journal, questions, surveys.responses)
+        content = (self.planned, self.staff, self.journal, questions, surveys.responses, surveys.refused)
         return hashlib.sha256(repr(content).encode()).hexdigest()[:32]
 
 

@@ -208,6 +208,26 @@ class SurveyResponse(TerritoryOwned):
         return evaluator_or_territory_coordinator(cls, membership)
 
 
+class SurveyRefusal(TerritoryOwned):
+    """Online answers that a survey's public link refused on one day, over one of its limits
+    (evaluation/survey_limits.py). Counted, never stored: the indicators show how many."""
+
+    funder_visible = False
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="refusals")
+    day = models.DateField(_("jour"))
+    count = models.PositiveIntegerField(_("réponses refusées"), default=0)
+
+    class Meta:
+        verbose_name = _("réponses refusées d'un questionnaire")
+        verbose_name_plural = _("réponses refusées des questionnaires")
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["survey", "day"], name="survey_refusal_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.survey} — {self.day:%d/%m/%Y} : {self.count}"
+
+
 class Report(ScopedModel, LeasedWork):
     """A PDF report for a funder, built by a Celery task; it keeps the figures it printed.
 

@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import JournalEntry, Survey, SurveyQuestion, SurveyResponse
+from .models import JournalEntry, Survey, SurveyQuestion, SurveyRefusal, SurveyResponse
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -308,6 +308,14 @@ def survey_response_record(
     else:
         save_within_reach(response, by)
     return response
+
+
+def survey_answer_refused(*, survey: Survey) -> None:
+    """Counts one online answer the survey's link refused today (over a limit); stores nothing of it."""
+    row, _created = SurveyRefusal.objects.get_or_create(
+        survey=survey, day=timezone.localdate(), defaults={"territory_id": survey.territory_id}
+    )
+    SurveyRefusal.objects.filter(pk=row.pk).update(count=models.F("count") + 1)
 
 
 def survey_response_update(

@@ -5,6 +5,8 @@ survey's territory (others: 403; another territory's survey: 404). The public pa
 reached by the survey's unguessable link, without an account: one submit stores one
 anonymous answer, and nothing about the respondent — no account, no address, no browser,
 no time of day — nor any session entry (the thanks come from the address, not a message).
+Its answers are limited per client and per link (``evaluation.survey_limits``); an evaluator
+closes a link (the survey's ``is_open``), and a closed link takes no answer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,8 +34,9 @@ from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
 from . import services
 from .forms import PaperAnswerForm, SurveyAnswerForm, question_list
-from .models import Survey, SurveyResponse
+from .models import Survey, SurveyRefusal, SurveyResponse
 from .selectors import writable_territories
+from .survey_limits import answer_limits
 
 
 def answer_territories(user: Any) -> QuerySet:
@@ -59,6 +63,15 @@ class SurveyListView(PageMixin, TerritoryFilterMixin, RoleRequiredMixin, ListVie
             .annotate(
                 answer_count=Count("responses", distinct=True),
                 question_count=Count("questions", distinct=True),
+                refused_count=Coalesce(
+                    Subquery(
+                        SurveyRefusal.objects.filter(survey=OuterRef("pk"))
+                        .values("survey")
+                        .annotate(total=Sum("count"))
+                        .values("total")[:1]
+                    ),
+                    0,
+                ),
             )
             .order_by("-is_open", "-created_at", "-pk")
         )
@@ -144,6 +157,7 @@ class SurveyAnswerView(View):
 
     template_name = "evaluation/surveys/answer.html"
     closed_template_name = "evaluation/surveys/answer_closed.html"
+    refused_template_name = "evaluation/surveys/answer_refused.html"
 
     def survey(self, token: str) -> Survey:
         return get_object_or_404(
@@ -171,6 +185,13 @@ class SurveyAnswerView(View):
         survey = self.survey(token)
         if not survey.is_open:
             return self.render_page(request, survey)
+        limits = answer_limits(survey, request)
+        over = [limit for limit in limits if not limit.allows()]
+        if over:
+            services.survey_answer_refused(survey=survey)
+            response = render(request, self.refused_template_name, {"survey": survey}, status=429)
+            response["Retry-After"] = str(max(limit.duration for limit in over))
+            return response
         form = SurveyAnswerForm(request.POST, questions=question_list(survey))
         if form.is_valid():
             try:
@@ -180,5 +201,7 @@ class SurveyAnswerView(View):
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
+                for limit in limits:
+                    limit.record()
                 return redirect(f"{reverse('survey-answer', kwargs={'token': token})}?{THANKS_PARAM}=1")
         return self.render_page(request, survey, form)

@@ -2,6 +2,8 @@ from typing import Any
 
 from django.contrib import admin
 
+from territories.field_rights import GrantedFieldsAdminMixin
+
 from .models import (
     Association,
     ConventionSignature,
@@ -19,7 +21,7 @@ class DistributionSiteInline(admin.TabularInline):
 
 
 @admin.register(Association)
-class AssociationAdmin(admin.ModelAdmin):
+class AssociationAdmin(GrantedFieldsAdminMixin, admin.ModelAdmin):
     list_display = ["name", "territory", "habilitation", "habilitation_expires_on"]
     list_filter = ["territory", "habilitation"]
     search_fields = ["name", "rna", "siret"]
@@ -35,7 +37,7 @@ class DistributionSiteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(admin.ModelAdmin):
+class PartnershipAdmin(GrantedFieldsAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "territory", "mode", "status", "starts_on", "ends_on"]
     list_filter = ["territory", "mode", "status"]
     search_fields = ["kitchen__name", "association__name"]

@@ -17,6 +17,7 @@ from rest_framework.views import exception_handler
 
 from .bounds import date_error, instance_errors
 from .exceptions import Conflict
+from .field_rights import GRANTED_HELP, granted_fields, refused_changes
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -85,7 +86,10 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
 class ModelCleanSerializer(serializers.ModelSerializer):
     """Checks the platform's bounds (``territories.bounds``), then runs the model's own
     ``clean()`` and constraints, so the API, the forms and the admin share one set of business
-    rules; their messages come back as field errors."""
+    rules; their messages come back as field errors.
+
+    Granted fields (``territories.field_rights``) are documented as such in the schema, and a
+    change to one by a caller who may not grant it is a 400 on that field."""
 
     serializer_related_field = ScopedRelatedField
     serializer_field_mapping = {
@@ -93,9 +97,22 @@ class ModelCleanSerializer(serializers.ModelSerializer):
         models.DateTimeField: BoundedDateTimeField,
     }
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name in granted_fields(self.Meta.model):
+            field = fields.get(name)
+            if field is not None and not field.read_only:
+                field.help_text = f"{field.help_text} {GRANTED_HELP}" if field.help_text else GRANTED_HELP
+        return fields
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
         model: type[models.Model] = self.Meta.model
+        request = self.context.get("request")
+        if request is not None:
+            refused = refused_changes(request.user, model, self.instance, attrs)
+            if refused:
+                raise serializers.ValidationError(refused)
         instance = copy.copy(self.instance) if self.instance is not None else model()
         for name, value in attrs.items():
             field = model._meta.get_field(name)

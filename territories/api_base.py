@@ -109,7 +109,8 @@ class ModelCleanSerializer(serializers.ModelSerializer):
         attrs = super().validate(attrs)
         model: type[models.Model] = self.Meta.model
         request = self.context.get("request")
-        if request is not None:
+        # On a new record the row rule speaks first (403); ``save_within_scope`` checks then.
+        if request is not None and self.instance is not None:
             refused = refused_changes(request.user, model, self.instance, attrs)
             if refused:
                 raise serializers.ValidationError(refused)
@@ -166,13 +167,18 @@ class ScopedGenericViewSet(viewsets.GenericViewSet):
     def save_within_scope(self, serializer: serializers.BaseSerializer) -> None:
         """Saves the row, checks it lies within the caller's writable scope, and only then
         stores its uploaded files: a refused write leaves no row and no file behind. A file it
-        replaces is removed once the transaction commits."""
+        replaces is removed once the transaction commits. On a new record, a granted field set
+        by a role that may not grant it is refused after the row rule (``field_rights``)."""
         validated = cast("dict[str, Any]", serializer.validated_data)
+        creating = serializer.instance is None
+        refused = refused_changes(self.request.user, self.model, None, dict(validated)) if creating else {}
         uploads = {name: validated.pop(name) for name in self.file_fields() if name in validated}
         with transaction.atomic():
             instance = serializer.save()
             if not self.writable().filter(pk=instance.pk).exists():
                 self.deny()  # raising inside the block rolls the write back
+            if refused:
+                raise serializers.ValidationError(refused)  # a granted field set on creation
             if uploads:
                 store_uploads(instance, uploads)
 

@@ -32,4 +32,4 @@ class TokenRevokeView(LoginRequiredMixin, View):
         if not token_revoke(user=request.user, token_id=pk):
             raise Http404
         messages.success(request, _("Le jeton est révoqué : l'appareil qui l'utilisait n'a plus accès."))
-        return redirect("token-list")
+        return redirect("account-tokens")

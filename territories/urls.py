@@ -11,8 +11,10 @@ urlpatterns = [
         name="login",
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
-    path("compte/jetons/", token_views.TokenListView.as_view(), name="token-list"),
-    path("compte/jetons/<int:pk>/revoquer/", token_views.TokenRevokeView.as_view(), name="token-revoke"),
+    path("compte/jetons/", token_views.TokenListView.as_view(), name="account-tokens"),
+    path(
+        "compte/jetons/<int:pk>/revoquer/", token_views.TokenRevokeView.as_view(), name="account-token-revoke"
+    ),
     path("territoires/", views.TerritoryListView.as_view(), name="territory-list"),
     path("territoires/<int:pk>/", views.TerritoryDetailView.as_view(), name="territory-detail"),
 ]

@@ -77,7 +77,7 @@ EXEMPT_ROUTES = {
     "api:api-root", "api:api-token", "api:api-me", "api:api-schema", "api:api-docs",
     # A user's own API tokens: no territory data; another user's token is a 404
     # (tests/territories/test_tokens.py).
-    "api:api-logout", "api:api-token-list", "api:api-token-detail", "token-list", "token-revoke",
+    "api:api-logout", "api:api-token-list", "api:api-token-detail", "account-tokens", "account-token-revoke",
 }  # fmt: skip
 
 # Each covered route, with the model whose objects it shows.

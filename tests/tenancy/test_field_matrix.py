@@ -16,8 +16,10 @@ new value and then reads the stored value back from the database:
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.forms.models import model_to_dict
@@ -145,6 +147,9 @@ def admin_form(user, obj, **changes):
     form_class = model_admin.get_form(request, obj, change=True)
     data = {key: value for key, value in model_to_dict(obj).items() if value is not None}
     data.update(changes)
+    for key, value in data.items():  # a browser posts a JSON field as its text
+        if isinstance(form_class.base_fields.get(key), forms.JSONField):
+            data[key] = json.dumps(value)
     return form_class(data=data, instance=obj)
 
 

@@ -337,6 +337,7 @@ class Partnership(TerritoryOwned):
 
 # Models of the concerns kept in their own modules, imported here so Django registers them.
 from associations.conventions.models import ConventionSignature, ConventionVersion, Party  # noqa: E402
+from associations.duties import HabilitationAlert  # noqa: E402
 from associations.receipts.models import DonationReceipt, ReceiptSequence  # noqa: E402
 
 __all__ = [
@@ -345,6 +346,7 @@ __all__ = [
     "ConventionVersion",
     "DistributionSite",
     "DonationReceipt",
+    "HabilitationAlert",
     "Partnership",
     "Party",
     "ReceiptSequence",

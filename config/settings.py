@@ -276,6 +276,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "meals.tasks.remind_unpicked_batches",
         "schedule": crontab(hour=8, minute=0),
     },
+    "habilitation-alerts": {
+        "task": "associations.tasks.send_habilitation_alerts",
+        "schedule": crontab(hour=7, minute=30),
+    },
     "delete-orphan-files": {
         "task": "territories.tasks.delete_orphan_files",
         "schedule": crontab(hour=3, minute=15),

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -146,4 +147,7 @@ class TerritoryDetailView(PageMixin, ScopedQuerysetMixin, DetailView):
             .filter(territory=territory)
             .select_related("kitchen", "association")
         )
+        from associations.duties import territory_duties
+
+        context["duties"] = territory_duties(user=user, territory=territory, today=timezone.localdate())
         return context

@@ -1,8 +1,8 @@
 """Stored files that no row refers to any more, and their removal.
 
 Uploads and generated documents live under ``MEDIA_ROOT`` in folders of their own
-(``MANAGED_FOLDERS``: signed conventions, CSV imports, report PDFs). A file is an orphan when
-no ``FileField`` of any model names it: a convention replaced by a new version, a report
+(``MANAGED_FOLDERS``: signed conventions, CSV imports, donation receipts, report PDFs). A file
+is an orphan when no ``FileField`` of any model names it: a convention replaced by a new version, a report
 built again under a new name, an upload whose transaction was rolled back. A nightly task
 removes orphans older than ``GRACE``; the grace leaves alone a file whose row is still being
 written in a transaction not yet committed.
@@ -21,7 +21,7 @@ from django.utils import timezone
 if TYPE_CHECKING:
     from django.core.files.storage import Storage
 
-MANAGED_FOLDERS = ("conventions", "imports", "reports")
+MANAGED_FOLDERS = ("conventions", "imports", "receipts", "reports")
 GRACE = datetime.timedelta(hours=1)
 
 

@@ -267,3 +267,20 @@ def test_five_parallel_deletions_of_a_distribution_answer_one_204_and_four_404()
         "meals_picked_up",
     ):
         assert getattr(row, field) == getattr(rebuilt, field), field
+
+
+@pytest.mark.django_db
+def test_a_refused_csv_import_stores_no_file(client, scene):
+    """Only the territory's authority imports records: a volunteer's upload is refused, unstored."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from meals.models import RecordImport
+
+    client.force_login(scene.volunteer)
+    csv = SimpleUploadedFile(
+        "records.csv", b"kind;production_date\n" + b"x" * 3_000_000, content_type="text/csv"
+    )
+    response = client.post(reverse("record-import", kwargs={"pk": scene.territory.pk}), {"file": csv})
+    assert response.status_code == 403
+    assert not RecordImport.objects.exists()
+    assert stored() == []

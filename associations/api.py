@@ -21,7 +21,7 @@ class AssociationSerializer(ModelCleanSerializer):
         model = Association
         fields = [
             "id", "territory", "name", "rna", "siret",
-            "habilitation", "habilitation_number", "habilitation_expires_on",
+            "habilitation", "habilitation_number", "habilitation_expires_on", "hygiene_training_on",
         ]  # fmt: skip
 
 

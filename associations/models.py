@@ -35,6 +35,11 @@ class Association(TerritoryOwned):
     )
     habilitation_number = models.CharField(_("numéro d'habilitation"), max_length=50, blank=True)
     habilitation_expires_on = models.DateField(_("fin de l'habilitation"), null=True, blank=True)
+    # The food-hygiene training of the volunteers who refer for the association (Règlement (CE)
+    # 852/2004, annex II, chapter XII: food handlers are trained in food hygiene).
+    hygiene_training_on = models.DateField(
+        _("formation à l'hygiène alimentaire des référents (date)"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("association")

@@ -144,7 +144,7 @@ class Side:
     ) -> None:
         self.side, self.url, self.report_id, self.html = side, url, report_id, html
         # Both sides embed their font subsets with the date the platform fixes for every report
-        # (``reports.REPRODUCIBLE_EPOCH``), so that their PDFs can be compared byte for byte.
+        # (``config.pdf.REPRODUCIBLE_EPOCH``), so that their PDFs can be compared byte for byte.
         self.env = {**os.environ, "DJANGO_MEDIA_ROOT": media, "SOURCE_DATE_EPOCH": epoch}
         self.timeout = timeout
         self.runs: list[dict[str, Any]] = []
@@ -384,6 +384,7 @@ def main() -> None:
 
     from django.contrib.auth import get_user_model
 
+    from config import pdf as config_pdf
     from evaluation import reports
     from evaluation.models import Report
     from territories.models import Territory
@@ -424,7 +425,7 @@ def main() -> None:
                 report_id=report.pk,
                 html=html,
                 media=str(workdir / "media"),
-                epoch=reports.REPRODUCIBLE_EPOCH,
+                epoch=config_pdf.REPRODUCIBLE_EPOCH,
                 timeout=args.timeout,
             )
             for side in ("candidate", "baseline")

@@ -323,6 +323,11 @@ class DailyRollup(ScopedModel):
     batches_cancelled = models.PositiveIntegerField(default=0)
     batches_expired = models.PositiveIntegerField(default=0, help_text="Still ready past their use-by date.")
     dispatch_breaches = models.PositiveIntegerField(default=0)
+    meals_expired = models.PositiveIntegerField(
+        default=0, help_text="Meals of batches never collected before their use-by date."
+    )
+    batches_recalled = models.PositiveIntegerField(default=0)
+    meals_recalled = models.PositiveIntegerField(default=0, help_text="Meals withdrawn by a recall.")
     # Pickups, by pickup day.
     pickups = models.PositiveIntegerField(default=0)
     pickups_on_time = models.PositiveIntegerField(
@@ -330,6 +335,9 @@ class DailyRollup(ScopedModel):
     )
     meals_picked_up = models.PositiveIntegerField(default=0)
     receipt_breaches = models.PositiveIntegerField(default=0)
+    meals_short = models.PositiveIntegerField(
+        default=0, help_text="Meals of the batch not received at pickup (shortfall, with its reason)."
+    )
     km = models.DecimalField(max_digits=12, decimal_places=1, default=0)
     transport_minutes = models.PositiveIntegerField(default=0)
     transport_cost = models.DecimalField(

@@ -27,6 +27,7 @@ SUMMED_FIELDS = [
     "batches_expired", "dispatch_breaches", "pickups", "pickups_on_time", "meals_picked_up",
     "receipt_breaches", "km", "transport_minutes", "transport_cost", "pickups_without_cost",
     "distributions", "meals_distributed", "meals_discarded", "people_served", "households", "children",
+    "meals_expired", "batches_recalled", "meals_recalled", "meals_short",
 ]  # fmt: skip
 
 # Each branch yields one row per record, with zeros in the other branches' columns; the outer
@@ -37,8 +38,12 @@ RECORDS_SQL = """
     SELECT {batch_key} b.partnership_id, b.kitchen_id, b.association_id,
         1 AS batches,
         CASE WHEN b.kind = 'dedicated' THEN b.meals_count ELSE 0 END AS meals_produced_dedicated,
-        CASE WHEN b.kind = 'surplus' THEN b.meals_count ELSE 0 END AS meals_produced_surplus,
-        CASE WHEN b.status = 'cancelled' THEN 1 ELSE 0 END AS batches_cancelled,
+        -- Surplus donated: neither cancelled (a recall before the pickup cancels too) nor left
+        -- uncollected past its use-by date.
+        CASE WHEN b.kind = 'surplus' AND b.status <> 'cancelled'
+              AND NOT (b.status = 'ready' AND b.use_by_date < %(today)s)
+            THEN b.meals_count ELSE 0 END AS meals_produced_surplus,
+        CASE WHEN b.status = 'cancelled' AND b.recalled_at IS NULL THEN 1 ELSE 0 END AS batches_cancelled,
         CASE WHEN b.status = 'ready' AND b.use_by_date < %(today)s THEN 1 ELSE 0 END AS batches_expired,
         CASE WHEN (b.liaison = 'cold' AND b.dispatch_temperature_c > %(cold_max)s)
               OR (b.liaison = 'hot' AND b.dispatch_temperature_c < %(hot_min)s) THEN 1 ELSE 0 END
@@ -46,7 +51,12 @@ RECORDS_SQL = """
         0 AS pickups, 0 AS pickups_on_time, 0 AS meals_picked_up, 0 AS receipt_breaches,
         0 AS km, 0 AS transport_minutes, 0 AS transport_cost, 0 AS pickups_without_cost,
         0 AS distributions, 0 AS meals_distributed, 0 AS meals_discarded, 0 AS people_served,
-        0 AS households, 0 AS children
+        0 AS households, 0 AS children,
+        CASE WHEN b.status = 'ready' AND b.use_by_date < %(today)s THEN b.meals_count ELSE 0 END
+            AS meals_expired,
+        CASE WHEN b.recalled_at IS NOT NULL THEN 1 ELSE 0 END AS batches_recalled,
+        b.meals_recalled AS meals_recalled,
+        0 AS meals_short
     FROM meals_batch b
     WHERE {batch_where}
     UNION ALL
@@ -69,7 +79,10 @@ RECORDS_SQL = """
         0, 0,
         -- A batch set aside after its pickup loses every meal received, counted once, here.
         CASE WHEN b.status = 'discarded' THEN p.meals_received ELSE 0 END,
-        0, 0, 0
+        0, 0, 0,
+        0, 0, 0,
+        -- Meals of the batch the association did not receive, by pickup day.
+        CASE WHEN b.meals_count > p.meals_received THEN b.meals_count - p.meals_received ELSE 0 END
     FROM meals_pickup p
     JOIN meals_batch b ON b.id = p.batch_id
     LEFT JOIN costing_transportrate r
@@ -80,7 +93,8 @@ RECORDS_SQL = """
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         1, d.meals_distributed, CASE WHEN b.status = 'discarded' THEN 0 ELSE d.meals_discarded END,
         d.beneficiaries,
-        COALESCE(d.households, 0), COALESCE(d.children, 0)
+        COALESCE(d.households, 0), COALESCE(d.children, 0),
+        0, 0, 0, 0
     FROM meals_distribution d
     JOIN meals_batch b ON b.id = d.batch_id
     WHERE {distribution_where}

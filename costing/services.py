@@ -35,6 +35,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
 
+from .losses import loss_rate_definition, loss_terms
 from .models import AssociationCost, CoordinationCost, KitchenCostInput, MonthlyCost, ReferenceValue
 
 if TYPE_CHECKING:
@@ -294,6 +295,9 @@ class Volumes:
     meals_picked_up: int = 0
     meals_distributed: int = 0
     meals_discarded: int = 0
+    meals_short: int = 0
+    meals_expired: int = 0
+    meals_recalled: int = 0
     people_served: int = 0
     km: Decimal = ZERO
     transport_cost: Decimal = ZERO
@@ -1035,22 +1039,23 @@ def cost_report(data: CostData) -> CostReport:
         denominator=volumes.people_served,
         denominator_label=_("passages (personnes servies)"),
     )
+    lost, distributed_or_lost = loss_terms(volumes.as_dict())
     discarded = Figure(
-        key="meals_discarded",
-        label=_("repas écartés"),
+        key="meals_lost",
+        label=_("repas perdus"),
         unit="",
-        value=Decimal(volumes.meals_discarded),
+        value=Decimal(lost),
         method="",
-        exact=Decimal(volumes.meals_discarded),
+        exact=Decimal(lost),
     )
     loss_rate = ratio_figure(
         key="loss_rate",
         label=_("Taux de perte"),
         unit=PERCENT,
-        method=_("Taux de perte = repas écartés ÷ (repas distribués + repas écartés)."),
+        method=loss_rate_definition(),
         numerator=discarded,
-        denominator=volumes.meals_distributed + volumes.meals_discarded,
-        denominator_label=_("repas distribués ou écartés"),
+        denominator=distributed_or_lost,
+        denominator_label=_("repas distribués ou perdus"),
         scale=HUNDRED,
         step=TENTH,
     )

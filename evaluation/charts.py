@@ -376,14 +376,12 @@ def temperature_chart(
     return to_svg(figure, code=code, title=title, description=description)
 
 
-def losses_chart(
-    *, code: str, months: Sequence[str], discarded: Sequence[int], rates: Sequence[object]
-) -> Chart:
-    """Meals discarded month by month, with the month's loss rate above each bar."""
-    title = "Repas écartés et taux de perte, par mois"
+def losses_chart(*, code: str, months: Sequence[str], lost: Sequence[int], rates: Sequence[object]) -> Chart:
+    """Meals lost month by month (``costing.losses``), with the month's loss rate above each bar."""
+    title = "Repas perdus et taux de perte, par mois"
     figure, axes = new_figure()
     positions = list(range(len(months)))
-    bars = axes.bar(positions, discarded, width=0.6, color=RED)
+    bars = axes.bar(positions, lost, width=0.6, color=RED)
     for bar, rate in zip(bars, rates, strict=True):
         number = as_float(rate)
         axes.annotate(
@@ -395,13 +393,14 @@ def losses_chart(
             fontsize=8,
         )
     thin_labels(axes, [month_name(month) for month in months])
-    axes.set_ylim(bottom=0, top=max([*discarded, 1]) * 1.25)
+    axes.set_ylim(bottom=0, top=max([*lost, 1]) * 1.25)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
     axes.yaxis.set_major_formatter(axis_formatter())
-    axes.set_ylabel("Repas écartés")
+    axes.set_ylabel("Repas perdus")
     description = (
-        f"{french_number(sum(discarded))} repas écartés sur la période ; le taux de perte de chaque mois "
-        "(repas écartés ÷ repas distribués ou écartés) est inscrit au-dessus de sa barre."
+        f"{french_number(sum(lost))} repas perdus sur la période (écartés, manquants à la collecte, "
+        "non collectés avant la DLC ou retirés par un rappel) ; le taux de perte de chaque mois "
+        "(repas perdus ÷ repas distribués ou perdus) est inscrit au-dessus de sa barre."
     )
     return to_svg(figure, code=code, title=title, description=description)
 
@@ -484,7 +483,7 @@ def charts_of(figures: dict) -> dict[str, Chart]:
     charts["losses"] = losses_chart(
         code="chart-losses",
         months=[row["month"] for row in losses],
-        discarded=[row["meals_discarded"] for row in losses],
+        lost=[row["meals_lost"] for row in losses],
         rates=[row["loss_rate"] for row in losses],
     )
     if "comparison" in tables:

@@ -28,6 +28,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from associations.models import Association, Partnership
+from costing.losses import LOSS_PARTS, loss_rate, loss_rate_definition, meals_lost
 from costing.models import Funding, ReferenceValue
 from costing.selectors import (
     FrameReader,
@@ -201,14 +202,13 @@ def volumes_of(monthly: pd.DataFrame) -> dict[str, Any]:
         "meals_produced_dedicated", "meals_produced_surplus", "meals_picked_up", "meals_distributed",
         "meals_discarded", "people_served", "households", "children", "pickups", "distributions",
         "batches", "batches_cancelled", "batches_expired", "pickups_on_time", "receipt_breaches",
-        "dispatch_breaches",
+        "dispatch_breaches", "meals_short", "meals_expired", "meals_recalled", "batches_recalled",
     ]  # fmt: skip
     volumes: dict[str, Any] = {name: int(sum(int(value) for value in monthly[name])) for name in names}
     volumes["km"] = str(sum((Decimal(value) for value in monthly["km"]), Decimal(0)))
     volumes["meals_per_person"] = jsonable(ratio(volumes["meals_distributed"], volumes["people_served"]))
-    volumes["loss_rate"] = jsonable(
-        share(volumes["meals_discarded"], volumes["meals_distributed"] + volumes["meals_discarded"])
-    )
+    volumes["meals_lost"] = meals_lost(volumes)
+    volumes["loss_rate"] = jsonable(loss_rate(volumes))
     volumes["temperature_compliance"] = jsonable(
         share(volumes["pickups"] - volumes["receipt_breaches"], volumes["pickups"])
     )
@@ -287,15 +287,16 @@ def temperature_table(monthly: pd.DataFrame) -> Table:
 def losses_table(monthly: pd.DataFrame) -> Table:
     rows = []
     for month, values in monthly.iterrows():
-        distributed, discarded = int(values["meals_distributed"]), int(values["meals_discarded"])
         rows.append(
             {
                 "month": month,
-                "meals_distributed": distributed,
-                "meals_discarded": discarded,
-                "loss_rate": share(discarded, distributed + discarded),
+                "meals_distributed": int(values["meals_distributed"]),
+                **{name: int(values[name]) for name in LOSS_PARTS},
+                "meals_lost": meals_lost(values),
+                "loss_rate": loss_rate(values),
                 "batches_expired": int(values["batches_expired"]),
                 "batches_cancelled": int(values["batches_cancelled"]),
+                "batches_recalled": int(values["batches_recalled"]),
             }
         )
     return table(
@@ -305,12 +306,17 @@ def losses_table(monthly: pd.DataFrame) -> Table:
             column("month", _("Mois"), "month"),
             column("meals_distributed", _("Repas distribués")),
             column("meals_discarded", _("Repas écartés")),
+            column("meals_short", _("Repas manquants à la collecte")),
+            column("meals_expired", _("Repas non collectés avant la DLC")),
+            column("meals_recalled", _("Repas retirés par un rappel")),
+            column("meals_lost", _("Repas perdus")),
             column("loss_rate", _("Taux de perte"), "percent", "%"),
             column("batches_expired", _("Lots non collectés avant la DLC")),
             column("batches_cancelled", _("Lots annulés")),
+            column("batches_recalled", _("Lots rappelés")),
         ],
         rows,
-        note=_("Taux de perte = repas écartés ÷ (repas distribués + repas écartés)."),
+        note=loss_rate_definition(),
     )
 
 
@@ -894,7 +900,8 @@ def comparison_table(
     if len(frame):
         grouped = frame.groupby("territory")[
             ["meals_distributed", "people_served", "meals_produced_dedicated", "meals_produced_surplus",
-             "meals_discarded", "pickups", "receipt_breaches"]
+             "meals_discarded", "meals_short", "meals_expired", "meals_recalled", "pickups",
+             "receipt_breaches"]
         ].sum()  # fmt: skip
         sums = {
             int(territory): {name: int(value) for name, value in values.items()}
@@ -908,7 +915,7 @@ def comparison_table(
         values = sums.get(territory["id"], {})
         get = values.get
         cost = costs[territory["id"]].figure("full_cost_per_meal")
-        distributed, discarded = get("meals_distributed", 0), get("meals_discarded", 0)
+        distributed = get("meals_distributed", 0)
         pickups = get("pickups", 0)
         rows.append(
             {
@@ -921,7 +928,7 @@ def comparison_table(
                 "meals_produced_surplus": get("meals_produced_surplus", 0),
                 "full_cost_per_meal": cost.value,
                 "full_cost_complete": cost.complete,
-                "loss_rate": share(discarded, distributed + discarded),
+                "loss_rate": loss_rate(values),
                 "temperature_compliance": share(pickups - get("receipt_breaches", 0), pickups),
             }
         )

@@ -39,8 +39,10 @@ from django.db.models import Count, Sum
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from associations.hygiene import trained_sites_by
 from associations.models import Partnership
 from costing import selectors as cost_selectors
+from costing.losses import loss_rate, meals_lost
 from costing.models import AssociationCost, DailyRollup, MonthlyCost, ReferenceValue
 from costing.services import (
     CENT,
@@ -414,11 +416,48 @@ SPECS: list[Spec] = [
         ),
     ),
     Spec(
-        "meals_discarded_share",
+        "meals_short",
         Question.LOGISTICS,
-        gettext_lazy("Part des repas écartés"),
+        gettext_lazy("Repas manquants à la collecte"),
+        MEALS,
+        gettext_lazy(
+            "Σ des repas d'un lot que l'association n'a pas reçus (repas du lot − repas reçus), "
+            "par jour de collecte ; chaque collecte en indique le motif."
+        ),
+    ),
+    Spec(
+        "meals_lost",
+        Question.LOGISTICS,
+        gettext_lazy("Repas perdus"),
+        MEALS,
+        gettext_lazy(
+            "Repas écartés + repas manquants à la collecte + repas des lots non collectés avant leur "
+            "date limite + repas retirés par un rappel."
+        ),
+    ),
+    Spec(
+        "loss_rate",
+        Question.LOGISTICS,
+        gettext_lazy("Taux de perte"),
         PERCENT,
-        gettext_lazy("Repas écartés ÷ (repas distribués + repas écartés)."),
+        gettext_lazy("Repas perdus ÷ (repas distribués + repas perdus)."),
+    ),
+    Spec(
+        "batches_recalled",
+        Question.LOGISTICS,
+        gettext_lazy("Lots rappelés"),
+        gettext_lazy("lots"),
+        gettext_lazy("Σ des lots rappelés par la cuisine ou la collectivité (par jour de production)."),
+    ),
+    Spec(
+        "trained_referent_sites_share",
+        Question.LOGISTICS,
+        gettext_lazy("Part des lieux tenus par une association au référent formé à l'hygiène"),
+        PERCENT,
+        gettext_lazy(
+            "Lieux de distribution dont l'association a une formation à l'hygiène alimentaire de ses "
+            "référents datée de trois ans au plus à la fin de la période ÷ lieux de distribution."
+        ),
     ),
     Spec(
         "km_per_meal",
@@ -829,7 +868,8 @@ def on_time_share(*, pickups_on_time: int, pickups: int, batches_expired: int) -
 def logistics_indicators(sums: RollupSums) -> list[Indicator]:
     totals = sums.totals
     pickups, expired = totals["pickups"], totals["batches_expired"]
-    distributed, discarded = totals["meals_distributed"], totals["meals_discarded"]
+    discarded = totals["meals_discarded"]
+    rate = loss_rate(totals)
     within = pickups - totals["receipt_breaches"]
     on_time = on_time_share(
         pickups_on_time=totals["pickups_on_time"], pickups=pickups, batches_expired=expired
@@ -849,14 +889,12 @@ def logistics_indicators(sums: RollupSums) -> list[Indicator]:
         ),
         SPEC["dispatch_breaches"].indicator(totals["dispatch_breaches"]),
         SPEC["meals_discarded"].indicator(discarded),
-        ratio(
-            SPEC["meals_discarded_share"],
-            discarded,
-            distributed + discarded,
-            denominator_label=_("repas distribués ou écartés"),
-            scale=HUNDRED,
-            step=TENTH,
+        SPEC["meals_short"].indicator(totals["meals_short"]),
+        SPEC["meals_lost"].indicator(meals_lost(totals)),
+        SPEC["loss_rate"].indicator(
+            rate, [] if rate is not None else [nothing(_("repas distribués ou perdus"))]
         ),
+        SPEC["batches_recalled"].indicator(totals["batches_recalled"]),
         ratio(
             SPEC["km_per_meal"],
             totals["km"],
@@ -1362,6 +1400,8 @@ class LivePart:
     staff: Staff
     journal: list[dict[str, Any]]
     surveys: SurveyReads
+    # (sites run by an association with a trained referent, sites), at the period's end.
+    trained_sites: tuple[int, int] = (0, 0)
 
     def digest(self) -> str:
         """A digest of every value this part holds (each survey question with every column of
@@ -1373,7 +1413,15 @@ class LivePart:
 
         surveys = self.surveys
         questions = [(columns(question), columns(question.survey)) for question in surveys.questions]
-        content = (self.planned, self.staff, self.journal, questions, surveys.responses, surveys.refused)
+        content = (
+            self.planned,
+            self.staff,
+            self.journal,
+            questions,
+            surveys.responses,
+            surveys.refused,
+            self.trained_sites,
+        )
         return hashlib.sha256(repr(content).encode()).hexdigest()[:32]
 
 
@@ -1437,15 +1485,39 @@ def flow_parts(
 def live_parts(
     *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
 ) -> dict[Key, LivePart]:
-    """Six queries, whatever the number of territories."""
+    """Seven queries, whatever the number of territories."""
     planned = planned_meals_by(territory_ids=territory_ids, start=start, end=end, split=split)
     staff = staff_by(territory_ids=territory_ids, split=split)
     journal = journal_rows_by(territory_ids=territory_ids, start=start, end=end, split=split)
     surveys = survey_reads_by(territory_ids=territory_ids, start=start, end=end, split=split)
+    sites = trained_sites_by(territory_ids=territory_ids, on=end)
+    trained: dict[Key, tuple[int, int]] = {}
+    for territory_id, (count, total) in sites.items():
+        key = territory_id if split else None
+        before = trained.get(key, (0, 0))
+        trained[key] = (before[0] + count, before[1] + total)
     return {
-        key: LivePart(planned=planned[key], staff=staff[key], journal=journal[key], surveys=surveys[key])
+        key: LivePart(
+            planned=planned[key],
+            staff=staff[key],
+            journal=journal[key],
+            surveys=surveys[key],
+            trained_sites=trained.get(key, (0, 0)),
+        )
         for key in keys_of(territory_ids, split)
     }
+
+
+def trained_sites_indicator(trained_sites: tuple[int, int]) -> Indicator:
+    trained, sites = trained_sites
+    return ratio(
+        SPEC["trained_referent_sites_share"],
+        trained,
+        sites,
+        denominator_label=_("lieux de distribution"),
+        scale=HUNDRED,
+        step=TENTH,
+    )
 
 
 def assemble(
@@ -1462,6 +1534,7 @@ def assemble(
         planned_share_indicator(flow.distributed, live.planned),
         *flow.cost,
         *flow.logistics,
+        trained_sites_indicator(live.trained_sites),
         *flow.production,
         *flow.impact,
         staff_indicator(live.staff),

@@ -27,7 +27,6 @@ import gc
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +37,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from config import leases
+from config.pdf import render_pdf
 from territories import bounds
 from territories.models import Territory
 from territories.scoping import memberships_of
@@ -50,8 +50,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
-# WeasyPrint logs each layout step at INFO level: keep its warnings and errors only.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # The longest period a report covers (its monthly cost table is computed month by month).
 MAX_MONTHS = bounds.PERIOD_MAX_MONTHS
@@ -267,10 +265,7 @@ def pdf_identifier(report: Report, figures: dict[str, Any]) -> bytes:
 
 
 # fontTools writes the time of saving into each font subset WeasyPrint embeds (the 'modified'
-# date of its 'head' table) unless SOURCE_DATE_EPOCH fixes it, as reproducible builds do: the
-# same figures rendered a second later would give other bytes. The date is a constant, so that
-# renders in several threads of one process never see each other's.
-REPRODUCIBLE_EPOCH = "1735689600"  # 2025-01-01 00:00 UTC
+# date of its 'head' table) unless SOURCE_DATE_EPOCH fixes it: ``config.pdf`` sets it.
 
 
 # Generation thresholds while a report is built: its figures (hundreds of thousands of rows,
@@ -305,14 +300,11 @@ def garbage_collector_tuned_for_report() -> Iterator[None]:
 
 def report_render(*, report: Report, figures: dict[str, Any], progress: Any = None) -> bytes:
     """The PDF of a report, from its figures alone: the same figures give the same bytes."""
-    from weasyprint import HTML
-
-    os.environ.setdefault("SOURCE_DATE_EPOCH", REPRODUCIBLE_EPOCH)
     html = report_html(report=report, figures=figures)
     if progress:
         progress(80)
-    with translation.override("fr"), garbage_collector_tuned_for_report():
-        pdf = HTML(string=html, base_url=None).write_pdf(pdf_identifier=pdf_identifier(report, figures))
+    with garbage_collector_tuned_for_report():
+        pdf = render_pdf(html, identifier=pdf_identifier(report, figures))
     if progress:
         progress(95)
     return pdf

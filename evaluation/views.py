@@ -100,7 +100,7 @@ HEADLINE_VOLUMES = [
     ("meals_per_person", gettext_lazy("Repas par passage")),
     ("meals_produced_dedicated", gettext_lazy("Repas dédiés produits")),
     ("meals_produced_surplus", gettext_lazy("Repas d'excédents donnés")),
-    ("meals_discarded", gettext_lazy("Repas écartés")),
+    ("meals_lost", gettext_lazy("Repas perdus")),
 ]
 
 

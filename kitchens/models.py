@@ -46,6 +46,12 @@ class Kitchen(TerritoryOwned):
         blank=True,
         help_text=_("Ex. : commune, SPL, SAS."),
     )
+    # Règlement (CE) 853/2004 art. 4 and arrêté du 8 juin 2006: a kitchen that supplies other
+    # establishments holds a sanitary approval (agrément sanitaire, "FR 93.066.001 CE"), unless
+    # it is exempted (dérogation, arrêté du 8 juin 2006 art. 12: limited quantities, short distance).
+    sanitary_approval_number = models.CharField(_("numéro d'agrément sanitaire"), max_length=40, blank=True)
+    sanitary_approval_exempt = models.BooleanField(_("dispensée d'agrément sanitaire"), default=False)
+    sanitary_exemption_reason = models.TextField(_("motif de la dispense d'agrément"), blank=True)
 
     class Meta:
         verbose_name = _("cuisine centrale")
@@ -60,6 +66,16 @@ class Kitchen(TerritoryOwned):
         """Whether a company runs the kitchen: only then do its gifts open the tax reduction of
         art. 238 bis CGI (a public body pays no corporate tax on this activity)."""
         return self.operator_type in (self.OperatorType.PRIVATE, self.OperatorType.SPL)
+    def sanitary_approval_text(self) -> str:
+        """What a traceability sheet prints: the number, the exemption and its reason, or that
+        nothing was recorded."""
+        if self.sanitary_approval_number:
+            return self.sanitary_approval_number
+        if self.sanitary_approval_exempt:
+            return str(
+                _("Dispensée d'agrément sanitaire : %(reason)s") % {"reason": self.sanitary_exemption_reason}
+            )
+        return str(_("Agrément sanitaire non renseigné"))
 
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:
@@ -75,6 +91,12 @@ class Kitchen(TerritoryOwned):
             and self.usual_daily_production > self.daily_capacity
         ):
             errors["usual_daily_production"] = _("La production habituelle dépasse la capacité journalière.")
+        if self.sanitary_approval_exempt and self.sanitary_approval_number:
+            errors["sanitary_approval_number"] = _(
+                "Une cuisine dispensée d'agrément n'a pas de numéro d'agrément : choisissez l'un ou l'autre."
+            )
+        if self.sanitary_approval_exempt and not self.sanitary_exemption_reason.strip():
+            errors["sanitary_exemption_reason"] = _("Indiquez le motif de la dispense d'agrément sanitaire.")
         if not (self.does_cold_liaison or self.does_hot_liaison):
             errors["does_cold_liaison"] = _("Indiquez au moins un type de liaison (froide ou chaude).")
         if errors:

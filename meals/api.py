@@ -1,8 +1,9 @@
 from typing import Any
 
 from django.db import models, transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -21,7 +22,7 @@ from territories.api_base import (
 from territories.models import Territory
 from territories.scoping import Action
 
-from . import services
+from . import services, sheets
 from .models import Allergen, Batch, Component, Distribution, Pickup, TransportMode
 
 
@@ -32,7 +33,13 @@ class ConflictSerializer(serializers.Serializer):
 class BatchSerializer(serializers.ModelSerializer):
     partnership = ScopedRelatedField(queryset=Partnership.objects.all())
     components = serializers.ListField(child=serializers.ChoiceField(Component.choices), required=False)
-    allergens = serializers.ListField(child=serializers.ChoiceField(Allergen.choices), required=False)
+    allergens = serializers.ListField(
+        child=serializers.ChoiceField(Allergen.choices),
+        required=False,
+        help_text="Un ou plusieurs des 14 allergènes réglementaires ; vide seulement avec "
+        "no_regulated_allergens à vrai.",
+    )
+    allergens_declared = serializers.BooleanField(read_only=True)
     discard_reason = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -45,10 +52,14 @@ class BatchSerializer(serializers.ModelSerializer):
         fields = [
             "id", "territory", "partnership", "kitchen", "association", "kind", "production_date",
             "service", "meals_count", "components", "liaison", "lot_number", "use_by_date",
-            "dispatch_temperature_c", "allergens", "status", "discard_reason", "pickup",
-            "created_by", "created_at",
+            "dispatch_temperature_c", "allergens", "no_regulated_allergens", "allergens_declared", "dishes",
+            "portion_type", "portion_grams", "reheating_instructions", "status", "discard_reason", "pickup",
+            "recalled_at", "recall_reason", "meals_recalled", "created_by", "created_at",
         ]  # fmt: skip
-        read_only_fields = ["territory", "kitchen", "association", "status", "created_by", "created_at"]
+        read_only_fields = [
+            "territory", "kitchen", "association", "status", "created_by", "created_at", "recalled_at",
+            "recall_reason", "meals_recalled",
+        ]  # fmt: skip
 
     def get_pickup(self, batch: Batch) -> int | None:
         pickup = getattr(batch, "pickup", None)
@@ -83,7 +94,7 @@ class PickupSerializer(serializers.ModelSerializer):
         fields = [
             "id", "territory", "batch", "association", "picked_up_by", "picked_up_at", "meals_received",
             "picked_up_on", "temperature_c", "transport_mode", "refrigerated_vehicle", "distance_km",
-            "duration_minutes", "transport_cost", "discard_reason",
+            "duration_minutes", "transport_cost", "discard_reason", "shortfall_reason", "shortfall_note",
         ]  # fmt: skip
         read_only_fields = ["territory", "batch", "association", "picked_up_by"]
         extra_kwargs = {
@@ -135,7 +146,7 @@ class BatchViewSet(
 
     def check_object_permissions(self, request: Request, obj: Any) -> None:
         # The actions below check their own rule; only edits go through the "change" rule.
-        if self.action in ("pickup", "discard"):
+        if self.action in ("pickup", "discard", "recall", "sheet"):
             return
         super().check_object_permissions(request, obj)
 
@@ -181,6 +192,36 @@ class BatchViewSet(
         reason.is_valid(raise_exception=True)
         services.batch_discard(batch=batch, by=user, reason=reason.validated_data["reason"])
         return Response(self.get_serializer(batch).data)
+
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={
+            200: BatchSerializer,
+            400: OpenApiResponse(description="Motif manquant"),
+            409: ConflictSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def recall(self, request: Request, pk: str | None = None) -> Response:
+        """Recalls a lot at any status (its kitchen's manager or the territory's authority); the
+        association is e-mailed at once."""
+        batch = self.batch_for("recall")
+        reason = ReasonSerializer(data=request.data)
+        reason.is_valid(raise_exception=True)
+        recalled = services.batch_recall(
+            batch=batch, by=acting_user(request), reason=reason.validated_data["reason"]
+        )
+        return Response(self.get_serializer(recalled).data)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def sheet(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The batch's one-page traceability sheet (PDF)."""
+        batch = self.get_object()  # 404 outside the caller's territory
+        pdf = sheets.batch_sheet_pdf(batch)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{sheets.sheet_file_name(batch)}"'
+        return response
 
 
 class PickupFilter(filters.FilterSet):

@@ -40,7 +40,7 @@ from django.utils import timezone
 from associations.models import DistributionSite, Partnership, Weekday
 
 from . import services
-from .models import Allergen, Batch, Component, Liaison, TransportMode
+from .models import Allergen, Batch, Component, Liaison, PortionType, TransportMode
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -264,6 +264,7 @@ class BatchPlan:
     dispatch_temperature_c: Decimal
     components: list[str]
     allergens: list[str]
+    dishes: str = ""
     cancel_reason: str = ""
     pickup: PickupPlan | None = None
 
@@ -352,6 +353,7 @@ def plan_day(
             dispatch_temperature_c=one_decimal(rng.uniform(64, 70) if hot else rng.uniform(1, 2.8)),
             components=components,
             allergens=allergens,
+            dishes=", ".join(menu[component].name for component in components),
         )
         plans.append(plan_outcome(demo, day, plan, rng, last_days=last_days, today=today))
     return plans
@@ -523,6 +525,11 @@ def flow_seed(
     return counts
 
 
+# An adult's lunch of a central kitchen, and how its cold meals are brought back to temperature.
+DEMO_PORTION_GRAMS = 450
+REHEATING = "Four 180 °C, 20 à 25 minutes, ou micro-ondes : 63 °C à cœur au moins, servir dans l'heure."
+
+
 def record(
     plan: BatchPlan,
     demo: DemoPartnership,
@@ -544,6 +551,12 @@ def record(
         dispatch_temperature_c=plan.dispatch_temperature_c,
         components=plan.components,
         allergens=plan.allergens,
+        # What travels with the batch: no allergen among the 14 is declared as such.
+        no_regulated_allergens=not plan.allergens,
+        dishes=plan.dishes,
+        portion_type=PortionType.ADULT,
+        portion_grams=DEMO_PORTION_GRAMS,
+        reheating_instructions=REHEATING if plan.liaison == Liaison.COLD else "",
     )
     counts.batches += 1
     if plan.cancel_reason:

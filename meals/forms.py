@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from associations.models import DistributionSite, Partnership
 
-from .models import Allergen, Batch, Component, Liaison, TransportMode
+from .models import Allergen, Batch, Component, Liaison, PortionType, ShortfallReason, TransportMode
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -107,7 +107,34 @@ class BatchForm(FlowForm):
         choices=Allergen.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text=_("Les 14 allergènes à déclarer (règlement européen 1169/2011)."),
+        help_text=_(
+            "Les 14 allergènes à déclarer (règlement européen 1169/2011) : cochez ceux du lot, "
+            "ou « aucun des 14 allergènes réglementaires »."
+        ),
+    )
+    no_regulated_allergens = forms.BooleanField(
+        label=_("Aucun des 14 allergènes réglementaires"), required=False
+    )
+    dishes = forms.CharField(
+        label=_("Plats (menu du lot)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Par exemple : carottes râpées, poulet basquaise, riz, yaourt."),
+    )
+    portion_type = forms.ChoiceField(
+        label=_("Type de portion"),
+        choices=[("", _("Non précisé")), *PortionType.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    portion_grams = forms.IntegerField(
+        label=_("Poids d'une portion (g)"), required=False, widget=count_input(min="1")
+    )
+    reheating_instructions = forms.CharField(
+        label=_("Consignes de remise en température"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Liaison froide : par exemple « four 180 °C, 25 min, à cœur 63 °C au moins »."),
     )
     discard_reason = forms.CharField(
         label=_("Motif de l'écart"),
@@ -140,6 +167,19 @@ class PickupForm(FlowForm):
     )
     duration_minutes = forms.IntegerField(
         label=_("Durée du trajet (minutes)"), required=False, widget=count_input()
+    )
+    shortfall_reason = forms.ChoiceField(
+        label=_("Motif de l'écart de quantité"),
+        choices=[("", _("Aucun écart")), *ShortfallReason.choices],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("Obligatoire si vous recevez moins de repas que le lot n'en compte."),
+    )
+    shortfall_note = forms.CharField(
+        label=_("Précision sur l'écart de quantité"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Obligatoire pour le motif « Autre »."),
     )
     discard_reason = forms.CharField(
         label=_("Motif de l'écart"),

@@ -33,7 +33,17 @@ from config import leases
 from territories.exceptions import Conflict
 
 from . import services
-from .models import Allergen, Batch, Component, Liaison, Pickup, RecordImport, TransportMode
+from .models import (
+    Allergen,
+    Batch,
+    Component,
+    Liaison,
+    Pickup,
+    PortionType,
+    RecordImport,
+    ShortfallReason,
+    TransportMode,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -51,11 +61,17 @@ REQUIRED_COLUMNS = (
     "partnership", "kind", "production_date", "meals_count", "liaison", "lot_number",
     "use_by_date", "dispatch_temperature_c",
 )  # fmt: skip
-BATCH_COLUMNS = (*REQUIRED_COLUMNS, "service", "components", "allergens", "discard_reason")
+BATCH_COLUMNS = (
+    *REQUIRED_COLUMNS, "service", "components", "allergens", "discard_reason", "dishes", "portion_type",
+    "portion_grams", "reheating_instructions",
+)  # fmt: skip
 PICKUP_COLUMNS = (
     "picked_up_at", "meals_received", "pickup_temperature_c", "transport_mode",
     "refrigerated_vehicle", "distance_km", "duration_minutes", "transport_cost", "pickup_discard_reason",
+    "shortfall_reason", "shortfall_note",
 )  # fmt: skip
+# The allergens cell says "none of the 14 regulated allergens" with one of these words.
+NO_ALLERGEN_WORDS = {"aucun", "aucune", "none"}
 PICKUP_REQUIRED = ("picked_up_at", "meals_received", "pickup_temperature_c", "transport_mode")
 DISTRIBUTION_COLUMNS = (
     "site", "distributed_on", "meals_distributed", "beneficiaries", "households", "children",
@@ -458,6 +474,15 @@ class Parser:
             )
         return items
 
+    def allergens(self, name: str) -> dict[str, Any]:
+        """The allergen codes, or "aucun" for none of the 14 (an empty cell declares nothing)."""
+        if self.cells.get(name, "").strip().lower() in NO_ALLERGEN_WORDS:
+            return {"allergens": [], "no_regulated_allergens": True}
+        return {
+            "allergens": self.codes(name, Allergen.values, _("allergène")),
+            "no_regulated_allergens": False,
+        }
+
     def boolean(self, name: str) -> bool:
         value = self.cells.get(name, "").lower()
         if not value or value in FALSE_WORDS:
@@ -485,8 +510,12 @@ def parse_row(raw: RawRow) -> tuple[Row | None, list[LineError]]:
         "use_by_date": p.date("use_by_date"),
         "dispatch_temperature_c": p.decimal("dispatch_temperature_c", max_digits=4),
         "components": p.codes("components", Component.values, _("composante")),
-        "allergens": p.codes("allergens", Allergen.values, _("allergène")),
+        **p.allergens("allergens"),
         "discard_reason": p.text("discard_reason"),
+        "dishes": p.text("dishes"),
+        "portion_type": p.choice("portion_type", PortionType.values, default=""),
+        "portion_grams": p.integer("portion_grams"),
+        "reheating_instructions": p.text("reheating_instructions"),
     }
 
     pickup: dict[str, Any] | None = None
@@ -502,6 +531,8 @@ def parse_row(raw: RawRow) -> tuple[Row | None, list[LineError]]:
             "duration_minutes": p.integer("duration_minutes", default=0),
             "transport_cost": p.decimal("transport_cost", max_digits=8, decimal_places=2),
             "discard_reason": p.text("pickup_discard_reason"),
+            "shortfall_reason": p.choice("shortfall_reason", ShortfallReason.values, default=""),
+            "shortfall_note": p.text("shortfall_note"),
         }
 
     distribution: dict[str, Any] | None = None

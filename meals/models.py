@@ -66,6 +66,21 @@ class Allergen(models.TextChoices):
     MOLLUSCS = "molluscs", _("Mollusques")
 
 
+class PortionType(models.TextChoices):
+    CHILD = "child", _("Enfant")
+    ADULT = "adult", _("Adulte")
+
+
+class ShortfallReason(models.TextChoices):
+    """Why a pickup received fewer meals than the batch holds."""
+
+    DAMAGED_PACKAGING = "damaged_packaging", _("Emballage endommagé")
+    TEMPERATURE = "temperature", _("Température")
+    COUNTING_ERROR = "counting_error", _("Erreur de comptage")
+    REFUSED = "refused", _("Refusé par l'association")
+    OTHER = "other", _("Autre")
+
+
 class Batch(TerritoryOwned):
     """Meals produced by a kitchen for one partnership, on one day and service."""
 
@@ -114,6 +129,27 @@ class Batch(TerritoryOwned):
         _("température au départ (°C)"), max_digits=4, decimal_places=1
     )
     allergens = models.JSONField(_("allergènes"), default=list, blank=True)
+    # An empty allergen list means "not declared" unless this box is ticked (INCO regulation
+    # 1169/2011, art. 9 and annex II: the 14 allergens are declared, their absence as well).
+    no_regulated_allergens = models.BooleanField(_("aucun des 14 allergènes réglementaires"), default=False)
+    dishes = models.TextField(_("plats (menu du lot)"), blank=True)
+    portion_type = models.CharField(
+        _("type de portion"), max_length=10, choices=PortionType.choices, blank=True
+    )
+    portion_grams = models.PositiveIntegerField(_("poids d'une portion (g)"), null=True, blank=True)
+    reheating_instructions = models.TextField(_("consignes de remise en température"), blank=True)
+    recalled_at = models.DateTimeField(_("rappelé le"), null=True, blank=True)
+    recall_reason = models.TextField(_("motif du rappel"), blank=True)
+    recalled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("rappelé par"),
+    )
+    # Meals of the lot not yet eaten nor set aside when it was recalled: lost with the recall.
+    meals_recalled = models.PositiveIntegerField(_("repas retirés par le rappel"), default=0)
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.READY)
     discard_reason = models.TextField(_("motif de l'écart ou de l'annulation"), blank=True)
     created_by = models.ForeignKey(
@@ -143,6 +179,19 @@ class Batch(TerritoryOwned):
         return f"{self.lot_number} — {self.meals_count} repas ({self.production_date:%d/%m/%Y})"
 
     @property
+    def allergens_declared(self) -> bool:
+        return bool(self.allergens) or self.no_regulated_allergens
+
+    @property
+    def allergen_labels(self) -> list[str]:
+        labels = dict(Allergen.choices)
+        return [str(labels.get(code, code)) for code in self.allergens]
+
+    @property
+    def recalled(self) -> bool:
+        return self.recalled_at is not None
+
+    @property
     def dispatch_temperature_ok(self) -> bool:
         return temperature_ok(self.liaison, self.dispatch_temperature_c)
 
@@ -151,6 +200,11 @@ class Batch(TerritoryOwned):
         if membership.role == Role.KITCHEN_MANAGER and membership.kitchen_id:
             return Q(kitchen_id=membership.kitchen_id)
         return None
+
+    @classmethod
+    def recall_rule(cls, membership: Membership) -> Q | None:
+        """A lot is recalled by a manager of its kitchen or a coordinator of its territory."""
+        return cls.change_rule(membership) or cls.territory_coordinator_rule(membership)
 
     @classmethod
     def pickup_rule(cls, membership: Membership) -> Q | None:
@@ -188,6 +242,10 @@ class Pickup(TerritoryOwned):
     # The local (Europe/Paris) day of the pickup, kept so roll-ups group by day without time zone maths.
     picked_up_on = models.DateField(_("jour de la collecte"), editable=False)
     meals_received = models.PositiveIntegerField(_("repas reçus"))
+    shortfall_reason = models.CharField(
+        _("motif de l'écart de quantité"), max_length=20, choices=ShortfallReason.choices, blank=True
+    )
+    shortfall_note = models.TextField(_("précision sur l'écart de quantité"), blank=True)
     temperature_c = models.DecimalField(_("température à réception (°C)"), max_digits=4, decimal_places=1)
     transport_mode = models.CharField(_("mode de transport"), max_length=30, choices=TransportMode.choices)
     refrigerated_vehicle = models.BooleanField(_("véhicule réfrigéré"), default=False)
@@ -217,6 +275,11 @@ class Pickup(TerritoryOwned):
     @property
     def temperature_ok(self) -> bool:
         return temperature_ok(self.batch.liaison, self.temperature_c)
+
+    @property
+    def meals_short(self) -> int:
+        """Meals of the batch the association did not receive (a loss, with its reason)."""
+        return max(self.batch.meals_count - self.meals_received, 0)
 
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:

@@ -45,6 +45,29 @@ def batch_summary(batch: Batch) -> str:
     }
 
 
+def allergens_text(batch: Batch) -> str:
+    if batch.allergens:
+        return _("Allergènes : %(list)s.") % {"list": ", ".join(batch.allergen_labels)}
+    if batch.no_regulated_allergens:
+        return _("Allergènes : aucun des 14 allergènes réglementaires.")
+    return _("Allergènes : non déclarés.")
+
+
+def travelling_details(batch: Batch) -> list[str]:
+    """What travels with the batch: allergens, dishes, portions and reheating instructions."""
+    lines = [allergens_text(batch)]
+    if batch.dishes:
+        lines.append(_("Plats : %(dishes)s") % {"dishes": batch.dishes})
+    if batch.portion_type:
+        portion = batch.get_portion_type_display()
+        if batch.portion_grams:
+            portion = _("%(type)s, %(grams)s g") % {"type": portion, "grams": batch.portion_grams}
+        lines.append(_("Portions : %(portion)s") % {"portion": portion})
+    if batch.reheating_instructions:
+        lines.append(_("Remise en température : %(text)s") % {"text": batch.reheating_instructions})
+    return lines
+
+
 def in_french(function):
     """Emails go out in the platform's language, whatever the language of the request that caused them."""
 
@@ -65,7 +88,11 @@ def batch_ready_notify(*, batch_id: int) -> int:
     recipients = association_recipients(batch.association_id)
     subject = _("Passerelle : un lot de %(meals)s repas est prêt à collecter") % {"meals": batch.meals_count}
     body = "\n\n".join(
-        [batch_summary(batch), _("Confirmer la collecte : %(link)s") % {"link": batch_link(batch)}]
+        [
+            batch_summary(batch),
+            "\n".join(travelling_details(batch)),
+            _("Confirmer la collecte : %(link)s") % {"link": batch_link(batch)},
+        ]
     )
     return send_mass_mail(
         [(subject, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients], fail_silently=False
@@ -93,3 +120,35 @@ def use_by_reminders_send(*, today: datetime.date) -> int:
             for email in association_recipients(batch.association_id)
         ]
     return send_mass_mail(messages, fail_silently=False)
+
+
+@in_french
+def batch_recall_notify(*, batch_id: int) -> int:
+    """Tells the association concerned by a recalled lot, at once: what the lot is, why it is
+    recalled, and where its meals went (every distribution recorded so far)."""
+    batch = Batch.objects.select_related("kitchen").get(pk=batch_id)
+    if batch.recalled_at is None:
+        return 0
+    distributions = [
+        _("- %(site)s, le %(day)s : %(meals)s repas")
+        % {
+            "site": row.site.name,
+            "day": row.distributed_on.strftime("%d/%m/%Y"),
+            "meals": row.meals_distributed,
+        }
+        for row in batch.distributions.select_related("site").order_by("distributed_on", "pk")
+    ]
+    subject = _("Passerelle : RAPPEL du lot %(lot)s — ne pas consommer") % {"lot": batch.lot_number}
+    parts = [
+        _("La cuisine ou la collectivité a rappelé ce lot : ses repas ne doivent pas être consommés."),
+        _("Motif du rappel : %(reason)s") % {"reason": batch.recall_reason},
+        batch_summary(batch),
+    ]
+    if distributions:
+        parts.append(_("Distributions déjà enregistrées :") + "\n" + "\n".join(distributions))
+    parts.append(batch_link(batch))
+    body = "\n\n".join(parts)
+    recipients = association_recipients(batch.association_id)
+    return send_mass_mail(
+        [(subject, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients], fail_silently=False
+    )

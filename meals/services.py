@@ -24,6 +24,7 @@ from config.celery import delay_or_log
 from costing.tasks import enqueue_rollups
 from territories import bounds
 from territories.exceptions import Conflict
+from territories.roles import Role
 
 from .models import (
     COLD_MAX_C,
@@ -34,16 +35,19 @@ from .models import (
     Distribution,
     Liaison,
     Pickup,
+    PortionType,
+    ShortfallReason,
     TransportMode,
     temperature_ok,
 )
-from .tasks import notify_batch_ready
+from .tasks import notify_batch_ready, notify_batch_recalled
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 # Bounds of what a form may hold, matching the columns' sizes.
 LOT_NUMBER_MAX = 50
+PORTION_GRAMS_MAX = 2000
 TEMPERATURE_LIMIT = Decimal("1000")
 DISTANCE_LIMIT_KM = Decimal("100000")
 
@@ -145,6 +149,9 @@ def check_batch_fields(
     service: str,
     lot_number: str,
     dispatch_temperature_c: Decimal,
+    no_regulated_allergens: bool = False,
+    portion_type: str = "",
+    portion_grams: int | None = None,
 ) -> dict[str, str]:
     errors = check_partnership_allows(partnership, kind, production_date)
     if kind not in Batch.Kind.values:
@@ -180,9 +187,38 @@ def check_batch_fields(
         errors["liaison"] = _("Cette cuisine ne pratique pas ce type de liaison.")
     if any(item not in Component.values for item in components):
         errors["components"] = _("Composante inconnue.")
-    if any(item not in Allergen.values for item in allergens):
-        errors["allergens"] = _("Allergène inconnu (les 14 allergènes réglementaires sont attendus).")
+    errors.update(check_allergens(allergens, no_regulated_allergens))
+    if portion_type and portion_type not in PortionType.values:
+        errors["portion_type"] = _("Type de portion inconnu (enfant ou adulte).")
+    if portion_grams is not None and not 0 < portion_grams <= PORTION_GRAMS_MAX:
+        errors["portion_grams"] = _("Le poids d'une portion est compris entre 1 et %(max)s g.") % {
+            "max": PORTION_GRAMS_MAX
+        }
+    elif portion_grams is not None and not portion_type:
+        errors["portion_type"] = _("Indiquez le type de portion (enfant ou adulte) de ce poids.")
     return errors
+
+
+def check_allergens(allergens: list[str], no_regulated_allergens: bool) -> dict[str, str]:
+    """Allergens are declared explicitly: one or more of the 14 of Regulation (EU) 1169/2011,
+    annex II, or the box "none of the 14" ticked (art. 9 §1 c and art. 44 for meals supplied
+    by caterers: the information is given for every food). An empty list is not a declaration."""
+    if any(item not in Allergen.values for item in allergens):
+        return {"allergens": _("Allergène inconnu (les 14 allergènes réglementaires sont attendus).")}
+    if allergens and no_regulated_allergens:
+        return {
+            "allergens": _(
+                "Cochez des allergènes ou « aucun des 14 allergènes réglementaires », pas les deux."
+            )
+        }
+    if not allergens and not no_regulated_allergens:
+        return {
+            "allergens": _(
+                "Déclarez les allergènes du lot : un ou plusieurs des 14 allergènes réglementaires, "
+                "ou « aucun des 14 allergènes réglementaires »."
+            )
+        }
+    return {}
 
 
 @transaction.atomic
@@ -200,12 +236,20 @@ def batch_create(
     service: str = Batch.Service.LUNCH,
     components: list[str] | None = None,
     allergens: list[str] | None = None,
+    no_regulated_allergens: bool = False,
+    dishes: str = "",
+    portion_type: str = "",
+    portion_grams: int | None = None,
+    reheating_instructions: str = "",
     discard_reason: str = "",
 ) -> Batch:
     """Declares a batch ready for pickup; out of temperature bounds it can only be recorded as discarded."""
     components = components or []
     allergens = allergens or []
     errors = check_batch_fields(
+        no_regulated_allergens=no_regulated_allergens,
+        portion_type=portion_type,
+        portion_grams=portion_grams,
         partnership=partnership,
         kind=kind,
         production_date=production_date,
@@ -238,6 +282,11 @@ def batch_create(
         use_by_date=use_by_date,
         dispatch_temperature_c=dispatch_temperature_c,
         allergens=allergens,
+        no_regulated_allergens=no_regulated_allergens,
+        dishes=dishes.strip(),
+        portion_type=portion_type,
+        portion_grams=portion_grams,
+        reheating_instructions=reheating_instructions.strip(),
         status=Batch.Status.DISCARDED if breach else Batch.Status.READY,
         discard_reason=discard_reason.strip() if breach else "",
         created_by=by,
@@ -259,7 +308,8 @@ def saved_by(record: Any, by: User) -> Any:
 
 EDITABLE_BATCH_FIELDS = {
     "kind", "production_date", "service", "meals_count", "components", "liaison",
-    "lot_number", "use_by_date", "dispatch_temperature_c", "allergens",
+    "lot_number", "use_by_date", "dispatch_temperature_c", "allergens", "no_regulated_allergens",
+    "dishes", "portion_type", "portion_grams", "reheating_instructions",
 }  # fmt: skip
 
 
@@ -289,6 +339,9 @@ def batch_update(*, batch: Batch, by: User, **changes: Any) -> Batch:
         service=locked.service,
         lot_number=locked.lot_number,
         dispatch_temperature_c=locked.dispatch_temperature_c,
+        no_regulated_allergens=locked.no_regulated_allergens,
+        portion_type=locked.portion_type,
+        portion_grams=locked.portion_grams,
     )
     if not temperature_ok(locked.liaison, locked.dispatch_temperature_c):
         errors.setdefault("dispatch_temperature_c", breach_message(locked.liaison))
@@ -363,6 +416,8 @@ def pickup_confirm(
     duration_minutes: int = 0,
     transport_cost: Decimal | None = None,
     discard_reason: str = "",
+    shortfall_reason: str = "",
+    shortfall_note: str = "",
 ) -> Pickup:
     """Records the one pickup of a batch. Out of temperature bounds on receipt, the meals
     can only be taken in as discarded, with the reason."""
@@ -372,12 +427,16 @@ def pickup_confirm(
     bounded(errors, picked_up_at=bounds.date_error(picked_up_at, ahead_years=0))
     check_rules(errors)
     picked_up_on = timezone.localdate(picked_up_at)
-    if batch.status == Batch.Status.CANCELLED:
+    if batch.recalled_at is not None:
+        errors["batch"] = _("Ce lot a été rappelé : il ne peut pas être collecté.")
+    elif batch.status == Batch.Status.CANCELLED:
         errors["batch"] = _("Ce lot a été annulé : il ne peut pas être collecté.")
     if meals_received < 0:
         errors["meals_received"] = _("Le nombre de repas ne peut pas être négatif.")
     elif meals_received > batch.meals_count:
         errors["meals_received"] = _("Le lot ne compte que %(count)s repas.") % {"count": batch.meals_count}
+    else:
+        errors.update(check_shortfall(batch.meals_count - meals_received, shortfall_reason, shortfall_note))
     if picked_up_at > timezone.now():
         errors["picked_up_at"] = _("La collecte ne peut pas être datée dans le futur.")
     elif picked_up_on < batch.production_date:
@@ -431,10 +490,29 @@ def pickup_confirm(
         distance_km=distance_km,
         duration_minutes=duration_minutes,
         transport_cost=transport_cost,
+        shortfall_reason=shortfall_reason if meals_received < batch.meals_count else "",
+        shortfall_note=shortfall_note.strip() if meals_received < batch.meals_count else "",
     )
     saved_by(pickup, by)
     enqueue_rollups(batch.territory_id, {picked_up_on})
     return pickup
+
+
+def check_shortfall(missing: int, reason: str, note: str) -> dict[str, str]:
+    """Every meal is accounted for: fewer meals received than the batch holds needs the reason
+    (and, for "other", what happened); the missing meals count as lost (``costing.losses``)."""
+    if missing <= 0:
+        return {}
+    if reason not in ShortfallReason.values:
+        return {
+            "shortfall_reason": _(
+                "%(missing)s repas du lot n'ont pas été reçus : indiquez le motif de l'écart."
+            )
+            % {"missing": missing}
+        }
+    if reason == ShortfallReason.OTHER and not note.strip():
+        return {"shortfall_note": _("Précisez le motif de l'écart de quantité.")}
+    return {}
 
 
 @transaction.atomic
@@ -493,6 +571,8 @@ def distribution_record(
     elif distributed_on < timezone.localdate(pickup.picked_up_at):
         errors["distributed_on"] = _("La distribution précède la collecte.")
     # The first broken rule of a field is the one reported.
+    if batch.recalled_at is not None and meals_distributed > 0:
+        errors["meals_distributed"] = _("Ce lot a été rappelé : ses repas ne peuvent pas être distribués.")
     if batch.status == Batch.Status.DISCARDED and meals_distributed > 0:
         errors["meals_distributed"] = _("Ce lot a été écarté : ses repas ne peuvent pas être distribués.")
     if meals_distributed + meals_discarded > remaining:
@@ -561,3 +641,56 @@ def distribution_delete(*, distribution: Distribution, by: User) -> None:
     if batch.status == Batch.Status.DISTRIBUTED and not still_distributed:
         move_status(batch, by=by, expected={Batch.Status.DISTRIBUTED}, to=Batch.Status.PICKED_UP)
     enqueue_rollups(distribution.territory_id, {distribution.distributed_on})
+
+
+RECALL_FROM_ROLES = (Role.KITCHEN_MANAGER, Role.AUTHORITY_COORDINATOR)
+
+
+def may_recall(batch: Batch, user: User) -> bool:
+    """A lot is recalled by a manager of its own kitchen or by a coordinator of its territory's
+    authority (``Batch.recall_rule``)."""
+    return Batch.objects.for_user(user, "recall").filter(pk=batch.pk).exists()
+
+
+def meals_still_held(batch: Batch) -> int:
+    """Meals of a lot neither eaten nor already counted as lost: what a recall withdraws."""
+    if batch.status in (Batch.Status.CANCELLED, Batch.Status.DISCARDED):
+        return 0
+    pickup = Pickup.objects.filter(batch=batch).first()
+    if pickup is None:
+        return batch.meals_count
+    used = pickup.distributions.aggregate(
+        total=Sum("meals_distributed", default=0) + Sum("meals_discarded", default=0)
+    )["total"]
+    return max(pickup.meals_received - used, 0)
+
+
+@transaction.atomic
+def batch_recall(*, batch: Batch, by: User, reason: str) -> Batch:
+    """Recalls a lot at any status (a food-safety alert: "retrait-rappel", Regulation (EC)
+    178/2002 art. 19): the meals still held are withdrawn and counted as lost, a lot still
+    ready is cancelled so nobody collects it, and the associations concerned are e-mailed at
+    once (``meals.notifications.batch_recall_notify``). A lot is recalled once."""
+    check_rules({"reason": _("Indiquez le motif du rappel.")} if not reason.strip() else {})
+    locked = Batch.objects.select_for_update().get(pk=batch.pk)
+    if locked.recalled_at is not None:
+        raise Conflict(
+            _("Ce lot a déjà été rappelé le %(date)s.")
+            % {"date": timezone.localtime(locked.recalled_at).strftime("%d/%m/%Y à %H:%M")}
+        )
+    fields: dict[str, Any] = {
+        "recalled_at": timezone.now(),
+        "recall_reason": reason.strip(),
+        "recalled_by": by,
+        "meals_recalled": meals_still_held(locked),
+    }
+    if locked.status == Batch.Status.READY:
+        fields["status"] = Batch.Status.CANCELLED
+        fields["discard_reason"] = _("Rappel : %(reason)s") % {"reason": reason.strip()}
+    Batch.objects.filter(pk=locked.pk).update(**fields)
+    locked.refresh_from_db()
+    Batch.history.bulk_history_create([locked], update=True, default_user=by)
+    enqueue_rollups(locked.territory_id, {locked.production_date})
+    transaction.on_commit(lambda: delay_or_log(notify_batch_recalled, locked.pk))
+    batch.refresh_from_db()
+    return locked

@@ -11,6 +11,11 @@ def notify_batch_ready(batch_id: int) -> int:
     return notifications.batch_ready_notify(batch_id=batch_id)
 
 
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_batch_recalled(batch_id: int) -> int:
+    return notifications.batch_recall_notify(batch_id=batch_id)
+
+
 @shared_task
 def remind_unpicked_batches() -> int:
     return notifications.use_by_reminders_send(today=timezone.localdate())

@@ -9,6 +9,8 @@ urlpatterns = [
     path("lots/<int:pk>/collecte/", views.BatchPickupView.as_view(), name="batch-pickup"),
     path("lots/<int:pk>/annuler/", views.BatchCancelView.as_view(), name="batch-cancel"),
     path("lots/<int:pk>/ecarter/", views.BatchDiscardView.as_view(), name="batch-discard"),
+    path("lots/<int:pk>/rappeler/", views.BatchRecallView.as_view(), name="batch-recall"),
+    path("lots/<int:pk>/fiche.pdf", views.BatchSheetView.as_view(), name="batch-sheet"),
     path("collectes/", views.PickupTodoView.as_view(), name="pickup-todo"),
     path(
         "collectes/<int:pk>/distribution/",

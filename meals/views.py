@@ -39,7 +39,7 @@ from territories.roles import Role
 from territories.scoping import Action, memberships_of
 from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
-from . import imports, services
+from . import imports, services, sheets
 from .forms import BatchForm, DistributionForm, PickupForm, ReasonForm, RecordImportForm, add_service_errors
 from .models import Allergen, Batch, Component, Distribution, Liaison, Pickup, RecordImport, temperature_ok
 
@@ -260,6 +260,11 @@ class BatchCreateView(PageMixin, LoginRequiredMixin, RoleRequiredMixin, FormView
             lot_number=f"{kitchen.pk}-{today:%Y%m%d}-{produced_today + 1}",
             components=latest.components if latest else [],
             allergens=latest.allergens if latest else [],
+            no_regulated_allergens=latest.no_regulated_allergens if latest else False,
+            dishes=latest.dishes if latest else "",
+            portion_type=latest.portion_type if latest else "",
+            portion_grams=latest.portion_grams if latest else None,
+            reheating_instructions=latest.reheating_instructions if latest else "",
         )
         if len(self.partnerships) == 1:
             initial["partnership"] = partnership.pk
@@ -414,6 +419,8 @@ class BatchPickupView(PageMixin, LoginRequiredMixin, FormView):
                 distance_km=data["distance_km"] if data["distance_km"] is not None else Decimal("0"),
                 duration_minutes=data["duration_minutes"] or 0,
                 discard_reason=data["discard_reason"],
+                shortfall_reason=data["shortfall_reason"],
+                shortfall_note=data["shortfall_note"],
             )
         except Conflict as conflict:
             messages.error(self.request, conflict.message)
@@ -765,7 +772,8 @@ class BatchDetailView(PageMixin, ScopedQuerysetMixin, DetailView):
             can_confirm_pickup=can_pickup and status == Batch.Status.READY,
             can_cancel=can_change and status == Batch.Status.READY,
             can_discard=(can_change or can_pickup) and status in (Batch.Status.READY, Batch.Status.PICKED_UP),
-            can_distribute=can_pickup and pickup is not None and remaining > 0,
+            can_distribute=can_pickup and pickup is not None and remaining > 0 and not batch.recalled,
+            can_recall=not batch.recalled and self.may_act("recall"),
             receipt_ok=pickup is None or temperature_ok(batch.liaison, pickup.temperature_c),
             component_labels=choice_labels(Component, batch.components),
             allergen_labels=choice_labels(Allergen, batch.allergens),
@@ -774,6 +782,7 @@ class BatchDetailView(PageMixin, ScopedQuerysetMixin, DetailView):
         )
         context.setdefault("cancel_form", ReasonForm(auto_id="annulation_%s"))
         context.setdefault("discard_form", ReasonForm(auto_id="ecart_%s"))
+        context.setdefault("recall_form", ReasonForm(auto_id="rappel_%s"))
         return context
 
 
@@ -836,6 +845,35 @@ class BatchDiscardView(BatchActionView):
     def act(self, reason: str) -> str:
         services.batch_discard(batch=self.object, by=acting_user(self.request), reason=reason)
         return _("Lot écarté : ses repas ne seront pas distribués.")
+
+
+class BatchRecallView(BatchActionView):
+    """A manager of the lot's kitchen or a coordinator of its territory recalls it, at any status."""
+
+    form_name = "recall_form"
+    form_auto_id = "rappel_%s"
+
+    def allowed(self) -> bool:
+        return self.may_act("recall")
+
+    def act(self, reason: str) -> str:
+        services.batch_recall(batch=self.object, by=acting_user(self.request), reason=reason)
+        return _("Lot rappelé : l'association a été prévenue par courriel.")
+
+
+class BatchSheetView(BatchDetailView):
+    """The batch's one-page traceability sheet (PDF), for whoever sees the batch."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()  # 404 out of scope
+        return sheet_response(self.object)
+
+
+def sheet_response(batch: Batch) -> HttpResponse:
+    pdf = sheets.batch_sheet_pdf(batch)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{sheets.sheet_file_name(batch)}"'
+    return response
 
 
 # Imports of past records

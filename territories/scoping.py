@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from .models import Membership
 
 # "view" and "change" apply to every model; a model may add actions of its own
-# (``pickup_rule`` on batches) by defining ``<action>_rule``.
-Action = Literal["view", "change", "pickup"]
+# (``pickup_rule``, ``recall_rule`` on batches) by defining ``<action>_rule``.
+Action = Literal["view", "change", "pickup", "recall"]
 
 _Model = TypeVar("_Model", bound=models.Model, covariant=True)
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 
+from associations.hygiene import associations_without_training
 from associations.models import Association, Partnership
 from kitchens.models import Kitchen
 
@@ -142,6 +143,9 @@ class TerritoryDetailView(PageMixin, ScopedQuerysetMixin, DetailView):
         context["authorities"] = Authority.objects.for_user(user).filter(territory=territory)
         context["kitchens"] = Kitchen.objects.for_user(user).filter(territory=territory)
         context["associations"] = Association.objects.for_user(user).filter(territory=territory)
+        context["untrained_associations"] = associations_without_training(
+            context["associations"], timezone.localdate()
+        )
         context["partnerships"] = (
             Partnership.objects.for_user(user)
             .filter(territory=territory)

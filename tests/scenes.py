@@ -63,6 +63,7 @@ class Scene:
             "lot_number": "L-1",
             "use_by_date": self.today + datetime.timedelta(days=3),
             "dispatch_temperature_c": Decimal("2.0"),
+            "allergens": ["milk"],
             **change,
         }
         partnership = fields.pop("partnership", None) or (

@@ -60,6 +60,7 @@ def replay(batch: Batch) -> Batch:
         service=batch.service,
         components=batch.components,
         allergens=batch.allergens,
+        no_regulated_allergens=batch.no_regulated_allergens,
         discard_reason=batch.discard_reason if breach_at_dispatch else "",
     )
     if batch.status == Batch.Status.CANCELLED:
@@ -79,6 +80,8 @@ def replay(batch: Batch) -> Batch:
             duration_minutes=pickup.duration_minutes,
             transport_cost=pickup.transport_cost,
             discard_reason=batch.discard_reason if breach_at_receipt else "",
+            shortfall_reason=pickup.shortfall_reason,
+            shortfall_note=pickup.shortfall_note,
         )
         assert new_pickup.picked_up_on == pickup.picked_up_on
         for distribution in Distribution.objects.filter(pickup=pickup).order_by("pk"):

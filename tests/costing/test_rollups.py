@@ -54,7 +54,12 @@ def test_one_day_hand_checked(scene):
         discard_reason="Cellule en panne",
     )
     estimated = scene.pickup(
-        dedicated, picked_up_at=at(day), distance_km=Decimal("10"), duration_minutes=30, meals_received=98
+        dedicated,
+        picked_up_at=at(day),
+        distance_km=Decimal("10"),
+        duration_minutes=30,
+        meals_received=98,
+        shortfall_reason="damaged_packaging",
     )
     scene.pickup(
         surplus, picked_up_at=at(day, 12), transport_cost=Decimal("12.50"), transport_mode="third_party"
@@ -91,6 +96,8 @@ def test_one_day_hand_checked(scene):
     assert (row.km, row.transport_minutes) == (Decimal("10.0"), 30)
     assert (row.distributions, row.meals_distributed, row.meals_discarded) == (1, 90, 8)
     assert (row.people_served, row.households, row.children) == (85, 30, 0)
+    # 100 - 98 meals not received with the dedicated batch, by the pickup's day.
+    assert (row.meals_short, row.meals_expired, row.batches_recalled, row.meals_recalled) == (2, 0, 0, 0)
 
 
 def test_pickup_without_rate_or_cost_is_counted_as_missing(scene):
@@ -178,6 +185,7 @@ def test_rebuilt_rollups_equal_the_incrementally_maintained_ones(
                             meals_received=min(count, batch.meals_count),
                             temperature_c=Decimal("2") if count % 5 else Decimal("7"),
                             discard_reason="" if count % 5 else "Chaîne du froid rompue",
+                            shortfall_reason="counting_error",
                         )
                     )
                 elif operation == "distribute" and (pickup := pick(pickups, index)):

@@ -241,7 +241,7 @@ def test_logistics_and_safety(world):
     assert result.get("temperature_compliance_share").value == D("75.0")  # 1 − 1 ÷ 4
     assert result.get("dispatch_breaches").value == 1
     assert result.get("meals_discarded").value == 30
-    assert result.get("meals_discarded_share").value == D("2.9")  # 30 ÷ 1,030
+    assert result.get("loss_rate").value == D("2.9")  # 30 lost ÷ (1,000 distributed + 30 lost)
     assert result.get("km_per_meal").value == D("0.033")  # 30 km ÷ 900 meals picked up
 
 

@@ -21,6 +21,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 BATCH_HEADER = (
     "partnership,kind,production_date,meals_count,liaison,lot_number,use_by_date,dispatch_temperature_c"
+    ",allergens"
 )
 FULL_HEADER = (
     BATCH_HEADER + ",picked_up_at,meals_received,pickup_temperature_c,transport_mode"
@@ -59,7 +60,7 @@ def nothing_written():
 
 
 # Empties the pickup and distribution cells of a full row.
-BATCH_ONLY = dict.fromkeys(FULL_HEADER.split(",")[8:], "")
+BATCH_ONLY = dict.fromkeys(FULL_HEADER.split(",")[9:], "")
 
 
 def good_row(scene, day=datetime.date(2025, 6, 2), **change):
@@ -73,6 +74,7 @@ def good_row(scene, day=datetime.date(2025, 6, 2), **change):
         "lot_number": f"L-{day:%m%d}",
         "use_by_date": (day + datetime.timedelta(days=3)).isoformat(),
         "dispatch_temperature_c": "2.0",
+        "allergens": "milk",
         "picked_up_at": f"{day.isoformat()} 14:00",
         "meals_received": 100,
         "pickup_temperature_c": "2.5",
@@ -185,7 +187,7 @@ def test_text_file_and_dates_relative_to_today(scene, importer):
     ("change", "field", "message"),
     [
         ({"dispatch_temperature_c": "8", **BATCH_ONLY}, "dispatch_temperature_c", "+3 °C ou moins"),
-        ({"meals_received": 90, "meals_distributed": 95}, "meals_distributed", "restants (90)"),
+        ({"meals_distributed": 105}, "meals_distributed", "restants (100)"),
         ({"pickup_temperature_c": "9"}, "pickup_temperature_c", "+3 °C ou moins"),
         ({"distributed_on": "2025-06-30"}, "distributed_on", "date limite de consommation"),
         ({"production_date": "2023-06-01", "use_by_date": "2023-06-04",

@@ -215,7 +215,7 @@ def test_batch_form_is_prefilled_with_the_days_defaults_and_the_last_menu(client
         components=["starter", "main"],
         allergens=["eggs", "celery"],
     )
-    ready_batch(scene, lot_number="L-today")
+    ready_batch(scene, lot_number="L-today", allergens=[], no_regulated_allergens=True)
     client.force_login(scene.kitchen_user)
     response = client.get(url("batch-create"))
     form = response.context["form"]
@@ -230,6 +230,7 @@ def test_batch_form_is_prefilled_with_the_days_defaults_and_the_last_menu(client
     # The menu of the kitchen's latest batch (by production date).
     assert form["components"].value() == []
     assert form["allergens"].value() == []
+    assert form["no_regulated_allergens"].value() is True
     latest = Batch.objects.filter(kitchen=kitchen).order_by("-production_date", "-id").first()
     assert latest.lot_number == "L-today"
 
@@ -472,6 +473,7 @@ def test_pickup_todo_lists_the_associations_ready_batches_soonest_first(client, 
         lot_number="AUTRE-ASSO",
         use_by_date=today() + DAY,
         dispatch_temperature_c=Decimal("2"),
+        no_regulated_allergens=True,
     )
     client.force_login(scene.volunteer)
     body = page(client, url("pickup-todo"))
@@ -601,7 +603,7 @@ def test_volunteers_of_another_association_get_403_and_of_another_territory_404(
 
 def test_distribution_form_is_prefilled_and_records_the_distribution(client, scene):
     batch = ready_batch(scene)
-    pickup = scene.pickup(batch, meals_received=145)
+    pickup = scene.pickup(batch, meals_received=145, shortfall_reason="counting_error")
     client.force_login(scene.volunteer)
     form = client.get(url("distribution-create", pickup)).context["form"]
     assert form["meals_distributed"].value() == 145
@@ -780,7 +782,7 @@ def test_batch_page_shows_the_history_with_who_changed_what(client, scene):
     Membership.objects.create(
         user=editor, role=Role.KITCHEN_MANAGER, territory=scene.territory, kitchen=scene.partnership.kitchen
     )
-    services.batch_update(batch=batch, by=editor, meals_count=140, allergens=["milk"])
+    services.batch_update(batch=batch, by=editor, meals_count=140, allergens=["milk", "eggs"])
     scene.pickup(Batch.objects.get(pk=batch.pk), meals_received=140)
     client.force_login(member(Role.AUTHORITY_COORDINATOR, scene.territory))
     body = page(client, url("batch-detail", batch))
@@ -789,7 +791,7 @@ def test_batch_page_shows_the_history_with_who_changed_what(client, scene):
     assert scene.kitchen_user.username in history
     assert scene.volunteer.username in history
     assert "Nombre de repas : 150 → 140" in history
-    assert "Allergènes : — → Lait" in history
+    assert "Allergènes : Lait → Lait, Œufs" in history
     assert "Statut : Prêt à collecter → Collecté" in history
     assert "Collecte — création" in history
     # Oldest first: the declaration, the edit, then the pickup.

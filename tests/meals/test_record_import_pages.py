@@ -12,13 +12,17 @@ from tests.factories import TerritoryFactory, member
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "partnership;kind;production_date;meals_count;liaison;lot_number;use_by_date;dispatch_temperature_c"
+HEADER = (
+    "partnership;kind;production_date;meals_count;liaison;lot_number;use_by_date;dispatch_temperature_c"
+    ";allergens"
+)
 
 
 def csv_upload(scene, *temperatures: str) -> SimpleUploadedFile:
     day = datetime.date(2025, 3, 3)
     lines = [HEADER] + [
-        f"{scene.partnership.pk};surplus;{day};40;cold;L-{n};{day + datetime.timedelta(days=2)};{temperature}"
+        f"{scene.partnership.pk};surplus;{day};40;cold;L-{n};{day + datetime.timedelta(days=2)};"
+        f"{temperature};aucun"
         for n, temperature in enumerate(temperatures)
     ]
     return SimpleUploadedFile("historique.csv", "\n".join(lines).encode(), content_type="text/csv")

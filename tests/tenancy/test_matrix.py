@@ -115,6 +115,8 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:batch-pickup": Batch,
     "api:batch-cancel": Batch,
     "api:batch-discard": Batch,
+    "api:batch-recall": Batch,
+    "api:batch-sheet": Batch,
     "api:pickup-list": Pickup,
     "api:pickup-detail": Pickup,
     "api:distribution-list": Distribution,
@@ -125,6 +127,8 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "batch-pickup": Batch,
     "batch-cancel": Batch,
     "batch-discard": Batch,
+    "batch-recall": Batch,
+    "batch-sheet": Batch,
     "pickup-todo": Batch,
     "distribution-create": Pickup,
     "flow-week": Batch,
@@ -179,8 +183,8 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
 }
 # Routes that act on an object rather than show it.
 ACTION_ROUTES = {
-    "api:batch-pickup", "api:batch-cancel", "api:batch-discard",
-    "batch-pickup", "batch-cancel", "batch-discard", "distribution-create",
+    "api:batch-pickup", "api:batch-cancel", "api:batch-discard", "api:batch-recall",
+    "batch-pickup", "batch-cancel", "batch-discard", "batch-recall", "distribution-create",
     "api:report-retry", "report-retry", "record-import-retry",
 }  # fmt: skip
 # Action routes only evaluators may use (asking a failed report again); others get 403 in sight.
@@ -403,6 +407,7 @@ def build_side(label: str) -> Side:
         lot_number=f"PRET-{label}",
         use_by_date=today + datetime.timedelta(days=3),
         dispatch_temperature_c=Decimal("2.0"),
+        allergens=["milk"],
     )
     return side
 
@@ -591,7 +596,7 @@ def flow_counts() -> tuple[int, int, int]:
 def action_target(side: Side, route: str) -> models.Model:
     """The browser's batch actions aim at the ready batch, so that a missing check would let
     the valid request below through; the API's aim at the flow's batch."""
-    if route in ("batch-pickup", "batch-cancel", "batch-discard"):
+    if route in ("batch-pickup", "batch-cancel", "batch-discard", "batch-recall"):
         return side.ready_batch  # type: ignore[return-value]
     return side.objects[ROUTE_MODELS[route]]
 
@@ -604,6 +609,7 @@ def post_action(client: APIClient, route: str, side: Side):
     payload = {
         "batch-cancel": {"reason": "Essai"},
         "batch-discard": {"reason": "Essai"},
+        "batch-recall": {"reason": "Essai"},
         "batch-pickup": {"meals_received": "40", "temperature_c": "2,0", "transport_mode": "soft"},
         "report-retry": {},
         "record-import-retry": {},

@@ -93,6 +93,7 @@ ALLERGEN_SETS = [
 ]
 COMPONENTS_JSON = [json.dumps(items) for items in COMPONENT_SETS]
 ALLERGENS_JSON = [json.dumps(items) for items in ALLERGEN_SETS]
+NO_ALLERGENS = json.dumps([])
 
 # Temperatures in tenths of a degree, as the text COPY and the ORM both read them.
 COLD_OK = [f"{tenths / 10:.1f}" for tenths in range(5, int(COLD_MAX_C * 10) + 1)]
@@ -130,11 +131,13 @@ BATCH_COLUMNS = (
     "id", "territory_id", "partnership_id", "kitchen_id", "association_id", "kind", "production_date",
     "service", "meals_count", "components", "liaison", "lot_number", "use_by_date",
     "dispatch_temperature_c", "allergens", "status", "discard_reason", "created_by_id", "created_at",
+    "no_regulated_allergens", "dishes", "portion_type", "portion_grams", "reheating_instructions",
+    "recalled_at", "recall_reason", "recalled_by_id", "meals_recalled",
 )  # fmt: skip
 PICKUP_COLUMNS = (
     "id", "territory_id", "batch_id", "association_id", "picked_up_by_id", "picked_up_at", "picked_up_on",
     "meals_received", "temperature_c", "transport_mode", "refrigerated_vehicle", "distance_km",
-    "duration_minutes", "transport_cost",
+    "duration_minutes", "transport_cost", "shortfall_reason", "shortfall_note",
 )  # fmt: skip
 DISTRIBUTION_COLUMNS = (
     "id", "territory_id", "pickup_id", "batch_id", "association_id", "site_id", "distributed_on",
@@ -649,8 +652,10 @@ class TerritoryFlow:
                         batch_id, self.plan.id, partnership.id, kitchen.id, association.id, kind, day,
                         "lunch", meals, pick(random_, COMPONENTS_JSON), liaison,
                         f"{partnership.label}-{calendar.compact[day]}-{sequence}", use_by,
-                        dispatch, pick(random_, ALLERGENS_JSON), status, reason, kitchen.manager_id,
-                        pick(random_, calendar.morning[day]),
+                        dispatch, (allergens := pick(random_, ALLERGENS_JSON)), status, reason,
+                        kitchen.manager_id, pick(random_, calendar.morning[day]),
+                        # Allergens declared: an empty list is "none of the 14" ticked.
+                        allergens == NO_ALLERGENS, "", "", NULL, "", NULL, "", NULL, 0,
                     )
                 )  # fmt: skip
 
@@ -686,6 +691,7 @@ class TerritoryFlow:
                 pick(random_, self.calendar.midday[pickup_day]), pickup_day, received,
                 pick(random_, breach_temperatures if breach else ok_temperatures), mode,
                 random_() < refrigerated_share, f"{distance:.1f}", round(distance * 2.5 + 10), cost,
+                "counting_error" if received < meals else "", "",
             )
         )  # fmt: skip
         if breach:

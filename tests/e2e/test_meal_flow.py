@@ -222,6 +222,11 @@ def test_the_pickup_form_is_completed_with_the_keyboard_alone(new_page, world: W
     tab_to(page, "#id_meals_received")
     page.keyboard.press("ControlOrMeta+A")
     page.keyboard.type("148")
+    # Two meals short of the batch: the reason, in the disclosure that opens with Enter.
+    tab_to(page, "#ecart-quantite summary")
+    page.keyboard.press("Enter")
+    tab_to(page, "input[name=shortfall_reason]")
+    page.keyboard.press("ArrowDown")  # from "Aucun écart" to "Emballage endommagé"
     tab_to(page, "#id_temperature_c")
     page.keyboard.type("1,5")
     tab_to(page, "input[name=transport_mode]")
@@ -238,6 +243,7 @@ def test_the_pickup_form_is_completed_with_the_keyboard_alone(new_page, world: W
     expect(page.locator(".messages")).to_contain_text("Collecte confirmée : 148 repas reçus.")
     pickup = Pickup.objects.get(batch=world.ready)
     assert pickup.meals_received == 148
+    assert pickup.shortfall_reason == "damaged_packaging"
     assert pickup.temperature_c == Decimal("1.5")
     assert pickup.transport_mode == "kitchen_delivery"
     assert pickup.distance_km == Decimal("3.5")

@@ -28,7 +28,7 @@ def every_chart() -> list[charts.Chart]:
             code="costs", months=MONTHS, values=["4.12", None, "3.50"], complete=[True, False, False]
         ),
         charts.temperature_chart(code="temperature", months=MONTHS, checked=[12, 0, 10], within=[11, 0, 10]),
-        charts.losses_chart(code="losses", months=MONTHS, discarded=[5, 0, 9], rates=["4.0", None, "2.5"]),
+        charts.losses_chart(code="losses", months=MONTHS, lost=[5, 0, 9], rates=["4.0", None, "2.5"]),
         charts.comparison_chart(
             code="comparison",
             title="Repas distribués par territoire",

@@ -66,6 +66,7 @@ class Kitchen(TerritoryOwned):
         """Whether a company runs the kitchen: only then do its gifts open the tax reduction of
         art. 238 bis CGI (a public body pays no corporate tax on this activity)."""
         return self.operator_type in (self.OperatorType.PRIVATE, self.OperatorType.SPL)
+
     def sanitary_approval_text(self) -> str:
         """What a traceability sheet prints: the number, the exemption and its reason, or that
         nothing was recorded."""

@@ -45,6 +45,7 @@ def form_data(scene, **change):
         "use_by_date": (today + 3 * DAY).isoformat(),
         "dispatch_temperature_c": "2.5",
         "components": ["main"],
+        "allergens": ["milk"],
         **change,
     }
 

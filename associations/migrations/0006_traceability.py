@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('associations', '0004_split_instruments_take_over_conventions'),
+        ('associations', '0005_habilitation_alerts'),
     ]
 
     operations = [

@@ -1,8 +1,15 @@
 from django.urls import path
 
 from . import views
+from .receipts import views as receipt_views
 
 urlpatterns = [
+    path("recus-de-dons/", receipt_views.DonationReceiptListView.as_view(), name="donation-receipt-list"),
+    path(
+        "recus-de-dons/<int:pk>/pdf/",
+        receipt_views.DonationReceiptPdfView.as_view(),
+        name="donation-receipt-pdf",
+    ),
     path("associations/", views.AssociationListView.as_view(), name="association-list"),
     path("associations/<int:pk>/", views.AssociationDetailView.as_view(), name="association-detail"),
     path("partenariats/", views.PartnershipListView.as_view(), name="partnership-list"),

@@ -328,3 +328,36 @@ def test_two_coordinators_issuing_at_once_get_two_numbers():
             assert all(not isinstance(outcome, DonationReceipt) for outcome in outcomes), outcomes
     assert ReceiptSequence.objects.get(association=association, year=2025).last_number == 2
     assert sorted(DonationReceipt.objects.values_list("number", flat=True)) == [1, 2]
+
+
+@pytest.mark.django_db
+def test_the_coordinator_issues_on_the_page_and_the_donor_kitchen_downloads(client, world):
+    from django.urls import reverse
+
+    client.force_login(world.coordinator)
+    url = reverse("donation-receipt-list")
+    kitchen = world.partnership.kitchen
+    response = client.post(url, {"kitchen": kitchen.pk, "period": "year", "year": timezone.localdate().year})
+    assert response.status_code == 200
+    assert "période terminée" in response.content.decode()
+    assert not DonationReceipt.objects.exists()
+    response = client.post(
+        url, {"kitchen": kitchen.pk, "period": "quarter", "year": 2025, "index": 1}, follow=True
+    )
+    receipt = DonationReceipt.objects.get()
+    assert "Reçu n° 2025-0001 émis." in response.content.decode()
+    assert "609,00" in response.content.decode()
+
+    client.force_login(world.kitchen_user)
+    body = client.get(url).content.decode()
+    assert "Reçu n° 2025-0001" in body and "Émettre un reçu" not in body
+    download = client.get(reverse("donation-receipt-pdf", kwargs={"pk": receipt.pk}))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")
+    assert (
+        client.post(url, {"kitchen": kitchen.pk, "period": "month", "year": 2025, "index": 2}).status_code
+        == 403
+    )
+    client.force_login(world.volunteer)
+    assert "2025-0001" not in client.get(url).content.decode()
+    assert client.get(reverse("donation-receipt-pdf", kwargs={"pk": receipt.pk})).status_code == 404

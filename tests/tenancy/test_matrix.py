@@ -106,6 +106,8 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:partnership-detail": Partnership,
     "api:partnership-convention": Partnership,
     "api:donation-receipt-list": DonationReceipt,
+    "donation-receipt-list": DonationReceipt,
+    "donation-receipt-pdf": DonationReceipt,
     "api:donation-receipt-detail": DonationReceipt,
     "api:donation-receipt-download": DonationReceipt,
     "api:membership-list": Membership,
@@ -234,6 +236,8 @@ ROLE_VISIBLE_MODELS = {
     # A donation receipt: its association's coordinator and its donor kitchen's manager only.
     DonationReceipt: {Role.KITCHEN_MANAGER, Role.ASSOCIATION_COORDINATOR},
 }
+# Models whose lists (API and pages) show rows only to the roles of ROLE_VISIBLE_MODELS.
+RESTRICTED_LIST_MODELS = {DonationReceipt}
 # Models evaluators do not see either (a donor's tax documents).
 HIDDEN_FROM_EVALUATORS = {DonationReceipt}
 # Models only evaluators list, whatever the territory.
@@ -242,8 +246,8 @@ EVALUATORS_ONLY = {Membership}
 SHARED_MODELS = {ReferenceValue}
 # Routes that answer with a file rather than a page listing names.
 FILE_ROUTES = {
-    "api:donation-receipt-download", "convention-version-pdf", "partnership-convention",
-    "report-download", "report-export", "api:report-download", "api:report-export",
+    "api:donation-receipt-download", "donation-receipt-pdf", "convention-version-pdf",
+    "partnership-convention", "report-download", "report-export", "api:report-download", "api:report-export",
 }  # fmt: skip
 # Routes of one object that need a query string to answer (a report's table and its format).
 DETAIL_QUERIES = {
@@ -382,7 +386,7 @@ def build_side(label: str) -> Side:
         association=association,
         kitchen=kitchen,
         year=2025,
-        number=1,
+        number=1 if label == "Alpha" else 2,  # each side's receipt reads differently in a list
         period="month",
         period_start=datetime.date(2025, 1, 1),
         period_end=datetime.date(2025, 1, 31),
@@ -440,6 +444,8 @@ def label(obj: models.Model) -> str:
         return reverse("report-detail", kwargs={"pk": obj.pk})  # each row links to its report
     if isinstance(obj, JournalEntry | Survey):
         return obj.title
+    if isinstance(obj, DonationReceipt):
+        return f"Reçu n° {obj.reference}"
     return str(obj) if isinstance(obj, Partnership | Membership) else obj.name  # type: ignore[attr-defined]
 
 
@@ -517,7 +523,9 @@ def test_lists_never_show_another_territory(world, route, role):
     status = list_status(route, role)
     shown = status == 200 and model not in EVALUATORS_ONLY
     shown = shown and (
-        model not in ROLE_VISIBLE_MODELS or role in ROLE_VISIBLE_MODELS[model] or not route.startswith("api:")
+        model not in ROLE_VISIBLE_MODELS
+        or role in ROLE_VISIBLE_MODELS[model]
+        or model not in RESTRICTED_LIST_MODELS
     )
     assert visible_in_list(client, route, listed(b, route), status) is (shown and model in SHARED_MODELS)
     assert visible_in_list(client, route, listed(a, route), status) is shown

@@ -27,9 +27,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, ListView
+from django.views.generic.detail import SingleObjectMixin
 
 from meals.forms import add_service_errors
 from meals.views import RoleRequiredMixin, acting_user, spans_territories
+from territories.mixins import ScopedQuerysetMixin
 from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
 from . import services
@@ -79,6 +81,12 @@ class SurveyListView(PageMixin, TerritoryFilterMixin, RoleRequiredMixin, ListVie
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         writable = set(answer_territories(self.request.user).values_list("pk", flat=True))
+        shown = [survey.pk for survey in context["object_list"]]
+        closable = set(
+            Survey.objects.for_user(self.request.user, "change")
+            .filter(pk__in=shown)
+            .values_list("pk", flat=True)
+        )
         context["rows"] = [
             {
                 "survey": survey,
@@ -86,6 +94,7 @@ class SurveyListView(PageMixin, TerritoryFilterMixin, RoleRequiredMixin, ListVie
                     reverse("survey-answer", kwargs={"token": survey.public_token})
                 ),
                 "can_enter": survey.is_open and survey.territory_id in writable,
+                "can_close": survey.is_open and survey.pk in closable,
             }
             for survey in context["object_list"]
         ]
@@ -205,3 +214,17 @@ class SurveyAnswerView(View):
                     limit.record()
                 return redirect(f"{reverse('survey-answer', kwargs={'token': token})}?{THANKS_PARAM}=1")
         return self.render_page(request, survey, form)
+
+
+class SurveyCloseView(ScopedQuerysetMixin, SingleObjectMixin, View):
+    """Closes a survey's public link (evaluators; others 403, another territory's survey 404):
+    the page then says the survey is closed and takes no answer."""
+
+    model = Survey
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        survey = self.get_object()
+        services.survey_update(survey=survey, by=acting_user(request), is_open=False)
+        messages.success(request, _("Le lien du questionnaire est clos : il ne reçoit plus de réponses."))
+        return redirect(f"{reverse('survey-list')}?territory={survey.territory_id}")

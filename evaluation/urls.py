@@ -26,5 +26,6 @@ urlpatterns = [
         survey_views.SurveyResponseCreateView.as_view(),
         name="survey-response-create",
     ),
+    path("questionnaires/<int:pk>/clore/", survey_views.SurveyCloseView.as_view(), name="survey-close"),
     path("questionnaire/<str:token>/", survey_views.SurveyAnswerView.as_view(), name="survey-answer"),
 ]

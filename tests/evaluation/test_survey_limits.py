@@ -149,3 +149,19 @@ def test_the_survey_list_shows_the_refused_answers(clock, survey):
     page.force_login(member(Role.EVALUATOR))
     body = page.get(reverse("survey-list")).content.decode()
     assert "Réponses en ligne refusées (limites du lien)</dt><dd>2</dd>" in body
+
+
+def test_an_evaluator_closes_a_link_from_the_survey_list(clock, survey):
+    evaluator, coordinator = member(Role.EVALUATOR), member(Role.AUTHORITY_COORDINATOR, survey.territory)
+    browser = Client()
+    browser.force_login(coordinator)
+    assert "Clore le lien" not in browser.get(reverse("survey-list")).content.decode()
+    assert browser.post(reverse("survey-close", kwargs={"pk": survey.pk})).status_code == 403
+    browser.force_login(evaluator)
+    assert "Clore le lien" in browser.get(reverse("survey-list")).content.decode()
+    response = browser.post(reverse("survey-close", kwargs={"pk": survey.pk}), follow=True)
+    assert "Le lien du questionnaire est clos" in response.content.decode()
+    survey.refresh_from_db()
+    assert survey.is_open is False
+    assert answer(survey).status_code == 200  # the closed page
+    assert stored(survey) == 0

@@ -181,16 +181,19 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "journal-create": Territory,  # its form lists the territories the user writes in
     "survey-list": Survey,
     "survey-response-create": Survey,
+    "survey-close": Survey,
     "survey-answer": Survey,  # public, reached by the survey's token (TOKEN_ROUTES)
 }
 # Routes that act on an object rather than show it.
 ACTION_ROUTES = {
     "api:batch-pickup", "api:batch-cancel", "api:batch-discard", "api:batch-recall",
     "batch-pickup", "batch-cancel", "batch-discard", "batch-recall", "distribution-create",
-    "api:report-retry", "report-retry", "record-import-retry",
+    "api:report-retry", "report-retry", "record-import-retry", "survey-close",
 }  # fmt: skip
 # Action routes only evaluators may use (asking a failed report again); others get 403 in sight.
 EVALUATOR_ACTIONS = {"api:report-retry", "report-retry"}
+# Actions on a survey only evaluators may use (closing its public link).
+SURVEY_ACTIONS = {"survey-close"}
 # Action routes of the browser that also show their form (GET), with the roles that may use it.
 FORM_ROUTES = {
     "batch-pickup": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
@@ -621,6 +624,7 @@ def post_action(client: APIClient, route: str, side: Side):
         "batch-pickup": {"meals_received": "40", "temperature_c": "2,0", "transport_mode": "soft"},
         "report-retry": {},
         "record-import-retry": {},
+        "survey-close": {},
         "distribution-create": {
             "site": side.objects[DistributionSite].pk,
             "distributed_on": str(datetime.date.today()),
@@ -643,7 +647,7 @@ def test_actions_on_another_territory_answer_404_and_change_nothing(world, route
     assert flow_counts() == counts
 
 
-@pytest.mark.parametrize("route", sorted(ACTION_ROUTES - EVALUATOR_ACTIONS))
+@pytest.mark.parametrize("route", sorted(ACTION_ROUTES - EVALUATOR_ACTIONS - SURVEY_ACTIONS))
 def test_evaluator_and_funder_cannot_act_on_batches(world, route):
     _, b, evaluator, funder = world
     target = action_target(b, route)
@@ -775,3 +779,20 @@ def test_token_routes_show_and_take_only_the_survey_of_their_token(world, route)
         (survey.pk, b.territory.pk, "online"),
         (survey.pk, b.territory.pk, "online"),
     ]
+
+
+@pytest.mark.parametrize("route", sorted(SURVEY_ACTIONS))
+def test_closing_a_survey_link_is_for_evaluators_only(world, route):
+    """The territory's roles see the survey but may not close its link (403); a funder does not
+    see it (404); the evaluator closes it."""
+    a, b, evaluator, funder = world
+    target = b.objects[Survey]
+    before = snapshot(target)
+    assert post_action(client_for(funder), route, b).status_code == 404
+    for user in b.users.values():
+        assert post_action(client_for(user), route, b).status_code == 403, user
+    assert snapshot(target) == before
+    assert post_action(client_for(evaluator), route, b).status_code == 302
+    target.refresh_from_db()
+    assert target.is_open is False
+    assert a.objects[Survey].is_open is True

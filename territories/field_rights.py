@@ -1,7 +1,8 @@
 """Field rights, written once beside the tenant rule (``territories/scoping.py``).
 
 Some fields are granted, not declared: an association's habilitation to receive food aid
-(kind, number, end date), a kitchen's daily capacity (and its sanitary approval), a
+(kind, number, end date), a kitchen's daily capacity and its sanitary approval (number, or
+exemption with its reason), a
 partnership's status. The platform's rules rest on them (surplus goes only to a habilitated
 association, a batch stays within the kitchen's capacity, batches are declared on an active
 partnership), so the actor they describe must not grant them to itself. Only the territory's
@@ -29,7 +30,12 @@ from .scoping import memberships_of
 # Model label → the fields only the territory's authority, an evaluator or an administrator change.
 GRANTED_FIELDS: dict[str, tuple[str, ...]] = {
     "associations.Association": ("habilitation", "habilitation_number", "habilitation_expires_on"),
-    "kitchens.Kitchen": ("daily_capacity",),
+    "kitchens.Kitchen": (
+        "daily_capacity",
+        "sanitary_approval_number",
+        "sanitary_approval_exempt",
+        "sanitary_exemption_reason",
+    ),
     "associations.Partnership": ("status",),
 }
 

@@ -55,13 +55,21 @@ ROLES = [
 MAY_GRANT = {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR, ADMIN}
 
 NEW_END = datetime.date(2031, 6, 30)
-# (model, field, stored value, new value, API route)
+APPROVAL = "FR 93.066.001 CE"
+EXEMPTION = {
+    "sanitary_approval_number": "",
+    "sanitary_exemption_reason": "Petites quantités, courte distance",
+}
+# (model, field, stored value, new value, API route, other granted fields changed with it)
 FIELDS = [
-    (Association, "habilitation", "regional", "national", "associations"),
-    (Association, "habilitation_number", "HAB-IDF-2024-001", "HAB-9999", "associations"),
-    (Association, "habilitation_expires_on", datetime.date(2030, 12, 31), NEW_END, "associations"),
-    (Kitchen, "daily_capacity", 8000, 9000, "kitchens"),
-    (Partnership, "status", "active", "suspended", "partnerships"),
+    (Association, "habilitation", "regional", "national", "associations", {}),
+    (Association, "habilitation_number", "HAB-IDF-2024-001", "HAB-9999", "associations", {}),
+    (Association, "habilitation_expires_on", datetime.date(2030, 12, 31), NEW_END, "associations", {}),
+    (Kitchen, "daily_capacity", 8000, 9000, "kitchens", {}),
+    (Kitchen, "sanitary_approval_number", APPROVAL, "FR 93.066.002 CE", "kitchens", {}),
+    (Kitchen, "sanitary_approval_exempt", False, True, "kitchens", EXEMPTION),
+    (Kitchen, "sanitary_exemption_reason", "", "Petites quantités", "kitchens", {}),
+    (Partnership, "status", "active", "suspended", "partnerships", {}),
 ]  # fmt: skip
 
 
@@ -76,6 +84,8 @@ def world():
     home, away = TerritoryFactory(name="Plaine"), TerritoryFactory(name="Vallée")
     partnership = PartnershipFactory(territory=home)
     kitchen, association = partnership.kitchen, partnership.association
+    kitchen.sanitary_approval_number = APPROVAL
+    kitchen.save()
     users = {
         Role.KITCHEN_MANAGER: member(Role.KITCHEN_MANAGER, home, kitchen=kitchen),
         Role.VOLUNTEER: member(Role.VOLUNTEER, home, association=association),
@@ -111,24 +121,27 @@ def as_json(value):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("model", "name", "stored", "new", "route"), FIELDS)
-def test_a_granted_field_through_the_api(world, role, model, name, stored, new, route):
+@pytest.mark.parametrize(("model", "name", "stored", "new", "route", "extra"), FIELDS)
+def test_a_granted_field_through_the_api(world, role, model, name, stored, new, route, extra):
     users, objects = world
     obj = objects[model]
     client = APIClient()
     client.force_authenticate(users[role])
-    response = client.patch(f"/api/v1/{route}/{obj.pk}/", {name: as_json(new)}, format="json")
+    changes = {name: new, **extra}
+    changed = {key for key, value in changes.items() if getattr(obj, key) != value}
+    payload = {key: as_json(value) for key, value in changes.items()}
+    response = client.patch(f"/api/v1/{route}/{obj.pk}/", payload, format="json")
     expected = api_status(role, model)
     assert response.status_code == expected, response.content
     if expected == 400:
-        assert response.json() == {name: [str(GRANTED_MESSAGE)]}
+        assert response.json() == {key: [str(GRANTED_MESSAGE)] for key in changed}
     obj.refresh_from_db()
     assert getattr(obj, name) == (new if expected == 200 else stored)
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("model", "name", "stored", "new", "route"), FIELDS)
-def test_the_same_value_sent_back_is_not_a_change(world, role, model, name, stored, new, route):
+@pytest.mark.parametrize(("model", "name", "stored", "new", "route", "extra"), FIELDS)
+def test_the_same_value_sent_back_is_not_a_change(world, role, model, name, stored, new, route, extra):
     """A client that sends the whole record (its granted fields unchanged) is not refused for them."""
     users, objects = world
     obj = objects[model]
@@ -154,8 +167,8 @@ def admin_form(user, obj, **changes):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("model", "name", "stored", "new", "route"), FIELDS)
-def test_a_granted_field_through_the_form(world, role, model, name, stored, new, route):
+@pytest.mark.parametrize(("model", "name", "stored", "new", "route", "extra"), FIELDS)
+def test_a_granted_field_through_the_form(world, role, model, name, stored, new, route, extra):
     users, objects = world
     user, obj = users[role], objects[model]
     if role != ADMIN:  # staff allowed to edit this model in the admin
@@ -163,7 +176,7 @@ def test_a_granted_field_through_the_form(world, role, model, name, stored, new,
         user.save()
         user.user_permissions.add(Permission.objects.get(codename=f"change_{model._meta.model_name}"))
         user = type(user).objects.get(pk=user.pk)
-    form = admin_form(user, obj, **{name: new})
+    form = admin_form(user, obj, **{name: new, **extra})
     assert form.fields[name].disabled is (role not in MAY_GRANT)
     assert form.is_valid(), form.errors
     form.save()

@@ -16,6 +16,7 @@ from django.db.models import F, Max, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from associations.conventions.selectors import convention_missing_signatures
 from associations.models import Association, DistributionSite, Partnership
 from costing.models import DailyRollup
 from kitchens.models import Kitchen
@@ -81,7 +82,7 @@ def test_counts_and_shape():
         assert 1 <= kitchens.count() <= 2
         assert 2 <= associations.count() <= 3
         assert 1 <= Authority.objects.filter(territory=territory).count() <= 2
-        assert 2 <= Partnership.objects.filter(territory=territory).count() <= 4
+        assert 2 <= Partnership.objects.filter(territory=territory).count() <= 5
         for association in associations:
             assert 1 <= association.sites.count() <= 2
             assert association.sites.filter(territory=territory).count() == association.sites.count()
@@ -92,7 +93,12 @@ def test_counts_and_shape():
         assert association.rna[0] == "W" and association.rna[1:].isdigit() and len(association.rna) == 10
         assert association.habilitation != Association.Habilitation.NONE
     assert Association.objects.values("rna").distinct().count() == Association.objects.count()
-    for partnership in Partnership.objects.all():
+    # One donation convention awaits the association's signature; every other one is active.
+    (draft,) = Partnership.objects.filter(status=Partnership.Status.DRAFT)
+    assert (draft.mode, draft.kitchen.name) == ("surplus", "Cuisine centrale d'Aubervilliers")
+    assert [party.value for party in convention_missing_signatures(draft)] == ["association"]
+    assert Partnership.objects.filter(mode="dedicated", paired_with__isnull=False).count() == 4
+    for partnership in Partnership.objects.exclude(pk=draft.pk):
         assert partnership.status == Partnership.Status.ACTIVE
         assert partnership.starts_on.year == 2025
         territory_id = partnership.territory_id
@@ -231,8 +237,12 @@ def test_flow_in_every_territory(flow):
     days = set(Batch.objects.values_list("production_date", flat=True))
     assert days == set(demo.school_days(since, until))
     assert datetime.date(2026, 11, 11) not in days  # Armistice
-    # Every partnership produces within its convention, every school day for dedicated meals.
+    # Every partnership produces within its convention, every school day for dedicated meals (the
+    # convention awaiting its signature, none).
     for partnership in Partnership.objects.all():
+        if partnership.status == Partnership.Status.DRAFT:
+            assert not partnership.batches.exists()
+            continue
         kinds = set(partnership.batches.values_list("kind", flat=True))
         assert kinds == set(demo.kinds_of(partnership))
         dedicated = partnership.batches.filter(kind=Batch.Kind.DEDICATED)

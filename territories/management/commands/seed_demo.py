@@ -30,7 +30,11 @@ from django.db import models, transaction
 from django.db.models import Count
 
 from associations.conventions.selectors import convention_missing_signatures
-from associations.conventions.services import convention_draw_up_and_sign
+from associations.conventions.services import (
+    convention_draw_up_and_sign,
+    convention_sign,
+    convention_version_issue,
+)
 from associations.models import Association, DistributionSite, Partnership
 from costing import rollups
 from kitchens.models import Kitchen
@@ -124,6 +128,9 @@ OP = Kitchen.OperatorType
 HAB = Association.Habilitation
 MODE = Partnership.Mode
 KIND = Authority.Kind
+
+# A donation convention awaiting the association's signature (first territory): kitchen, association.
+AWAITING_SIGNATURE = ("Cuisine centrale d'Aubervilliers", "Épicerie solidaire Le Panier dionysien")
 
 TERRITORIES: tuple[TerritorySeed, ...] = (
     TerritorySeed(
@@ -711,6 +718,8 @@ class Command(BaseCommand):
                 convention_draw_up_and_sign(record, on=partnership.starts_on)
                 Partnership.objects.filter(pk=record.pk).update(status=Partnership.Status.ACTIVE)
 
+        self.seed_pairs_and_awaiting(territory, seed, kitchens, associations)
+
         first_kitchen = kitchens[seed.kitchens[0].name]
         first_association = associations[seed.associations[0].name]
         actors: dict[str, dict[str, models.Model]] = {
@@ -723,6 +732,52 @@ class Command(BaseCommand):
             user = self.seed_user(username, person)
             self.seed_membership(user, role, territory, actors[role])
         return territory
+
+    def seed_pairs_and_awaiting(
+        self,
+        territory: Territory,
+        seed: TerritorySeed,
+        kitchens: dict[str, Kitchen],
+        associations: dict[str, Association],
+    ) -> None:
+        """Links the two instruments of a pair, and gives the first territory a donation convention
+        awaiting the association's signature: its kitchen, over 3,000 meals a day with a supply
+        agreement only, shows the authority both the donation duty and a convention to sign."""
+        partnerships = Partnership.objects.filter(territory=territory).order_by("pk")
+        by_pair: dict[tuple[int, int], dict[str, Partnership]] = {}
+        for partnership in partnerships:
+            by_pair.setdefault((partnership.kitchen_id, partnership.association_id), {})[partnership.mode] = (
+                partnership
+            )
+        for pair in by_pair.values():
+            supply, donation = pair.get(MODE.DEDICATED), pair.get(MODE.SURPLUS)
+            if supply and donation and supply.paired_with_id != donation.pk:
+                Partnership.objects.filter(pk=supply.pk).update(paired_with=donation)
+                Partnership.objects.filter(pk=donation.pk).update(paired_with=supply)
+        if seed.slug != TERRITORIES[0].slug:
+            return
+        kitchen = kitchens[AWAITING_SIGNATURE[0]]
+        association = associations[AWAITING_SIGNATURE[1]]
+        draft = self.upsert(
+            Partnership,
+            {"kitchen": kitchen, "association": association, "mode": MODE.SURPLUS},
+            {
+                "territory": territory,
+                "starts_on": datetime.date(2027, 1, 4),
+                "ends_on": None,
+                "planned_meals_per_week": 0,
+                "status": Partnership.Status.DRAFT,
+            },
+        )
+        if not draft.versions.exists():
+            version = convention_version_issue(partnership=draft, by=None)
+            convention_sign(
+                version=version,
+                party="kitchen",
+                by=None,
+                signer_name="Direction de la restauration",
+                signed_on=datetime.date(2026, 11, 16),
+            )
 
     def seed_association(self, territory: Territory, seed: AssociationSeed) -> Association:
         association = self.upsert(

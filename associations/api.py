@@ -45,7 +45,7 @@ class DistributionSiteSerializer(ModelCleanSerializer):
         model = DistributionSite
         fields = [
             "id", "territory", "association", "name", "address",
-            "has_cold_storage", "cold_storage_litres", "opening_days",
+            "has_cold_storage", "cold_storage_litres", "reheats", "opening_days",
         ]  # fmt: skip
         read_only_fields = ["territory"]
 
@@ -78,7 +78,8 @@ class PartnershipSerializer(ModelCleanSerializer):
             "starts_on", "ends_on", "planned_meals_per_week", "convention_document", "convention_url",
             "status", "renewal", "renewal_months", "termination_notice_days", "pickup_days",
             "pickup_window_start", "pickup_window_end", "transport_by", "cold_chain_terms",
-            "distribution_delay_hours", "price_per_meal", "invoicing_terms", "payment_days",
+            "distribution_delay_hours", "production_days_per_week", "price_per_meal", "invoicing_terms",
+            "payment_days",
         ]  # fmt: skip
         read_only_fields = ["territory"]
         extra_kwargs = {"convention_document": {"write_only": True}}

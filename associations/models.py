@@ -88,6 +88,11 @@ class DistributionSite(TerritoryOwned):
     address = models.TextField(_("adresse"))
     has_cold_storage = models.BooleanField(_("stockage réfrigéré"), default=False)
     cold_storage_litres = models.PositiveIntegerField(_("volume réfrigéré (litres)"), null=True, blank=True)
+    reheats = models.BooleanField(
+        _("remise en température sur place"),
+        default=False,
+        help_text=_("Les repas en liaison froide y sont réchauffés avant d'être servis."),
+    )
     opening_days = models.JSONField(
         _("jours d'ouverture"), default=list, blank=True, help_text=_("Codes des jours : mon, tue, ... sun.")
     )
@@ -210,6 +215,13 @@ class Partnership(TerritoryOwned):
     starts_on = models.DateField(_("début"))
     ends_on = models.DateField(_("fin"), null=True, blank=True)
     planned_meals_per_week = models.PositiveIntegerField(_("repas prévus par semaine"))
+    production_days_per_week = models.PositiveSmallIntegerField(
+        _("jours de production par semaine"),
+        default=5,
+        help_text=_(
+            "Jours où la cuisine produit pour ce partenariat : ils donnent le volume quotidien habituel."
+        ),
+    )
     convention_document = models.FileField(
         _("convention signée (PDF)"),
         upload_to=convention_upload_to,
@@ -261,7 +273,11 @@ class Partnership(TerritoryOwned):
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="partnership_ends_after_start",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(production_days_per_week__gte=1, production_days_per_week__lte=7),
+                name="partnership_production_days_in_week",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -303,6 +319,8 @@ class Partnership(TerritoryOwned):
                     "L'instrument lié est l'autre instrument (don ou fourniture) de la même cuisine "
                     "et de la même association."
                 )
+        if self.production_days_per_week is not None and not 1 <= self.production_days_per_week <= 7:
+            errors["production_days_per_week"] = _("Entre 1 et 7 jours par semaine.")
         if self.kitchen_id:
             self.territory_id = self.kitchen.territory_id
             if self.association_id and self.association.territory_id != self.kitchen.territory_id:

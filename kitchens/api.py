@@ -11,8 +11,8 @@ class KitchenSerializer(ModelCleanSerializer):
         model = Kitchen
         fields = [
             "id", "territory", "name", "operator_type", "daily_capacity", "usual_daily_production",
-            "does_cold_liaison", "does_hot_liaison", "address", "siret", "sanitary_approval_number",
-            "sanitary_approval_exempt", "sanitary_exemption_reason",
+            "does_cold_liaison", "does_hot_liaison", "cold_shelf_life_days", "address", "siret",
+            "sanitary_approval_number", "sanitary_approval_exempt", "sanitary_exemption_reason",
         ]  # fmt: skip
 
 

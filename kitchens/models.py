@@ -32,6 +32,19 @@ class Kitchen(TerritoryOwned):
     usual_daily_production = models.PositiveIntegerField(_("production journalière habituelle (repas)"))
     does_cold_liaison = models.BooleanField(_("liaison froide"), default=True)
     does_hot_liaison = models.BooleanField(_("liaison chaude"), default=False)
+    # Arrêté du 21 décembre 2009, annexe IV point 4: the use-by date of a dish prepared in
+    # advance (préparation culinaire élaborée à l'avance) is at most 3 days after the day it was
+    # made, unless the kitchen's HACCP plan validates a longer shelf life (DGAL note on the
+    # microbiological shelf life of foods).
+    cold_shelf_life_days = models.PositiveSmallIntegerField(
+        _("durée de vie validée en liaison froide (jours)"),
+        default=3,
+        help_text=_(
+            "Jours entre la production et la date limite de consommation au plus. 3 jours selon "
+            "l'arrêté du 21 décembre 2009 (annexe IV), davantage seulement si le plan de maîtrise "
+            "sanitaire de la cuisine l'a validé."
+        ),
+    )
     address = models.TextField(_("adresse"))
     siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
     operator_name = models.CharField(
@@ -98,6 +111,8 @@ class Kitchen(TerritoryOwned):
             )
         if self.sanitary_approval_exempt and not self.sanitary_exemption_reason.strip():
             errors["sanitary_exemption_reason"] = _("Indiquez le motif de la dispense d'agrément sanitaire.")
+        if self.cold_shelf_life_days is not None and not 1 <= self.cold_shelf_life_days <= 60:
+            errors["cold_shelf_life_days"] = _("La durée de vie se compte entre 1 et 60 jours.")
         if not (self.does_cold_liaison or self.does_hot_liaison):
             errors["does_cold_liaison"] = _("Indiquez au moins un type de liaison (froide ou chaude).")
         if errors:

@@ -45,6 +45,14 @@ class BatchSerializer(serializers.ModelSerializer):
         allow_blank=True,
         help_text="Obligatoire si la température au départ est hors limites : le lot est alors écarté.",
     )
+    confirm_unusual = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=(
+            "Confirme un nombre de repas supérieur à trois fois le volume quotidien habituel du partenariat."
+        ),
+    )
     pickup = serializers.SerializerMethodField()
 
     class Meta:
@@ -52,13 +60,14 @@ class BatchSerializer(serializers.ModelSerializer):
         fields = [
             "id", "territory", "partnership", "kitchen", "association", "kind", "production_date",
             "service", "meals_count", "components", "liaison", "lot_number", "use_by_date",
-            "dispatch_temperature_c", "allergens", "no_regulated_allergens", "allergens_declared", "dishes",
+            "dispatch_temperature_c", "allergens", "confirm_unusual", "unusual_confirmed",
+            "no_regulated_allergens", "allergens_declared", "dishes",
             "portion_type", "portion_grams", "reheating_instructions", "status", "discard_reason", "pickup",
             "recalled_at", "recall_reason", "meals_recalled", "created_by", "created_at",
         ]  # fmt: skip
         read_only_fields = [
-            "territory", "kitchen", "association", "status", "created_by", "created_at", "recalled_at",
-            "recall_reason", "meals_recalled",
+            "territory", "kitchen", "association", "unusual_confirmed", "status", "created_by", "created_at",
+            "recalled_at", "recall_reason", "meals_recalled",
         ]  # fmt: skip
 
     def get_pickup(self, batch: Batch) -> int | None:
@@ -255,10 +264,12 @@ class DistributionSerializer(serializers.ModelSerializer):
         fields = [
             "id", "territory", "pickup", "batch", "association", "site", "distributed_on",
             "meals_distributed", "beneficiaries", "households", "children", "meals_discarded",
-            "discard_reason", "recorded_by",
+            "discard_reason", "temperature_c", "consumed_on_receipt", "reheat_temperature_c",
+            "reheat_minutes", "recorded_by",
         ]  # fmt: skip
         read_only_fields = ["territory", "batch", "association", "recorded_by"]
         extra_kwargs = {
+            "reheat_minutes": {"min_value": 0, "max_value": 24 * 60},
             "meals_distributed": {"min_value": 0},
             "beneficiaries": {"min_value": 0},
             "meals_discarded": {"min_value": 0, "required": False},

@@ -12,11 +12,15 @@ holidays and public holidays, roughly those of Île-de-France):
 - dedicated meals every school day (fewer on Wednesdays), from the partnership's planned
   meals per week, within 20 to 400 and 0.4 % to 10 % of the kitchen's usual production;
 - surplus donations on about half of the school days, 10 to 150 meals;
-- cold liaison at 1-3 °C, use-by date three days after production; hot liaison at 63-70 °C,
-  used the same day, for a few batches of the kitchens that do it;
-- the pickup by the volunteer on the day (a few the next school day), refrigerated vehicle
-  for most, 2 to 25 km and 15 to 60 minutes; the distribution the same or the next day at a
-  site of the association, open that day where possible;
+- cold liaison at 1-3 °C, use-by date three days after production (the kitchen's shelf
+  life); hot liaison at 63-70 °C, used the same day, for a few batches of the kitchens that do
+  it (hot surplus only for an association whose convention states it distributes within a
+  few hours, collected after the lunch service, 13:30 to 14:14);
+- the pickup by the volunteer on the day (a few dedicated batches the next school day: a
+  donation keeps its 48 hours of use-by, Code de l'environnement D541-310), refrigerated
+  vehicle for most, 2 to 25 km and 15 to 60 minutes; the distribution the same day, or the
+  next day for a cold batch at a site with cold storage, open that day where possible, at
+  1.5-3 °C;
 - about 1.5 % of cancelled batches, 1 % of cold chain breaches at receipt (the batch is recorded
   as discarded), 2 % of batches with damaged trays set aside at distribution, a few surplus
   batches never picked up; the last school days keep batches ready to collect.
@@ -62,6 +66,9 @@ UNCOLLECTED_RATE = 0.03  # surplus batches
 DEDICATED_SHARE_WHEN_BOTH = 0.85
 SURPLUS_DAY_RATE = 0.5
 HOT_RATE: dict[str, float] = {Batch.Kind.DEDICATED: 0.05, Batch.Kind.SURPLUS: 0.25}
+# Collected by 14:14, a hot donation has 9 h 46 left before midnight: only an association whose
+# convention says it distributes within 9 hours may take it (Code de l'environnement D541-310).
+HOT_SURPLUS_DELAY_HOURS = 9
 # Of the batches of the last school days, the share left ready to collect, and of the others
 # the share picked up but not yet distributed.
 KEEP_READY_RATE = 0.4
@@ -239,6 +246,7 @@ class DistributionPlan:
     children: int
     meals_discarded: int = 0
     discard_reason: str = ""
+    temperature_c: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -338,6 +346,10 @@ def plan_day(
         meals = planned_meals(partnership, kind, day, rng)
         # The last days' batches are cold, so they can still be collected today.
         hot = kitchen.does_hot_liaison and not last_days and rng.random() < HOT_RATE[kind]
+        # A hot donation expires tonight: only an association distributing within a few hours takes it.
+        hot = hot and (
+            kind == Batch.Kind.DEDICATED or partnership.distribution_delay_hours <= HOT_SURPLUS_DELAY_HOURS
+        )
         hot = hot or not kitchen.does_cold_liaison
         if kind == Batch.Kind.DEDICATED:
             served = list(menu)
@@ -349,7 +361,7 @@ def plan_day(
             lot_number=demo.lot_number(day, kind),
             meals_count=meals,
             liaison=Liaison.HOT if hot else Liaison.COLD,
-            use_by_date=day if hot else day + 3 * DAY,
+            use_by_date=day if hot else day + kitchen.cold_shelf_life_days * DAY,
             dispatch_temperature_c=one_decimal(rng.uniform(64, 70) if hot else rng.uniform(1, 2.8)),
             components=components,
             allergens=allergens,
@@ -384,10 +396,13 @@ def plan_outcome(
 
     cold = plan.liaison == Liaison.COLD
     pickup_day = day
-    if cold and rng.random() < 0.1 and is_school_day(day + DAY) and day + DAY <= until:
+    next_day = cold and rng.random() < 0.1 and is_school_day(day + DAY) and day + DAY <= until
+    if next_day and plan.kind == Batch.Kind.DEDICATED:  # a donation would be short of its 48 hours
         pickup_day = day + DAY  # collected the next school day
     if not cold:
         hour, minute = 11, rng.randrange(0, 45)
+        if plan.kind == Batch.Kind.SURPLUS:  # hot surplus: once the lunch service is over
+            hour, minute = divmod(13 * 60 + 30 + minute, 60)
     elif plan.kind == Batch.Kind.DEDICATED:
         hour, minute = rng.choice([9, 10, 11]), rng.randrange(0, 60)
     else:  # surplus is known once the lunch service is over
@@ -431,14 +446,21 @@ def plan_distributions(
     *,
     until: datetime.date,
 ) -> tuple[DistributionPlan, ...]:
-    """The same day, or the next day for a cold batch; none yet when that day is still to come."""
+    """The same day, or the next day for a cold batch at a site with cold storage; none yet
+    when that day is still to come. Cold meals are at 1.5-3 °C at the distribution."""
     next_day = pickup_day + DAY
     day = pickup_day
-    if plan.liaison == Liaison.COLD and next_day <= plan.use_by_date and rng.random() < 0.4:
-        day = next_day
+    cold = plan.liaison == Liaison.COLD
+    sites = list(demo.sites)
+    if cold and next_day <= plan.use_by_date and rng.random() < 0.4:
+        stored = [site for site in sites if site.has_cold_storage]
+        if stored:
+            day, sites = next_day, stored
     if day > until:
         return ()  # picked up, to be distributed today
-    open_sites = [site for site in demo.sites if weekday_code(day) in site.opening_days] or list(demo.sites)
+    open_sites = [site for site in sites if weekday_code(day) in site.opening_days] or sites
+    # The temperatures have their own draws, so the rest of the plan is that of the seed.
+    thermometer = random.Random(f"{SEED}:distribution:{plan.lot_number}")  # noqa: S311 - demo data
     discarded = 0
     if rng.random() < DAMAGED_RATE:
         discarded = max(1, round(received * rng.uniform(0.03, 0.12)))
@@ -461,6 +483,7 @@ def plan_distributions(
                 children=round(people * rng.uniform(0.15, 0.35)),
                 meals_discarded=discarded if index == 0 else 0,
                 discard_reason=DAMAGED_REASON if discarded and index == 0 else "",
+                temperature_c=one_decimal(thermometer.uniform(1.5, 3.0)) if cold else None,
             )
         )
     return tuple(distributions)
@@ -557,6 +580,7 @@ def record(
         portion_type=PortionType.ADULT,
         portion_grams=DEMO_PORTION_GRAMS,
         reheating_instructions=REHEATING if plan.liaison == Liaison.COLD else "",
+        declared_on=day,  # the history is recorded as declared on each production day
     )
     counts.batches += 1
     if plan.cancel_reason:
@@ -589,5 +613,6 @@ def record(
             children=distribution.children,
             meals_discarded=distribution.meals_discarded,
             discard_reason=distribution.discard_reason,
+            temperature_c=distribution.temperature_c,
         )
         counts.distributions += 1

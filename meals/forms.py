@@ -89,6 +89,13 @@ class BatchForm(FlowForm):
     production_date = forms.DateField(label=_("Date de production"), widget=DateInput)
     service = forms.ChoiceField(label=_("Service"), choices=Batch.Service.choices, widget=forms.RadioSelect)
     meals_count = forms.IntegerField(label=_("Nombre de repas"), widget=count_input(min="1"))
+    confirm_unusual = forms.BooleanField(
+        label=_("Je confirme ce nombre inhabituel"),
+        required=False,
+        help_text=_(
+            "Seulement pour un lot de plus de trois fois le volume quotidien habituel du partenariat."
+        ),
+    )
     liaison = forms.ChoiceField(label=_("Liaison"), choices=Liaison.choices, widget=forms.RadioSelect)
     lot_number = forms.CharField(label=_("Numéro de lot"), max_length=50)
     use_by_date = forms.DateField(label=_("Date limite de consommation"), widget=DateInput)
@@ -214,6 +221,25 @@ class DistributionForm(FlowForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Obligatoire si des repas ont été écartés."),
+    )
+    temperature_c = temperature_field(
+        _("Température à la distribution (°C)"),
+        required=False,
+        help_text=_("Liaison froide : +3 °C ou moins. Au-delà, les repas ne peuvent être qu'écartés."),
+    )
+    consumed_on_receipt = forms.BooleanField(
+        label=_("Repas consommés dès réception (le jour de la collecte)"), required=False
+    )
+    reheat_temperature_c = temperature_field(
+        _("Température atteinte à la remise en température (°C)"),
+        required=False,
+        help_text=_("Lieu qui réchauffe : 63 °C ou plus."),
+    )
+    reheat_minutes = forms.IntegerField(
+        label=_("Minutes entre la sortie du froid et 63 °C"),
+        required=False,
+        widget=count_input(),
+        help_text=_("Une heure (60 minutes) au plus, servis le jour même."),
     )
 
     def __init__(self, *args: Any, sites: QuerySet[DistributionSite], **kwargs: Any) -> None:

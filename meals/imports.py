@@ -63,7 +63,7 @@ REQUIRED_COLUMNS = (
 )  # fmt: skip
 BATCH_COLUMNS = (
     *REQUIRED_COLUMNS, "service", "components", "allergens", "discard_reason", "dishes", "portion_type",
-    "portion_grams", "reheating_instructions",
+    "portion_grams", "reheating_instructions", "confirm_unusual",
 )  # fmt: skip
 PICKUP_COLUMNS = (
     "picked_up_at", "meals_received", "pickup_temperature_c", "transport_mode",
@@ -75,14 +75,18 @@ NO_ALLERGEN_WORDS = {"aucun", "aucune", "none"}
 PICKUP_REQUIRED = ("picked_up_at", "meals_received", "pickup_temperature_c", "transport_mode")
 DISTRIBUTION_COLUMNS = (
     "site", "distributed_on", "meals_distributed", "beneficiaries", "households", "children",
-    "meals_discarded", "distribution_discard_reason",
+    "meals_discarded", "distribution_discard_reason", "distribution_temperature_c", "consumed_on_receipt",
+    "reheat_temperature_c", "reheat_minutes",
 )  # fmt: skip
 DISTRIBUTION_REQUIRED = ("site", "distributed_on", "meals_distributed", "beneficiaries")
 COLUMNS = (*BATCH_COLUMNS, *PICKUP_COLUMNS, *DISTRIBUTION_COLUMNS)
 
 # Service field names that differ from the file's column names, per step.
 PICKUP_FIELD_COLUMNS = {"temperature_c": "pickup_temperature_c", "discard_reason": "pickup_discard_reason"}
-DISTRIBUTION_FIELD_COLUMNS = {"discard_reason": "distribution_discard_reason"}
+DISTRIBUTION_FIELD_COLUMNS = {
+    "discard_reason": "distribution_discard_reason",
+    "temperature_c": "distribution_temperature_c",
+}
 
 TRUE_WORDS = {"oui", "true", "vrai", "1", "o", "yes"}
 FALSE_WORDS = {"non", "false", "faux", "0", "n", "no"}
@@ -183,11 +187,6 @@ def import_records(
     partnership_by_id = {partnership.pk: partnership for partnership in partnerships}
     site_by_id = {site.pk: site for site in sites}
 
-    repeated = already_recorded(rows)
-    errors.extend(repeated)
-    repeated_lines = {error.line for error in repeated}
-    rows = [row for row in rows if row.line not in repeated_lines]
-
     counts = no_counts()
     with transaction.atomic():
         for row in rows:
@@ -232,42 +231,6 @@ def import_records(
         errors.sort(key=lambda error: error.line or 0)
         return ImportReport(ok=False, errors=errors, rows=len(raw_rows), dry_run=dry_run)
     return ImportReport(ok=True, counts=counts, rows=len(raw_rows), dry_run=dry_run)
-
-
-def batch_key(partnership_id: int, batch: dict[str, Any]) -> tuple[int, datetime.date, str]:
-    return (partnership_id, batch["production_date"], batch["lot_number"])
-
-
-def already_recorded(rows: list[Row]) -> list[LineError]:
-    """A batch is one lot of one partnership on one day: a line that repeats one of the platform's
-    (a file imported twice) or an earlier line of the file is refused, so nothing is counted twice."""
-    existing = set(
-        Batch.objects.filter(
-            partnership_id__in={row.partnership_id for row in rows},
-            lot_number__in={row.batch["lot_number"] for row in rows},
-            production_date__in={row.batch["production_date"] for row in rows},
-        )
-        .exclude(status=Batch.Status.CANCELLED)  # a cancelled batch may be declared again
-        .values_list("partnership_id", "production_date", "lot_number")
-    )
-    first_line: dict[tuple[int, datetime.date, str], int] = {}
-    errors = []
-    for row in rows:
-        key = batch_key(row.partnership_id, row.batch)
-        partnership_id, day, lot = key
-        if key in existing:
-            message = _(
-                "le lot « %(lot)s » du %(day)s est déjà enregistré pour le partenariat n° %(id)s "
-                "(fichier déjà importé ?)."
-            )
-        elif key in first_line:
-            message = _("le lot « %(lot)s » du %(day)s figure déjà à la ligne %(line)s.")
-        else:
-            first_line[key] = row.line
-            continue
-        values = {"lot": lot, "day": f"{day:%d/%m/%Y}", "id": partnership_id, "line": first_line.get(key)}
-        errors.append(LineError(row.line, "lot_number", message % values))
-    return errors
 
 
 # Reading the file
@@ -516,6 +479,7 @@ def parse_row(raw: RawRow) -> tuple[Row | None, list[LineError]]:
         "portion_type": p.choice("portion_type", PortionType.values, default=""),
         "portion_grams": p.integer("portion_grams"),
         "reheating_instructions": p.text("reheating_instructions"),
+        "confirm_unusual": p.boolean("confirm_unusual"),
     }
 
     pickup: dict[str, Any] | None = None
@@ -550,6 +514,10 @@ def parse_row(raw: RawRow) -> tuple[Row | None, list[LineError]]:
             "children": p.integer("children"),
             "meals_discarded": p.integer("meals_discarded", default=0),
             "discard_reason": p.text("distribution_discard_reason"),
+            "temperature_c": p.decimal("distribution_temperature_c", max_digits=4),
+            "consumed_on_receipt": p.boolean("consumed_on_receipt"),
+            "reheat_temperature_c": p.decimal("reheat_temperature_c", max_digits=4),
+            "reheat_minutes": p.integer("reheat_minutes"),
         }
 
     if p.errors or partnership_id is None:
@@ -574,7 +542,10 @@ def load_row(
     """Runs the row through the services; raises ``RowFailed`` (the caller's savepoint rolls back)."""
     created = {"batches": False, "pickups": False, "distributions": False}
     with step(row.line, "lot", {}):
-        batch = services.batch_create(partnership=partnership, by=by, **row.batch)
+        # A line with its pickup records a batch of the past, declared on its production day; a
+        # line without one leaves the batch ready to collect, which its use-by date must allow.
+        declared_on = row.batch["production_date"] if row.pickup is not None else None
+        batch = services.batch_create(partnership=partnership, by=by, declared_on=declared_on, **row.batch)
         created["batches"] = True
     pickup: Pickup | None = None
     if row.pickup is not None:

@@ -22,9 +22,11 @@ from territories.roles import Role
 if TYPE_CHECKING:
     from territories.models import Membership
 
-# Cold chain: chilled meals at +3 °C or below, hot meals at 63 °C or above.
+# Cold chain (arrêté du 21 décembre 2009, annexe I): chilled meals at +3 °C or below, hot
+# meals at 63 °C or above; a chilled meal reheated reaches 63 °C within an hour.
 COLD_MAX_C = Decimal("3")
 HOT_MIN_C = Decimal("63")
+REHEAT_MAX_MINUTES = 60
 
 
 class Liaison(models.TextChoices):
@@ -150,6 +152,13 @@ class Batch(TerritoryOwned):
     )
     # Meals of the lot not yet eaten nor set aside when it was recalled: lost with the recall.
     meals_recalled = models.PositiveIntegerField(_("repas retirés par le rappel"), default=0)
+    unusual_confirmed = models.BooleanField(
+        _("nombre inhabituel confirmé"),
+        default=False,
+        help_text=_(
+            "Plus de trois fois le volume quotidien habituel du partenariat, confirmé par la cuisine."
+        ),
+    )
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.READY)
     discard_reason = models.TextField(_("motif de l'écart ou de l'annulation"), blank=True)
     created_by = models.ForeignKey(
@@ -173,6 +182,13 @@ class Batch(TerritoryOwned):
                 name="batch_use_by_after_production",
             ),
             models.CheckConstraint(condition=Q(meals_count__gt=0), name="batch_has_meals"),
+            # A lot number identifies one production of one kitchen (traceability, regulation
+            # (EC) 178/2002 art. 18); a cancelled declaration frees its number.
+            models.UniqueConstraint(
+                fields=["kitchen", "lot_number"],
+                condition=~Q(status="cancelled"),
+                name="batch_lot_unique_per_kitchen",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -316,6 +332,20 @@ class Distribution(TerritoryOwned):
     children = models.PositiveIntegerField(_("dont enfants"), null=True, blank=True)
     meals_discarded = models.PositiveIntegerField(_("repas écartés"), default=0)
     discard_reason = models.TextField(_("motif de l'écart"), blank=True)
+    temperature_c = models.DecimalField(
+        _("température à la distribution (°C)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    consumed_on_receipt = models.BooleanField(_("consommés dès réception"), default=False)
+    reheat_temperature_c = models.DecimalField(
+        _("température après remise en température (°C)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+    )
+    reheat_minutes = models.PositiveIntegerField(
+        _("durée de la remise en température (minutes)"), null=True, blank=True
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("saisi par")
     )

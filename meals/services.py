@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from territories import bounds
 from territories.exceptions import Conflict
 from territories.roles import Role
 
+from . import food_safety
 from .models import (
     COLD_MAX_C,
     HOT_MIN_C,
@@ -53,7 +54,7 @@ DISTANCE_LIMIT_KM = Decimal("100000")
 
 
 def today() -> datetime.date:
-    return timezone.localdate()
+    return food_safety.today()
 
 
 def check_rules(errors: dict[str, str]) -> None:
@@ -152,7 +153,13 @@ def check_batch_fields(
     no_regulated_allergens: bool = False,
     portion_type: str = "",
     portion_grams: int | None = None,
+    confirm_unusual: bool = False,
+    left_ready: bool = True,
+    declared_on: datetime.date | None = None,
+    batch_pk: int | None = None,
 ) -> dict[str, str]:
+    """Every rule of a batch's declaration or correction (see ``meals.food_safety`` for the
+    sources of the food-safety ones)."""
     errors = check_partnership_allows(partnership, kind, production_date)
     if kind not in Batch.Kind.values:
         errors["kind"] = _("Type de repas inconnu.")
@@ -166,6 +173,10 @@ def check_batch_fields(
         }
     elif not lot_number.strip():
         errors["lot_number"] = _("Indiquez le numéro de lot.")
+    elif food_safety.lot_taken(
+        kitchen_id=partnership.kitchen_id, lot_number=lot_number.strip(), exclude_pk=batch_pk
+    ):
+        errors["lot_number"] = food_safety.lot_taken_message(lot_number.strip())
     if abs(dispatch_temperature_c) >= TEMPERATURE_LIMIT:
         errors["dispatch_temperature_c"] = _("Température invraisemblable.")
     if production_date > today():
@@ -174,6 +185,12 @@ def check_batch_fields(
         errors["use_by_date"] = _("La date limite de consommation précède la date de production.")
     if meals_count <= 0:
         errors["meals_count"] = _("Le nombre de repas doit être positif.")
+    else:
+        errors.update(
+            food_safety.check_meal_count(
+                partnership=partnership, meals_count=meals_count, confirm_unusual=confirm_unusual
+            )
+        )
     bounded(
         errors,
         production_date=bounds.date_error(production_date, ahead_years=0),
@@ -182,6 +199,15 @@ def check_batch_fields(
         lot_number=bounds.text_error(lot_number, max_length=LOT_NUMBER_MAX + 50),
     )
     kitchen = partnership.kitchen
+    for name, message in food_safety.check_declaration_dates(
+        kitchen=kitchen,
+        liaison=liaison,
+        production_date=production_date,
+        use_by_date=use_by_date,
+        left_ready=left_ready,
+        declared_on=declared_on,
+    ).items():
+        errors.setdefault(name, message)
     can_do: dict[str, bool] = {Liaison.COLD: kitchen.does_cold_liaison, Liaison.HOT: kitchen.does_hot_liaison}
     if liaison in can_do and not can_do[liaison]:
         errors["liaison"] = _("Cette cuisine ne pratique pas ce type de liaison.")
@@ -242,10 +268,18 @@ def batch_create(
     portion_grams: int | None = None,
     reheating_instructions: str = "",
     discard_reason: str = "",
+    confirm_unusual: bool = False,
+    declared_on: datetime.date | None = None,
 ) -> Batch:
-    """Declares a batch ready for pickup; out of temperature bounds it can only be recorded as discarded."""
+    """Declares a batch ready for pickup; out of temperature bounds it can only be recorded as discarded.
+
+    ``confirm_unusual``: the kitchen confirms a count above three times the partnership's usual
+    daily meals. ``declared_on``: for a record of the past (the demo's history, an imported
+    line with its pickup), the day it was declared, on which its use-by date had not passed;
+    today by default."""
     components = components or []
     allergens = allergens or []
+    breach = not temperature_ok(liaison, dispatch_temperature_c)
     errors = check_batch_fields(
         no_regulated_allergens=no_regulated_allergens,
         portion_type=portion_type,
@@ -261,8 +295,10 @@ def batch_create(
         service=service,
         lot_number=lot_number,
         dispatch_temperature_c=dispatch_temperature_c,
+        confirm_unusual=confirm_unusual,
+        left_ready=not breach,
+        declared_on=declared_on,
     )
-    breach = not temperature_ok(liaison, dispatch_temperature_c)
     if breach and not discard_reason.strip():
         errors.setdefault("dispatch_temperature_c", breach_message(liaison))
     bounded(errors, discard_reason=bounds.text_error(discard_reason))
@@ -287,13 +323,14 @@ def batch_create(
         portion_type=portion_type,
         portion_grams=portion_grams,
         reheating_instructions=reheating_instructions.strip(),
+        unusual_confirmed=food_safety.is_unusual(partnership, meals_count),
         status=Batch.Status.DISCARDED if breach else Batch.Status.READY,
         discard_reason=discard_reason.strip() if breach else "",
         created_by=by,
     )
-    saved_by(batch, by)
+    save_with_lot(batch, by)
     enqueue_rollups(batch.territory_id, {batch.production_date})
-    if batch.status == Batch.Status.READY and batch.use_by_date >= today():
+    if batch.status == Batch.Status.READY and declared_on in (None, today()) and batch.use_by_date >= today():
         # Past batches (imports) are not announced: nobody can collect them any more.
         transaction.on_commit(lambda: delay_or_log(notify_batch_ready, batch.pk))
     return batch
@@ -306,6 +343,21 @@ def saved_by(record: Any, by: User) -> Any:
     return record
 
 
+def save_with_lot(batch: Batch, by: User) -> None:
+    """Saves a batch; a lot number taken meanwhile by a concurrent request (the unique
+    constraint of the database) answers the same field error as the check before."""
+    try:
+        with transaction.atomic():
+            batch._history_user = by  # type: ignore[attr-defined]
+            batch.save()
+    except IntegrityError:
+        if food_safety.lot_taken(
+            kitchen_id=batch.kitchen_id, lot_number=batch.lot_number, exclude_pk=batch.pk
+        ):
+            raise ValidationError({"lot_number": food_safety.lot_taken_message(batch.lot_number)}) from None
+        raise
+
+
 EDITABLE_BATCH_FIELDS = {
     "kind", "production_date", "service", "meals_count", "components", "liaison",
     "lot_number", "use_by_date", "dispatch_temperature_c", "allergens", "no_regulated_allergens",
@@ -314,8 +366,8 @@ EDITABLE_BATCH_FIELDS = {
 
 
 @transaction.atomic
-def batch_update(*, batch: Batch, by: User, **changes: Any) -> Batch:
-    """Corrects a batch that is still waiting for its pickup."""
+def batch_update(*, batch: Batch, by: User, confirm_unusual: bool = False, **changes: Any) -> Batch:
+    """Corrects a batch that is still waiting for its pickup (the same rules as its declaration)."""
     unknown = set(changes) - EDITABLE_BATCH_FIELDS
     if unknown:
         raise ValidationError({name: _("Ce champ ne peut pas être modifié.") for name in unknown})
@@ -342,12 +394,14 @@ def batch_update(*, batch: Batch, by: User, **changes: Any) -> Batch:
         no_regulated_allergens=locked.no_regulated_allergens,
         portion_type=locked.portion_type,
         portion_grams=locked.portion_grams,
+        confirm_unusual=confirm_unusual or (locked.unusual_confirmed and "meals_count" not in changes),
+        batch_pk=locked.pk,
     )
     if not temperature_ok(locked.liaison, locked.dispatch_temperature_c):
         errors.setdefault("dispatch_temperature_c", breach_message(locked.liaison))
     check_rules(errors)
-    locked._history_user = by  # type: ignore[attr-defined]
-    locked.save()
+    locked.unusual_confirmed = food_safety.is_unusual(locked.partnership, locked.meals_count)
+    save_with_lot(locked, by)
     enqueue_rollups(locked.territory_id, {batch.production_date, locked.production_date})
     return locked
 
@@ -426,7 +480,7 @@ def pickup_confirm(
     errors: dict[str, str] = {}
     bounded(errors, picked_up_at=bounds.date_error(picked_up_at, ahead_years=0))
     check_rules(errors)
-    picked_up_on = timezone.localdate(picked_up_at)
+    picked_up_on = food_safety.local_day(picked_up_at)
     if batch.recalled_at is not None:
         errors["batch"] = _("Ce lot a été rappelé : il ne peut pas être collecté.")
     elif batch.status == Batch.Status.CANCELLED:
@@ -443,6 +497,8 @@ def pickup_confirm(
         errors["picked_up_at"] = _("La collecte précède la production du lot.")
     elif picked_up_on > batch.use_by_date:
         errors["picked_up_at"] = _("La date limite de consommation du lot est dépassée.")
+    else:
+        errors.update(food_safety.check_pickup_timing(batch=batch, picked_up_at=picked_up_at))
     if transport_mode not in TransportMode.values:
         errors["transport_mode"] = _("Mode de transport inconnu.")
     if abs(temperature_c) >= TEMPERATURE_LIMIT:
@@ -528,8 +584,13 @@ def distribution_record(
     children: int | None = None,
     meals_discarded: int = 0,
     discard_reason: str = "",
+    temperature_c: Decimal | None = None,
+    consumed_on_receipt: bool = False,
+    reheat_temperature_c: Decimal | None = None,
+    reheat_minutes: int | None = None,
 ) -> Distribution:
-    """Records meals handed out (and any set aside) from a pickup, at one site on one day."""
+    """Records meals handed out (and any set aside) from a pickup, at one site on one day, with
+    the cold chain up to the plate (``food_safety.check_distribution_safety``)."""
     # Lock the pickup so that concurrent distributions of the same meals add up correctly.
     pickup = Pickup.objects.select_for_update().select_related("batch").get(pk=pickup.pk)
     batch = pickup.batch
@@ -557,6 +618,7 @@ def distribution_record(
         children=bounds.count_error(children, maximum=people),
         distributed_on=bounds.date_error(distributed_on, ahead_years=0),
         discard_reason=bounds.text_error(discard_reason),
+        reheat_minutes=bounds.count_error(reheat_minutes, maximum=24 * 60),
     )
     if errors:
         check_rules(errors)
@@ -587,6 +649,18 @@ def distribution_record(
         errors["discard_reason"] = _("Indiquez pourquoi des repas ont été écartés.")
     if meals_distributed > 0 and beneficiaries == 0:
         errors["beneficiaries"] = _("Indiquez le nombre de personnes servies.")
+    if "site" not in errors and "distributed_on" not in errors:
+        for name, message in food_safety.check_distribution_safety(
+            pickup=pickup,
+            site=site,
+            distributed_on=distributed_on,
+            meals_distributed=meals_distributed,
+            temperature_c=temperature_c,
+            consumed_on_receipt=consumed_on_receipt,
+            reheat_temperature_c=reheat_temperature_c,
+            reheat_minutes=reheat_minutes,
+        ).items():
+            errors.setdefault(name, message)
     if households is not None and households > beneficiaries:
         errors["households"] = _("Il ne peut pas y avoir plus de foyers que de personnes servies.")
     if children is not None and children > beneficiaries:
@@ -606,6 +680,10 @@ def distribution_record(
         children=children,
         meals_discarded=meals_discarded,
         discard_reason=discard_reason.strip(),
+        temperature_c=temperature_c,
+        consumed_on_receipt=consumed_on_receipt,
+        reheat_temperature_c=reheat_temperature_c,
+        reheat_minutes=reheat_minutes,
         recorded_by=by,
     )
     saved_by(distribution, by)

@@ -39,7 +39,7 @@ from territories.roles import Role
 from territories.scoping import Action, memberships_of
 from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
-from . import imports, services, sheets
+from . import food_safety, imports, services, sheets
 from .forms import BatchForm, DistributionForm, PickupForm, ReasonForm, RecordImportForm, add_service_errors
 from .models import Allergen, Batch, Component, Distribution, Liaison, Pickup, RecordImport, temperature_ok
 
@@ -248,16 +248,13 @@ class BatchCreateView(PageMixin, LoginRequiredMixin, RoleRequiredMixin, FormView
             return initial
         kitchen = partnership.kitchen
         liaison = Liaison.COLD if kitchen.does_cold_liaison else Liaison.HOT
-        produced_today = (
-            Batch.objects.for_user(self.request.user)
-            .filter(kitchen_id=kitchen.pk, production_date=today)
-            .count()
-        )
         initial.update(
             kind=Batch.Kind.SURPLUS if partnership.mode == Partnership.Mode.SURPLUS else Batch.Kind.DEDICATED,
             liaison=liaison,
-            use_by_date=today + datetime.timedelta(days=3) if liaison == Liaison.COLD else today,
-            lot_number=f"{kitchen.pk}-{today:%Y%m%d}-{produced_today + 1}",
+            use_by_date=today + datetime.timedelta(days=kitchen.cold_shelf_life_days)
+            if liaison == Liaison.COLD
+            else today,
+            lot_number=food_safety.next_lot_number(kitchen, today),
             components=latest.components if latest else [],
             allergens=latest.allergens if latest else [],
             no_regulated_allergens=latest.no_regulated_allergens if latest else False,
@@ -505,7 +502,12 @@ class DistributionCreateView(PageMixin, LoginRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(pickup=self.pickup, batch=self.pickup.batch, remaining=self.remaining)
+        context.update(
+            pickup=self.pickup,
+            batch=self.pickup.batch,
+            remaining=self.remaining,
+            reheating_site=any(site.reheats for site in self.sites),
+        )
         return context
 
     def form_valid(self, form: DistributionForm) -> HttpResponse:
@@ -522,6 +524,10 @@ class DistributionCreateView(PageMixin, LoginRequiredMixin, FormView):
                 children=data["children"],
                 meals_discarded=data["meals_discarded"] or 0,
                 discard_reason=data["discard_reason"],
+                temperature_c=data["temperature_c"],
+                consumed_on_receipt=data["consumed_on_receipt"],
+                reheat_temperature_c=data["reheat_temperature_c"],
+                reheat_minutes=data["reheat_minutes"],
             )
         except Conflict as conflict:
             messages.error(self.request, conflict.message)
@@ -645,6 +651,7 @@ class FlowWeekView(PageMixin, WeekMixin, TerritoryFilterMixin, RoleRequiredMixin
             rows=rows,
             totals=totals,
             breaches=[row for row in rows if row.breach],
+            unusual=[row for row in rows if row.batch.unusual_confirmed],
             today=today,
         )
         return context

@@ -167,6 +167,7 @@ def flow(partnership, *, kitchen_user, volunteer, site, meals=120, on=None):
         beneficiaries=meals - 10,
         meals_discarded=5,
         discard_reason="Barquettes abîmées",
+        temperature_c=Decimal("2.0"),
     )
     return batch, pickup, distribution
 

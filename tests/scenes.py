@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from meals import services
+from meals.models import Batch
 from territories.roles import Role
 from tests.factories import DistributionSiteFactory, PartnershipFactory, member
 
@@ -18,6 +19,7 @@ class Scene:
         self.volunteer = member(Role.VOLUNTEER, self.territory, association=self.partnership.association)
         self.site = DistributionSiteFactory(association=self.partnership.association)
         self.today = datetime.date.today()
+        self.lots = 0
 
     @property
     def supply(self):
@@ -55,13 +57,16 @@ class Scene:
         }
 
     def batch(self, **change):
+        """A batch through the service; each one has its own lot number (L-1, L-2...)."""
+        self.lots += 1
+        produced = change.get("production_date", self.today)
         fields = {
             "kind": "surplus",
-            "production_date": self.today,
+            "production_date": produced,
             "meals_count": 150,
             "liaison": "cold",
-            "lot_number": "L-1",
-            "use_by_date": self.today + datetime.timedelta(days=3),
+            "lot_number": f"L-{self.lots}",
+            "use_by_date": produced + datetime.timedelta(days=3),
             "dispatch_temperature_c": Decimal("2.0"),
             "allergens": ["milk"],
             **change,
@@ -70,6 +75,17 @@ class Scene:
             self.supply if fields["kind"] == "dedicated" else self.partnership
         )
         return services.batch_create(partnership=partnership, by=self.kitchen_user, **fields)
+
+    def past_batch(self, **change):
+        """A batch declared on its production day, in the past: declared as today's (the rules
+        of a declaration hold at that moment), then its dates moved back to the given ones."""
+        production = change.pop("production_date")
+        shift = self.today - production
+        use_by = change.pop("use_by_date", production + datetime.timedelta(days=3))
+        batch = self.batch(production_date=self.today, use_by_date=use_by + shift, **change)
+        Batch.objects.filter(pk=batch.pk).update(production_date=production, use_by_date=use_by)
+        batch.refresh_from_db()
+        return batch
 
     def pickup(self, batch, **change):
         fields = {

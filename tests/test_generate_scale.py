@@ -62,7 +62,10 @@ def replay(batch: Batch) -> Batch:
         allergens=batch.allergens,
         no_regulated_allergens=batch.no_regulated_allergens,
         discard_reason=batch.discard_reason if breach_at_dispatch else "",
+        confirm_unusual=batch.unusual_confirmed,
+        declared_on=batch.production_date,  # declared on its day, when its use-by had not passed
     )
+    assert copy.unusual_confirmed == batch.unusual_confirmed
     if batch.status == Batch.Status.CANCELLED:
         services.batch_cancel(batch=copy, by=batch.created_by, reason=batch.discard_reason)
     pickup = Pickup.objects.filter(batch=batch).first()
@@ -96,6 +99,10 @@ def replay(batch: Batch) -> Batch:
                 children=distribution.children,
                 meals_discarded=distribution.meals_discarded,
                 discard_reason=distribution.discard_reason,
+                temperature_c=distribution.temperature_c,
+                consumed_on_receipt=distribution.consumed_on_receipt,
+                reheat_temperature_c=distribution.reheat_temperature_c,
+                reheat_minutes=distribution.reheat_minutes,
             )
     copy.refresh_from_db()
     return copy

@@ -74,6 +74,7 @@ def test_one_day_hand_checked(scene):
         households=30,
         meals_discarded=8,
         discard_reason="Abîmés",
+        temperature_c=Decimal("2.0"),
     )
 
     # One row per instrument: the supply agreement (dedicated) and the donation convention.
@@ -199,6 +200,7 @@ def test_rebuilt_rollups_equal_the_incrementally_maintained_ones(
                             beneficiaries=count // 2,
                             meals_discarded=count % 3,
                             discard_reason="Abîmés" if count % 3 else "",
+                            temperature_c=Decimal("2.0"),
                         )
                     )
                 elif operation == "cancel" and (batch := pick(batches, index)):
@@ -232,6 +234,7 @@ def test_deleting_a_distribution_updates_the_rollups(scene, django_capture_on_co
             distributed_on=day + datetime.timedelta(days=1),
             meals_distributed=50,
             beneficiaries=40,
+            temperature_c=Decimal("2.0"),
         )
         services.distribution_record(
             pickup=pickup,
@@ -240,6 +243,7 @@ def test_deleting_a_distribution_updates_the_rollups(scene, django_capture_on_co
             distributed_on=day + datetime.timedelta(days=1),
             meals_distributed=30,
             beneficiaries=25,
+            temperature_c=Decimal("2.0"),
         )
     with django_capture_on_commit_callbacks(execute=True):
         services.distribution_delete(distribution=first, by=scene.volunteer)

@@ -74,6 +74,7 @@ def test_a_batch_goes_from_the_kitchen_to_the_week_flow(new_page, world: World):
     phone.get_by_role("link", name="Enregistrer une distribution").click()
     expect(heading(phone)).to_have_text("Enregistrer une distribution")
     phone.get_by_label("Personnes servies").fill("120")
+    phone.get_by_label("Température à la distribution (°C)").fill("2,6")
     screenshot(phone, "volunteer-distribution-create")
     phone.get_by_role("button", name="Enregistrer la distribution").click()
     expect(phone.locator(".messages")).to_contain_text(
@@ -82,6 +83,7 @@ def test_a_batch_goes_from_the_kitchen_to_the_week_flow(new_page, world: World):
     screenshot(phone, "volunteer-batch-detail-distributed")
     distribution = Distribution.objects.get(batch=batch)
     assert (distribution.meals_distributed, distribution.beneficiaries) == (140, 120)
+    assert distribution.temperature_c == Decimal("2.6")
     batch.refresh_from_db()
     assert batch.status == "distributed"
 

@@ -180,6 +180,7 @@ def distribution_payload(scene, pickup, **change):
         "children": 30,
         "meals_discarded": 10,
         "discard_reason": "Barquettes percées",
+        "temperature_c": "2.5",
         **change,
     }
 
@@ -217,7 +218,7 @@ def test_distribution_rules(api, scene, change, field, message):
 
 def test_no_distribution_after_the_use_by_date(api, scene):
     produced = scene.today - datetime.timedelta(days=5)
-    batch = scene.batch(production_date=produced, use_by_date=produced + datetime.timedelta(days=2))
+    batch = scene.past_batch(production_date=produced, use_by_date=produced + datetime.timedelta(days=2))
     pickup = scene.pickup(batch, picked_up_at=scene_datetime(produced))
     api.force_authenticate(scene.volunteer)
     response = api.post("/api/v1/distributions/", distribution_payload(scene, pickup))
@@ -245,7 +246,7 @@ def test_site_of_another_association_is_refused(api, scene):
 
 def test_batch_filters(api, scene):
     scene.batch(kind="surplus")
-    scene.batch(kind="dedicated", production_date=scene.today - datetime.timedelta(days=3))
+    scene.past_batch(kind="dedicated", production_date=scene.today - datetime.timedelta(days=3))
     api.force_authenticate(scene.kitchen_user)
     assert api.get("/api/v1/batches/?kind=dedicated").json()["count"] == 1
     assert api.get(f"/api/v1/batches/?produced_after={scene.today}").json()["count"] == 1

@@ -25,7 +25,7 @@ BATCH_HEADER = (
 )
 FULL_HEADER = (
     BATCH_HEADER + ",picked_up_at,meals_received,pickup_temperature_c,transport_mode"
-    ",site,distributed_on,meals_distributed,beneficiaries"
+    ",site,distributed_on,meals_distributed,beneficiaries,distribution_temperature_c"
 )
 
 
@@ -83,6 +83,7 @@ def good_row(scene, day=datetime.date(2025, 6, 2), **change):
         "distributed_on": (day + datetime.timedelta(days=1)).isoformat(),
         "meals_distributed": 90,
         "beneficiaries": 80,
+        "distribution_temperature_c": "2.0",
         **change,
     }
     return ",".join(str(values[name]) for name in FULL_HEADER.split(","))
@@ -97,22 +98,22 @@ def test_good_file_loads_batches_pickups_and_distributions(scene, importer):
     assert report.ok, report.as_text()
     assert report.errors == []
     assert report.rows == 4
-    assert report.counts == {"batches": 4, "pickups": 2, "distributions": 1}
+    assert report.counts == {"batches": 4, "pickups": 3, "distributions": 1}
     assert Batch.objects.filter(territory=scene.territory).count() == 4
-    assert Pickup.objects.filter(territory=scene.territory).count() == 2
+    assert Pickup.objects.filter(territory=scene.territory).count() == 3
     assert Distribution.objects.filter(territory=scene.territory).count() == 1
     assert report.as_text() == (
-        "Import réussi : 4 ligne(s), 4 lot(s), 2 collecte(s), 1 distribution(s) enregistré(s)."
+        "Import réussi : 4 ligne(s), 4 lot(s), 3 collecte(s), 1 distribution(s) enregistré(s)."
     )
 
     statuses = dict(Batch.objects.values_list("lot_number", "status"))
     assert statuses == {
-        "L-0303": "ready",
+        "L-0303": "picked_up",
         "L-0304": "picked_up",
         "L-0305": "distributed",
         "L-0306": "discarded",
     }
-    ready = Batch.objects.get(lot_number="L-0303")
+    ready = Batch.objects.get(lot_number="L-0303")  # a past batch comes with its pickup
     assert ready.components == ["main", "side"]
     assert ready.allergens == ["milk", "gluten"]
     assert ready.dispatch_temperature_c == Decimal("2.5")
@@ -145,7 +146,7 @@ def test_semicolons_decimal_commas_french_dates_and_bom(scene, importer):
     )
 
     assert report.ok, report.as_text()
-    assert report.counts == {"batches": 3, "pickups": 2, "distributions": 1}
+    assert report.counts == {"batches": 3, "pickups": 3, "distributions": 1}
     big = Batch.objects.get(lot_number="L-1004")
     assert big.production_date == datetime.date(2025, 4, 10)
     assert big.use_by_date == datetime.date(2025, 4, 13)
@@ -245,6 +246,7 @@ def test_a_conflict_is_a_line_error(scene, importer):
             distributed_on="",
             meals_distributed="",
             beneficiaries="",
+            distribution_temperature_c="",
         )
         + ",Chaîne du froid rompue",
     )
@@ -385,7 +387,7 @@ def test_dry_run_checks_and_writes_nothing(scene, importer):
     )
 
     assert report.ok
-    assert report.counts == {"batches": 4, "pickups": 2, "distributions": 1}
+    assert report.counts == {"batches": 4, "pickups": 3, "distributions": 1}
     assert report.as_text().startswith(
         "Simulation réussie : 4 ligne(s) vérifiée(s), rien n'a été enregistré."
     )
@@ -407,7 +409,7 @@ def test_command_loads_a_good_file(scene, importer, tmp_path):
 
     call_command("import_records", path, territory=scene.territory.slug, user=importer.username, stdout=out)
 
-    assert "Import réussi : 4 ligne(s), 4 lot(s), 2 collecte(s), 1 distribution(s)" in out.getvalue()
+    assert "Import réussi : 4 ligne(s), 4 lot(s), 3 collecte(s), 1 distribution(s)" in out.getvalue()
     assert Batch.objects.count() == 4
 
 
@@ -467,12 +469,12 @@ def test_a_file_imported_twice_is_refused_the_second_time_and_nothing_is_counted
 
     assert not again.ok
     assert [(line, name) for line, name, _ in again.errors] == [(line, "lot_number") for line in (2, 3, 4, 5)]
+    # The message of the form and of the API.
     assert again.errors[0].message == (
-        f"le lot « L-0303 » du 03/03/2025 est déjà enregistré pour le partenariat n° {scene.partnership.pk} "
-        "(fichier déjà importé ?)."
+        "Le numéro de lot « L-0303 » est déjà utilisé par cette cuisine : chaque lot a son numéro."
     )
     assert Batch.objects.filter(territory=scene.territory).count() == 4
-    assert Pickup.objects.filter(territory=scene.territory).count() == 2
+    assert Pickup.objects.filter(territory=scene.territory).count() == 3
 
 
 def test_a_line_repeating_an_earlier_line_is_refused(scene, importer):
@@ -480,21 +482,27 @@ def test_a_line_repeating_an_earlier_line_is_refused(scene, importer):
     report = import_records(file=csv_file(FULL_HEADER, row, row), territory=scene.territory, by=importer)
 
     assert [(line, name) for line, name, _ in report.errors] == [(3, "lot_number")]
-    assert report.errors[0].message == "le lot « L-0602 » du 02/06/2025 figure déjà à la ligne 2."
+    assert report.errors[0].message == (
+        "Le numéro de lot « L-0602 » est déjà utilisé par cette cuisine : chaque lot a son numéro."
+    )
     assert nothing_written()
 
 
-def test_the_same_lot_on_another_day_or_after_a_cancellation_is_imported(scene, importer):
-    cancelled = scene.batch(production_date=datetime.date(2025, 6, 2), lot_number="L-0602")
-    cancelled.status = Batch.Status.CANCELLED
-    cancelled.save(update_fields=["status"])
-    file = csv_file(
-        FULL_HEADER,
-        good_row(scene),
-        good_row(scene, day=datetime.date(2025, 6, 3), lot_number="L-0602"),
-    )
+def test_a_cancelled_lot_number_is_imported_again_but_not_reused_on_another_day(scene, importer):
+    from meals import services
 
-    report = import_records(file=file, territory=scene.territory, by=importer)
+    cancelled = scene.batch(lot_number="L-0602")
+    services.batch_cancel(batch=cancelled, by=scene.kitchen_user, reason="Déclaré par erreur")
+    again = csv_file(FULL_HEADER, good_row(scene))
+
+    report = import_records(file=again, territory=scene.territory, by=importer)
 
     assert report.ok, report.as_text()
-    assert Batch.objects.filter(lot_number="L-0602").count() == 3
+    assert Batch.objects.filter(lot_number="L-0602").count() == 2
+    another_day = csv_file(FULL_HEADER, good_row(scene, day=datetime.date(2025, 6, 3), lot_number="L-0602"))
+    before = Batch.objects.count()
+
+    refused = import_records(file=another_day, territory=scene.territory, by=importer)
+
+    assert [(line, name) for line, name, _ in refused.errors] == [(2, "lot_number")]
+    assert Batch.objects.count() == before

@@ -36,7 +36,10 @@ def test_reminder_the_day_before_the_use_by_date(scene):
     today = datetime.date.today()
     due = scene.batch(lot_number="DUE", use_by_date=today + datetime.timedelta(days=1))
     scene.batch(lot_number="LATER", use_by_date=today + datetime.timedelta(days=3))
-    collected = scene.batch(lot_number="TAKEN", use_by_date=today + datetime.timedelta(days=1))
+    # Dedicated meals: a donation with less than 48 hours of use-by left could not be taken.
+    collected = scene.batch(
+        lot_number="TAKEN", use_by_date=today + datetime.timedelta(days=1), kind="dedicated"
+    )
     scene.pickup(collected)
     mail.outbox.clear()
 

@@ -101,6 +101,7 @@ def distribution_form(scene, **change):
         "children": "",
         "meals_discarded": "0",
         "discard_reason": "",
+        "temperature_c": "2,5",
         **change,
     }
 
@@ -215,7 +216,7 @@ def test_batch_form_is_prefilled_with_the_days_defaults_and_the_last_menu(client
         components=["starter", "main"],
         allergens=["eggs", "celery"],
     )
-    ready_batch(scene, lot_number="L-today", allergens=[], no_regulated_allergens=True)
+    ready_batch(scene, lot_number=f"SDN-{today():%Y%m%d}-1", allergens=[], no_regulated_allergens=True)
     client.force_login(scene.kitchen_user)
     response = client.get(url("batch-create"))
     form = response.context["form"]
@@ -226,13 +227,13 @@ def test_batch_form_is_prefilled_with_the_days_defaults_and_the_last_menu(client
     assert form["use_by_date"].value() == today() + 3 * DAY
     assert form["kind"].value() == "surplus"  # a donation convention: surplus only
     assert form["partnership"].value() == scene.partnership.pk  # the only active one
-    assert form["lot_number"].value() == f"{kitchen.pk}-{today():%Y%m%d}-2"
+    assert form["lot_number"].value() == f"SDN-{today():%Y%m%d}-2"  # the kitchen's own pattern
     # The menu of the kitchen's latest batch (by production date).
     assert form["components"].value() == []
     assert form["allergens"].value() == []
     assert form["no_regulated_allergens"].value() is True
     latest = Batch.objects.filter(kitchen=kitchen).order_by("-production_date", "-id").first()
-    assert latest.lot_number == "L-today"
+    assert latest.lot_number == f"SDN-{today():%Y%m%d}-1"
 
 
 def test_batch_form_takes_the_menu_of_the_latest_batch(client, scene):
@@ -407,7 +408,9 @@ def test_a_liaison_the_kitchen_does_not_practise_is_refused(client, scene):
 def test_batch_week_shows_the_kitchens_batches_of_the_week_and_navigates(client, scene):
     this_week = ready_batch(scene, lot_number="CETTE-SEMAINE")
     earlier = today() - 14 * DAY
-    old = scene.batch(production_date=earlier, use_by_date=earlier + DAY, lot_number="IL-Y-A-DEUX-SEMAINES")
+    old = scene.past_batch(
+        production_date=earlier, use_by_date=earlier + DAY, lot_number="IL-Y-A-DEUX-SEMAINES"
+    )
     other_kitchen = KitchenFactory(territory=scene.territory)
     Partnership.objects.create(
         territory=scene.territory,
@@ -459,7 +462,7 @@ def test_pickup_todo_lists_the_associations_ready_batches_soonest_first(client, 
         association=other,
         mode=Partnership.Mode.SURPLUS,
         starts_on=datetime.date(2024, 1, 1),
-        planned_meals_per_week=10,
+        planned_meals_per_week=50,
         status=Partnership.Status.ACTIVE,
     )
     convention_draw_up_and_sign(elsewhere)
@@ -549,7 +552,7 @@ def test_a_pickup_out_of_bounds_with_its_reason_takes_the_meals_in_as_discarded(
 
 
 def test_a_pickup_after_the_use_by_date_is_refused_for_the_whole_form(client, scene):
-    batch = scene.batch(production_date=today() - 3 * DAY, use_by_date=today() - DAY)
+    batch = scene.past_batch(production_date=today() - 3 * DAY, use_by_date=today() - DAY)
     client.force_login(scene.volunteer)
     response = client.post(url("batch-pickup", batch), pickup_form())
     assert response.status_code == 200
@@ -664,7 +667,8 @@ def test_distribution_rules_show_a_french_error_next_to_the_field_and_save_nothi
 
 
 def test_a_distribution_after_the_use_by_date_is_refused(client, scene):
-    batch = scene.batch(production_date=today() - 3 * DAY, use_by_date=today() - DAY)
+    # Dedicated meals: the 48-hour rule of donations does not apply to their pickup.
+    batch = scene.past_batch(production_date=today() - 3 * DAY, use_by_date=today() - DAY, kind="dedicated")
     pickup = scene.pickup(batch, picked_up_at=timezone.now() - 2 * DAY)
     client.force_login(scene.volunteer)
     response = client.post(url("distribution-create", pickup), distribution_form(scene))
@@ -834,6 +838,7 @@ def test_flow_week_shows_totals_and_alerts(client, scene):
         beneficiaries=35,
         meals_discarded=2,
         discard_reason="Abîmés",
+        temperature_c=Decimal("2.5"),
     )
 
     response = client.get(url("flow-week"))
@@ -858,7 +863,7 @@ def test_flow_week_shows_totals_and_alerts(client, scene):
 
 def test_late_batches_are_those_whose_use_by_date_falls_in_the_week(client, scene):
     last_week = today() - 7 * DAY
-    expired = scene.batch(production_date=last_week - DAY, use_by_date=last_week, lot_number="PERIME")
+    expired = scene.past_batch(production_date=last_week - DAY, use_by_date=last_week, lot_number="PERIME")
     client.force_login(member(Role.AUTHORITY_COORDINATOR, scene.territory))
     assert "PERIME" not in page(client, url("flow-week")).split('id="titre-lots"')[0]
     body = page(client, url("flow-week"), semaine=week_param(last_week))
@@ -887,7 +892,7 @@ def count_queries(client, address: str) -> int:
 
 def make_batches(scene, number):
     for index in range(number):
-        batch = ready_batch(scene, lot_number=f"Q-{index}")
+        batch = ready_batch(scene)
         if index % 2:
             pickup = scene.pickup(batch)
             services.distribution_record(
@@ -897,6 +902,7 @@ def make_batches(scene, number):
                 distributed_on=today(),
                 meals_distributed=100,
                 beneficiaries=90,
+                temperature_c=Decimal("2.5"),
             )
 
 

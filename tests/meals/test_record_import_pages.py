@@ -19,7 +19,8 @@ HEADER = (
 
 
 def csv_upload(scene, *temperatures: str) -> SimpleUploadedFile:
-    day = datetime.date(2025, 3, 3)
+    # Batches without their pickup are left ready: their use-by date must not have passed.
+    day = datetime.date.today()
     lines = [HEADER] + [
         f"{scene.partnership.pk};surplus;{day};40;cold;L-{n};{day + datetime.timedelta(days=2)};"
         f"{temperature};aucun"

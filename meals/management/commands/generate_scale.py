@@ -47,6 +47,7 @@ from associations.conventions.takeover import take_over_conventions
 from associations.models import Association, DistributionSite, Partnership
 from costing.models import TransportRate
 from kitchens.models import Kitchen
+from meals import food_safety
 from meals.models import COLD_MAX_C, HOT_MIN_C, Batch, Distribution, Liaison, Pickup, TransportMode
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
@@ -114,6 +115,10 @@ MODES = [
 ]
 RATED_MODES = [TransportMode.ASSOCIATION_VEHICLE, TransportMode.KITCHEN_DELIVERY, TransportMode.THIRD_PARTY]
 
+# Hot surplus expires the day it is made: its association's convention says it distributes
+# within a few hours, so it can take it at midday (Code de l'environnement D541-310).
+HOT_SURPLUS_DELAY_HOURS = 4
+
 # Rates of the outcomes of a batch.
 CANCELLED = 0.008
 DISPATCH_BREACH = 0.003
@@ -132,7 +137,7 @@ BATCH_COLUMNS = (
     "service", "meals_count", "components", "liaison", "lot_number", "use_by_date",
     "dispatch_temperature_c", "allergens", "status", "discard_reason", "created_by_id", "created_at",
     "no_regulated_allergens", "dishes", "portion_type", "portion_grams", "reheating_instructions",
-    "recalled_at", "recall_reason", "recalled_by_id", "meals_recalled",
+    "recalled_at", "recall_reason", "recalled_by_id", "meals_recalled", "unusual_confirmed",
 )  # fmt: skip
 PICKUP_COLUMNS = (
     "id", "territory_id", "batch_id", "association_id", "picked_up_by_id", "picked_up_at", "picked_up_on",
@@ -142,7 +147,7 @@ PICKUP_COLUMNS = (
 DISTRIBUTION_COLUMNS = (
     "id", "territory_id", "pickup_id", "batch_id", "association_id", "site_id", "distributed_on",
     "meals_distributed", "beneficiaries", "households", "children", "meals_discarded", "discard_reason",
-    "recorded_by_id",
+    "temperature_c", "consumed_on_receipt", "reheat_temperature_c", "reheat_minutes", "recorded_by_id",
 )  # fmt: skip
 FLOW_TABLES: list[tuple[type[models.Model], tuple[str, ...]]] = [
     (Batch, BATCH_COLUMNS),
@@ -188,6 +193,8 @@ class AssociationPlan:
     # Surplus donations go only to associations habilitated for food aid (the services check it).
     habilitated: bool
     site_ids: list[int] = field(default_factory=list)
+    # A cold batch is distributed after its pickup day only where meals can be kept cold.
+    cold_site_ids: list[int] = field(default_factory=list)
     volunteer_id: int = 0
 
 
@@ -202,6 +209,7 @@ class PartnershipPlan:
     transport_mode: str
     distance_km: float
     label: str
+    planned_meals_per_week: int = 0
     id: int = 0
 
 
@@ -387,6 +395,8 @@ def create_actors(
     DistributionSite.objects.bulk_create([site for _association, site in sites])
     for association_plan, site in sites:
         association_plan.site_ids.append(site.pk)
+        if site.has_cold_storage:
+            association_plan.cold_site_ids.append(site.pk)
 
     partnerships: list[Partnership] = []
     planned: list[PartnershipPlan] = []
@@ -429,6 +439,7 @@ def create_actors(
                     transport_mode=usual_mode,
                     distance_km=distance,
                     label=f"{kitchen_plan.label}-{association_plan.label.rsplit('-', 1)[1]}",
+                    planned_meals_per_week=dedicated * 5 if mode != Partnership.Mode.SURPLUS else 150,
                 )
                 partnerships.append(
                     Partnership(
@@ -437,7 +448,12 @@ def create_actors(
                         association_id=association_plan.id,
                         mode=mode,
                         starts_on=starts_on,
-                        planned_meals_per_week=dedicated * 5 if mode != Partnership.Mode.SURPLUS else 150,
+                        planned_meals_per_week=partnership_plan.planned_meals_per_week,
+                        # Hot surplus expires the day it is made: its association distributes within
+                        # the day (Code de l'environnement D541-310).
+                        distribution_delay_hours=HOT_SURPLUS_DELAY_HOURS
+                        if liaison == Liaison.HOT and mode == Partnership.Mode.SURPLUS
+                        else 48,
                         status=Partnership.Status.ACTIVE,
                     )
                 )
@@ -637,6 +653,8 @@ class TerritoryFlow:
                 else:
                     meals = 10 + int(random_() * 111)
                 use_by = day + DAY * shelf_days
+                # Above three times the usual daily meals (5 production days), confirmed by the kitchen.
+                unusual = meals * 5 > 3 * partnership.planned_meals_per_week
                 outcome = random_()
                 if outcome < CANCELLED:
                     status, dispatch = Batch.Status.CANCELLED.value, pick(random_, ok_temperatures)
@@ -655,7 +673,7 @@ class TerritoryFlow:
                         dispatch, (allergens := pick(random_, ALLERGENS_JSON)), status, reason,
                         kitchen.manager_id, pick(random_, calendar.morning[day]),
                         # Allergens declared: an empty list is "none of the 14" ticked.
-                        allergens == NO_ALLERGENS, "", "", NULL, "", NULL, "", NULL, 0,
+                        allergens == NO_ALLERGENS, "", "", NULL, "", NULL, "", NULL, 0, unusual,
                     )
                 )  # fmt: skip
 
@@ -707,9 +725,11 @@ class TerritoryFlow:
             first = min(remaining - 1, max(1, round(remaining * rng.uniform(0.4, 0.7))))
             parts = [first, remaining - first]
         distributed_on, last_day = pickup_day, min(use_by, until)
+        cold = partnership.liaison == Liaison.COLD
         for number, part in enumerate(parts):
-            if number and distributed_on < last_day and random_() < 0.5:
+            if number and distributed_on < last_day and association.cold_site_ids and random_() < 0.5:
                 distributed_on += DAY
+            sites = association.cold_site_ids if distributed_on > pickup_day else association.site_ids
             last = number == len(parts) - 1
             people = max(1, round(part * rng.uniform(0.85, 1.0)))
             households = round(people / rng.uniform(1.8, 2.8)) if random_() < 0.7 else NULL
@@ -717,9 +737,9 @@ class TerritoryFlow:
             self.distributions.append(
                 (
                     self.ids.take(Distribution), self.plan.id, pickup_id, batch_id, association.id,
-                    pick(random_, association.site_ids), distributed_on, part, people, households, children,
+                    pick(random_, sites), distributed_on, part, people, households, children,
                     discarded if last else 0, "Barquettes abîmées" if last and discarded else "",
-                    association.volunteer_id,
+                    pick(random_, COLD_OK) if cold else NULL, False, NULL, NULL, association.volunteer_id,
                 )
             )  # fmt: skip
         return Batch.Status.DISTRIBUTED.value, ""
@@ -1077,7 +1097,56 @@ def check_generated(territory_ids: Iterable[int] | None = None) -> dict[str, int
         ),
         "pickup: more meals handed out than received": per_pickup.filter(used__gt=F("meals_received")),
     }
+    shelf_lives = set(Kitchen.objects.values_list("cold_shelf_life_days", flat=True))
+    past_shelf_life = Q(pk__in=[])
+    for days in shelf_lives:
+        past_shelf_life |= Q(
+            kitchen__cold_shelf_life_days=days,
+            use_by_date__gt=F("production_date") + datetime.timedelta(days=days),
+        )
+    checks.update(
+        {
+            "batch: cold use-by past the kitchen's shelf life": batches.filter(cold & past_shelf_life),
+            "batch: hot use-by other than the production day": batches.filter(hot).exclude(
+                use_by_date=F("production_date")
+            ),
+            "batch: more meals than the kitchen's daily capacity": batches.filter(
+                meals_count__gt=F("kitchen__daily_capacity")
+            ),
+            "batch: unusual count not confirmed": batches.filter(unusual_confirmed=False)
+            .alias(
+                weekly=F("meals_count") * F("partnership__production_days_per_week"),
+                usual=3 * F("partnership__planned_meals_per_week"),
+            )
+            .filter(weekly__gt=F("usual")),
+            "pickup: hot batch on another day than its production": pickups.filter(
+                Q(batch__liaison=Liaison.HOT) & ~Q(picked_up_on=F("batch__production_date"))
+            ),
+            "distribution: cold meals handed out without a temperature, or above +3 °C": distributions.filter(
+                batch__liaison=Liaison.COLD, meals_distributed__gt=0
+            ).filter(
+                Q(temperature_c__isnull=True, consumed_on_receipt=False) | Q(temperature_c__gt=COLD_MAX_C)
+            ),
+            "distribution: cold meals kept past the pickup day without cold storage": distributions.filter(
+                batch__liaison=Liaison.COLD,
+                meals_distributed__gt=0,
+                distributed_on__gt=F("pickup__picked_up_on"),
+                site__has_cold_storage=False,
+            ),
+        }
+    )
     counted = {name: queryset.values("pk").distinct().count() for name, queryset in checks.items()}
+    # The 48 hours of a donation (Code de l'environnement D541-310), read in Python on the
+    # few pickups within two days of their use-by date.
+    close = pickups.filter(
+        batch__kind=Batch.Kind.SURPLUS,
+        picked_up_on__gte=F("batch__use_by_date") - datetime.timedelta(days=2),
+    ).select_related("batch__partnership")
+    counted["pickup: donation with less than 48 hours of use-by left"] = sum(
+        1
+        for pickup in close.iterator()
+        if food_safety.check_pickup_timing(batch=pickup.batch, picked_up_at=pickup.picked_up_at)
+    )
     counted["batch: more than one pickup"] = (
         pickups.values("batch_id").annotate(n=Count("pk")).filter(n__gt=1).count()
     )

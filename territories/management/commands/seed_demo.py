@@ -709,6 +709,11 @@ class Command(BaseCommand):
                     "starts_on": partnership.starts_on,
                     "ends_on": None,
                     "planned_meals_per_week": partnership.planned_meals_per_week,
+                    # The associations of hot-liaison kitchens take hot surplus, which expires the same
+                    # day: they distribute it at the evening's service (Code de l'environnement D541-310).
+                    "distribution_delay_hours": 4
+                    if kitchens[partnership.kitchen].does_hot_liaison and partnership.mode == MODE.SURPLUS
+                    else 48,
                     "price_per_meal": Decimal("2.40") if partnership.mode == MODE.DEDICATED else None,
                     "status": Partnership.Status.ACTIVE if signed else Partnership.Status.DRAFT,
                 },

@@ -142,6 +142,7 @@ def world() -> tuple[Scene, dict[str, Any]]:
                 "distributed_on": str(TODAY),
                 "meals_distributed": 1,
                 "beneficiaries": 1,
+                "temperature_c": "2.5",
             },
             {
                 "meals_distributed": integers,
@@ -151,6 +152,9 @@ def world() -> tuple[Scene, dict[str, Any]]:
                 "meals_discarded": integers,
                 "distributed_on": dates,
                 "discard_reason": strings,
+                "temperature_c": decimals,
+                "reheat_temperature_c": decimals,
+                "reheat_minutes": integers,
             },
         ),
         "partnership": Endpoint(

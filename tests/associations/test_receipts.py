@@ -30,6 +30,7 @@ def received(scene, day, meals, kind="surplus", lot=None):
         use_by_date=day + 3 * DAY,
         meals_count=meals,
         lot_number=lot or f"L{day}{kind}",
+        declared_on=day,  # a batch of the past, declared on its day
     )
     at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(14)))
     return scene.pickup(batch, picked_up_at=at)
@@ -281,6 +282,7 @@ def test_two_coordinators_issuing_at_once_get_two_numbers():
             lot_number=f"R-{kitchen.pk}",
             use_by_date=datetime.date(2025, 1, 16),
             dispatch_temperature_c=Decimal("2"),
+            declared_on=datetime.date(2025, 1, 13),
         )
         scene.pickup(batch, picked_up_at=timezone.make_aware(datetime.datetime(2025, 1, 13, 14)))
 

@@ -25,7 +25,11 @@ DAY = TODAY - datetime.timedelta(days=30)
 
 def batch_on(scene: Scene, day: datetime.date, meals: int, lot: str):
     return scene.batch(
-        production_date=day, use_by_date=day + datetime.timedelta(days=3), meals_count=meals, lot_number=lot
+        production_date=day,
+        use_by_date=day + datetime.timedelta(days=3),
+        meals_count=meals,
+        lot_number=lot,
+        declared_on=day,  # a batch of the past, declared on its day
     )
 
 

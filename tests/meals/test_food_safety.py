@@ -89,6 +89,7 @@ def batch_row(scene, day=datetime.date(2025, 6, 2), **change):
         "lot_number": f"L-{day:%m%d}",
         "use_by_date": (day + 3 * DAY).isoformat(),
         "dispatch_temperature_c": "2.0",
+        "allergens": "milk",
         "picked_up_at": f"{day.isoformat()} 14:00",
         "meals_received": 100,
         "pickup_temperature_c": "2.5",

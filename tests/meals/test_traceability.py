@@ -281,6 +281,7 @@ def test_loss_figures_by_value(scene):
         beneficiaries=80,
         meals_discarded=6,
         discard_reason="Barquettes ouvertes",
+        temperature_c=Decimal("2.5"),
     )
     b = scene.batch(meals_count=50, production_date=t, lot_number="B")
     services.batch_cancel(batch=b, by=scene.kitchen_user, reason="Plus de barquettes")
@@ -295,6 +296,7 @@ def test_loss_figures_by_value(scene):
         distributed_on=t,
         meals_distributed=15,
         beneficiaries=15,
+        temperature_c=Decimal("2.5"),
     )
     services.batch_recall(batch=d, by=scene.kitchen_user, reason="Listeria détectée sur le lot de poulet")
     d.refresh_from_db()
@@ -342,6 +344,7 @@ def test_a_recall_emails_the_association_and_shows_every_distribution(
         distributed_on=today(),
         meals_distributed=20,
         beneficiaries=18,
+        temperature_c=Decimal("2.5"),
     )
     mail.outbox.clear()
     # A volunteer may not recall: 403; another territory's manager: 404.
@@ -389,6 +392,7 @@ def test_a_recall_emails_the_association_and_shows_every_distribution(
             distributed_on=today(),
             meals_distributed=1,
             beneficiaries=1,
+            temperature_c=Decimal("2.5"),
         )
     assert Distribution.objects.count() == 1
 

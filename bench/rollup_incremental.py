@@ -94,6 +94,8 @@ def main() -> None:
                 lot_number=f"BENCH-{written}",
                 use_by_date=template.use_by_date,
                 dispatch_temperature_c=template.dispatch_temperature_c,
+                allergens=template.allergens,
+                no_regulated_allergens=template.no_regulated_allergens,
             )
             started = time.perf_counter()
             rollups.rollup_territory_day(territory_id=territory_id, day=day)

@@ -283,6 +283,7 @@ def test_two_coordinators_issuing_at_once_get_two_numbers():
             use_by_date=datetime.date(2025, 1, 16),
             dispatch_temperature_c=Decimal("2"),
             declared_on=datetime.date(2025, 1, 13),
+            allergens=["milk"],
         )
         scene.pickup(batch, picked_up_at=timezone.make_aware(datetime.datetime(2025, 1, 13, 14)))
 

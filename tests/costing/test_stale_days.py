@@ -41,7 +41,9 @@ def marked(scene: Scene) -> set[datetime.date]:
 
 def surplus_on(scene: Scene, day: datetime.date) -> int | None:
     row = DailyRollup.objects.all_territories().filter(territory=scene.territory, day=day).first()
-    return row.meals_produced_surplus if row else None
+    # The batches written here are never collected and past their use-by date: their meals
+    # count as left uncollected (``meals_expired``), not as donated surplus.
+    return row.meals_produced_surplus + row.meals_expired if row else None
 
 
 def test_a_write_marks_its_day_in_its_own_transaction(scene):

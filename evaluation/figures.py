@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from associations import planning
 from associations.models import Association, Partnership
 from costing.losses import LOSS_PARTS, loss_rate, loss_rate_definition, meals_lost
 from costing.models import Funding, ReferenceValue
@@ -628,13 +629,18 @@ def objectives_table(
             )
     rows = []
     modes = choice_labels(Partnership, "mode")
+    calendar = planning.ClosureCalendar(territory_ids=territory_ids, start=start, end=end)
     for partnership in partnerships:
-        first = max(start, partnership.starts_on)
-        last = min(end, partnership.ends_on) if partnership.ends_on else end
-        days = max((last - first).days + 1, 0)
-        planned = (Decimal(partnership.planned_meals_per_week) * days / 7).quantize(
-            Decimal(1), rounding=ROUND_HALF_UP
+        running = planning.planned_meals(
+            per_week=partnership.planned_meals_per_week,
+            starts_on=partnership.starts_on,
+            ends_on=partnership.ends_on,
+            start=start,
+            end=end,
+            closed=calendar.closed(partnership.territory_id, partnership.kitchen_id),
         )
+        days = running.days
+        planned = running.meals.quantize(Decimal(1), rounding=ROUND_HALF_UP)
         picked_up, distributed = delivered.pop((partnership.kitchen_id, partnership.association_id), (0, 0))
         rows.append(
             {
@@ -657,7 +663,7 @@ def objectives_table(
             column("partnership", _("Partenariat"), "text"),
             column("mode", _("Mode"), "text"),
             column("planned_per_week", _("Repas prévus par semaine")),
-            column("days", _("Jours de convention sur la période")),
+            column("days", _("Jours de fonctionnement sur la période")),
             column("planned", _("Repas prévus sur la période")),
             column("picked_up", _("Repas collectés")),
             column("distributed", _("Repas distribués")),
@@ -665,8 +671,9 @@ def objectives_table(
         ],
         rows,
         note=_(
-            "Repas prévus = repas prévus par semaine de la convention × jours de convention dans la "
-            "période ÷ 7 ; part distribuée = repas distribués ÷ repas prévus."
+            "Repas prévus = repas prévus par semaine de la convention × jours de fonctionnement dans la "
+            "période ÷ 7 (jours de la convention hors vacances scolaires et fermetures de la cuisine) ; "
+            "part distribuée = repas distribués ÷ repas prévus."
         ),
     )
 

@@ -39,6 +39,7 @@ from django.db.models import Count, Sum
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from associations import planning
 from associations.hygiene import trained_sites_by
 from associations.models import Partnership
 from costing import selectors as cost_selectors
@@ -761,23 +762,32 @@ def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 def planned_meals_by(
     *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
 ) -> dict[Key, Decimal]:
-    """Σ over the partnerships (but drafts) of planned meals per week × days of the period they cover ÷ 7."""
+    """Σ over the partnerships (but drafts) of their planned meals in the period
+    (``associations.planning``: planned meals per week × running days ÷ 7, school holidays and
+    kitchen closures left out)."""
     table, column = columns_of(Partnership)
     territories, params = in_territories(column["territory"], territory_ids)
     partnerships = fetch(
-        f"SELECT {column['territory']}, {column['starts_on']}, {column['ends_on']}, "  # noqa: S608
-        f"{column['planned_meals_per_week']} FROM {table} WHERE {territories} AND {column['status']} <> %s "
+        f"SELECT {column['territory']}, {column['kitchen']}, {column['starts_on']}, "  # noqa: S608
+        f"{column['ends_on']}, {column['planned_meals_per_week']} FROM {table} "
+        f"WHERE {territories} AND {column['status']} <> %s "
         f"AND {column['starts_on']} <= %s AND ({column['ends_on']} IS NULL OR {column['ends_on']} >= %s) "
         f"ORDER BY {column['id']}",
         [*params, Partnership.Status.DRAFT.value, end, start],
     )
+    calendar = planning.ClosureCalendar(territory_ids=territory_ids, start=start, end=end)
     totals: dict[Key, Decimal] = dict.fromkeys(keys_of(territory_ids, split), Decimal(0))
-    for territory_id, starts_on, ends_on, per_week in partnerships:
-        first, last = max(start, starts_on), min(end, ends_on or end)
+    for territory_id, kitchen_id, starts_on, ends_on, per_week in partnerships:
         key = territory_id if split else None
-        totals[key] = (
-            totals.get(key, Decimal(0)) + Decimal(per_week) * Decimal((last - first).days + 1) / SEVEN
+        planned = planning.planned_meals(
+            per_week=per_week,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            start=start,
+            end=end,
+            closed=calendar.closed(territory_id, kitchen_id),
         )
+        totals[key] = totals.get(key, Decimal(0)) + planned.meals
     return totals
 
 
@@ -1710,7 +1720,8 @@ def rollup_versions(*, territory_ids: list[int], start: datetime.date, end: date
     table, column = columns_of(ReferenceValue)
     references = repr(
         fetch(
-            f"SELECT {column['id']}, {column['code']}, {column['value']}, {column['valid_from']} "  # noqa: S608
+            f"SELECT {column['id']}, {column['code']}, {column['value']}, {column['valid_from']}, "  # noqa: S608
+            f"{column['valid_until']} "
             f"FROM {table} ORDER BY {column['id']}",
             [],
         )

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from territories.field_rights import GrantedFieldsAdminMixin
 
-from .models import Kitchen
+from .models import Closure, Kitchen
 
 
 @admin.register(Kitchen)
@@ -10,3 +10,10 @@ class KitchenAdmin(GrantedFieldsAdminMixin, admin.ModelAdmin):
     list_display = ["name", "territory", "operator_type", "daily_capacity", "usual_daily_production"]
     list_filter = ["territory", "operator_type"]
     search_fields = ["name", "siret"]
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["label", "territory", "kitchen", "kind", "starts_on", "ends_on"]
+    list_filter = ["territory", "kind"]
+    search_fields = ["label"]

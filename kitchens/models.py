@@ -117,3 +117,65 @@ class Kitchen(TerritoryOwned):
             errors["does_cold_liaison"] = _("Indiquez au moins un type de liaison (froide ou chaude).")
         if errors:
             raise ValidationError(errors)
+
+
+class Closure(TerritoryOwned):
+    """Days on which kitchens serve no lunch: the school holidays of the territory's académie
+    (``kitchen`` empty: every kitchen of the territory) or one kitchen's own closure.
+
+    ``starts_on`` and ``ends_on`` are the first and last days without service, both included:
+    for a school holiday, from the Monday after the last day of classes to the day before
+    classes resume (the official calendar's "fin des cours samedi 18 octobre, reprise lundi
+    3 novembre" is 20 October to 2 November). No dedicated meal is planned or produced on
+    those days; planned meals count only the days outside every closure
+    (``associations.planning``, docs/indicators.md)."""
+
+    class Kind(models.TextChoices):
+        SCHOOL_HOLIDAY = "school_holiday", _("Vacances scolaires")
+        KITCHEN_CLOSURE = "kitchen_closure", _("Fermeture de la cuisine")
+
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    kitchen = models.ForeignKey(
+        Kitchen,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="closures",
+        verbose_name=_("cuisine"),
+        help_text=_("Vide : toutes les cuisines du territoire (vacances scolaires)."),
+    )
+    label = models.CharField(_("libellé"), max_length=200)
+    starts_on = models.DateField(_("premier jour sans service"))
+    ends_on = models.DateField(_("dernier jour sans service"))
+    source = models.CharField(_("source"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("fermeture")
+        verbose_name_plural = _("fermetures et vacances scolaires")
+        ordering = ["starts_on", "kitchen__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="closure_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.starts_on:%d/%m/%Y} - {self.ends_on:%d/%m/%Y})"
+
+    @classmethod
+    def change_rule(cls, membership: Membership) -> Q | None:
+        if membership.role == Role.KITCHEN_MANAGER and membership.kitchen_id:
+            return Q(kitchen_id=membership.kitchen_id, kind=cls.Kind.KITCHEN_CLOSURE)
+        return cls.territory_coordinator_rule(membership)
+
+    def clean(self) -> None:
+        errors: dict[str, StrOrPromise] = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("La fin précède le début.")
+        kitchen = self.kitchen if self.kitchen_id else None
+        if kitchen is not None and self.territory_id and kitchen.territory_id != self.territory_id:
+            errors["kitchen"] = _("Cette cuisine appartient à un autre territoire.")
+        if self.kind == self.Kind.KITCHEN_CLOSURE and not self.kitchen_id:
+            errors["kitchen"] = _("Indiquez la cuisine fermée.")
+        if errors:
+            raise ValidationError(errors)

@@ -69,7 +69,7 @@ class FundingAdmin(admin.ModelAdmin):
 
 @admin.register(ReferenceValue)
 class ReferenceValueAdmin(admin.ModelAdmin):
-    list_display = ["code", "value", "valid_from", "source", "source_date"]
+    list_display = ["code", "value", "unit", "valid_from", "valid_until", "source", "source_date"]
     list_filter = ["code"]
     search_fields = ["source"]
 

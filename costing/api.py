@@ -235,7 +235,17 @@ class FundingViewSet(ScopedModelViewSet):
 class ReferenceValueSerializer(ModelCleanSerializer):
     class Meta:
         model = ReferenceValue
-        fields = ["id", "code", "value", "source", "source_date", "valid_from"]
+        fields = [
+            "id",
+            "code",
+            "value",
+            "unit",
+            "scope",
+            "source",
+            "source_date",
+            "valid_from",
+            "valid_until",
+        ]
 
 
 class ReferenceValueFilter(filters.FilterSet):

@@ -259,6 +259,10 @@ class ReferenceValue(ScopedModel):
         CO2_PER_KG_WASTE = "co2_kg_per_kg_waste", _("CO2 par kg de gaspillage évité (kg éq. CO2)")
         MEAL_WEIGHT = "meal_weight_kg", _("Poids moyen d'un repas (kg)")
         VOLUNTEER_HOUR = "volunteer_hour_value", _("Valorisation d'une heure de bénévolat (€)")
+        SOCIAL_RESTAURANT_COST = (
+            "social_restaurant_cost_per_meal",
+            _("Coût d'un repas en restaurant social (€)"),
+        )
 
     territory_id_lookup = "pk"  # not owned by a territory: every member may read it
 
@@ -266,9 +270,16 @@ class ReferenceValue(ScopedModel):
     value = models.DecimalField(
         _("valeur"), max_digits=12, decimal_places=4, validators=[MinValueValidator(0)]
     )
+    scope = models.TextField(
+        _("périmètre"), blank=True, help_text=_("Ce que la valeur mesure exactement, et ce qu'elle exclut.")
+    )
+    unit = models.CharField(_("unité"), max_length=40, blank=True)
     source = models.CharField(_("source"), max_length=300)
     source_date = models.DateField(_("date de la source"))
     valid_from = models.DateField(_("valable à partir du"))
+    valid_until = models.DateField(
+        _("valable jusqu'au"), null=True, blank=True, help_text=_("Vide : jusqu'à la valeur suivante.")
+    )
 
     class Meta:
         verbose_name = _("valeur de référence")
@@ -288,6 +299,10 @@ class ReferenceValue(ScopedModel):
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:
         return EVERY_ROW if membership.role == Role.EVALUATOR else None
+
+    def clean(self) -> None:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("La fin de validité précède son début.")})
 
 
 class DailyRollup(ScopedModel):

@@ -191,8 +191,13 @@ def volumes_of(frame: pd.DataFrame) -> Volumes:
 def reference_in_force(
     references: list[ReferenceValue], code: str, on: datetime.date
 ) -> ReferenceValue | None:
-    """The reference value of ``code`` in force on a day: the latest valid from that day or before."""
-    candidates = [ref for ref in references if ref.code == code and ref.valid_from <= on]
+    """The reference value of ``code`` in force on a day: the latest valid from that day or before
+    and not expired by then (``valid_until`` empty or on or after the day)."""
+    candidates = [
+        ref
+        for ref in references
+        if ref.code == code and ref.valid_from <= on and (ref.valid_until is None or on <= ref.valid_until)
+    ]
     return max(candidates, key=lambda ref: ref.valid_from, default=None)
 
 

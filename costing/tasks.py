@@ -11,6 +11,7 @@ from django.utils import timezone
 from territories.models import Territory
 
 from . import pending, rollups
+from .models import StaleDay
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +74,17 @@ def send_pending(waiting: set[tuple[int, datetime.date]]) -> None:
             # The broker is down: the other days are marked too and wait for the sweeper,
             # rather than each making the user's request wait for its own timeout.
             waiting.clear()
+
+
+def discard_pending_rollups() -> None:
+    """Forgets the territory-days gathered in the current transaction, and their stale marks, for
+    a caller that rebuilds them itself in one statement once it is done (the demo seed rebuilds
+    its whole range with ``rollups.rebuild``)."""
+    waiting = transaction.get_connection().__dict__.get("passerelle_pending_rollups")
+    if waiting:
+        days: dict[int, list[datetime.date]] = {}
+        for territory_id, day in waiting:
+            days.setdefault(territory_id, []).append(day)
+        for territory_id, territory_days in days.items():
+            StaleDay.objects.all_territories().filter(territory_id=territory_id, day__in=territory_days).delete()
+        waiting.clear()

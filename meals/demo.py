@@ -6,8 +6,10 @@ so the plan of a day does not depend on the length of the window, then *recorded
 ``meals.services`` with the demo accounts, so every rule of the flow holds. A partnership-day
 whose lot number is already there is skipped: running the seed again creates nothing.
 
-What the flow looks like, on school days only (Monday to Friday, outside the French school
-holidays and public holidays, roughly those of Île-de-France):
+What the flow looks like, on school days only (Monday to Friday, outside the public holidays
+and the school holidays of zone C, from the official calendar where ``territories.demo.calendar``
+holds it, estimated outside it): kitchens are closed in the school holidays, so no batch is
+produced then.
 
 - dedicated meals every school day (fewer on Wednesdays), from the partnership's planned
   meals per week, within 20 to 400 and 0.4 % to 10 % of the kitchen's usual production;
@@ -42,6 +44,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from associations.models import DistributionSite, Partnership, Weekday
+from costing.tasks import discard_pending_rollups
+from territories.demo import calendar as school_calendar
 
 from . import services
 from .models import Allergen, Batch, Component, Liaison, PortionType, TransportMode
@@ -119,8 +123,25 @@ def days_off(year: int) -> frozenset[datetime.date]:
     return frozenset(day for day in off if day.year == year)
 
 
+def public_holidays(year: int) -> frozenset[datetime.date]:
+    """The French public holidays of a year (Easter Monday, Ascension and Whit Monday included)."""
+    sunday = easter(year)
+    days = {
+        datetime.date(year, month, day)
+        for month, day in ((1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25))
+    }
+    return frozenset(days | {sunday + datetime.timedelta(days=n) for n in (1, 39, 50)})
+
+
 def is_school_day(day: datetime.date) -> bool:
-    return day.weekday() < 5 and day not in days_off(day.year)
+    """A weekday with school lunch: within the official zone C calendar (``territories.demo.
+    calendar``), outside its holidays and the public holidays; outside it, the estimate."""
+    if day.weekday() >= 5:
+        return False
+    first, last = school_calendar.COVERED
+    if first <= day <= last:
+        return day not in public_holidays(day.year) and school_calendar.holiday_on(day) is None
+    return day not in days_off(day.year)
 
 
 def school_days(since: datetime.date, until: datetime.date) -> list[datetime.date]:
@@ -520,8 +541,9 @@ def flow_seed(
     since: datetime.date,
     until: datetime.date,
 ) -> FlowCounts:
-    """Records one territory's flow from ``since`` to ``until`` in one transaction, so the
-    services queue each territory-day's roll-up once, at commit."""
+    """Records one territory's flow from ``since`` to ``until`` in one transaction. The roll-ups
+    the services queue are discarded: the caller rebuilds the whole range at once, then the
+    monthly costs (``seed_demo``)."""
     today = timezone.localdate()
     counts = FlowCounts()
     last_days = last_school_days(today)
@@ -545,6 +567,8 @@ def flow_seed(
                     continue
                 for plan in plans:
                     record(plan, demo, day, kitchen_user=kitchen_user, volunteer=volunteer, counts=counts)
+        # The caller rebuilds every roll-up of the range in one statement, and the monthly costs.
+        discard_pending_rollups()
     return counts
 
 

@@ -1,5 +1,10 @@
 """``manage.py seed_demo``: the four pilot territories of Île-de-France, with demo accounts,
-and about six months of their daily flow of meals.
+and a whole pilot year: the twelve whole months before the current one, with their daily flow
+of meals (up to yesterday), the school holidays of zone C during which kitchens are closed, the
+monthly cost inputs of every kitchen, association and authority, transport rates, reference
+values, fundings, the observation journal, surveys and the previous quarter's reports
+(``territories.demo``; the values and their sources are in docs/methodology.md). One territory,
+Grand Paris Sud, lacks a kitchen's inputs for two months on purpose.
 
 Every directory record is looked up by a natural key (slug, name within its territory,
 username...) and only written when it is new or differs from the demo data, so running the
@@ -7,7 +12,8 @@ command again changes nothing. Every record passes ``full_clean()`` before it is
 
 The flow (``meals.demo``) goes through the meal services with the territory's demo accounts;
 a partnership-day whose lot numbers exist is skipped. ``--no-flow`` seeds the directory only,
-``--days`` sets how many days of flow, ending yesterday.
+``--days`` sets how many days of flow, ending yesterday, and then seeds the flow only (no cost
+inputs, journal, surveys nor reports: those belong to a whole pilot year).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from associations.conventions.selectors import convention_missing_signatures
 from associations.conventions.services import (
@@ -37,9 +44,15 @@ from associations.conventions.services import (
 )
 from associations.models import Association, DistributionSite, Partnership
 from costing import rollups
-from kitchens.models import Kitchen
+from costing.services import first_of_month, monthly_cost_refresh, months_of
+from evaluation.models import Report
+from kitchens.models import Closure, Kitchen
 from meals import demo
 from meals.models import Batch
+from territories.demo import calendar as school_calendar
+from territories.demo import costs as demo_costs
+from territories.demo import evaluation as demo_evaluation
+from territories.demo import reports as demo_reports
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
 
@@ -49,10 +62,10 @@ if TYPE_CHECKING:
 DEMO_PASSWORD = "passerelle-demo"  # noqa: S105 - published demo password, documented in the README
 REGION = "Île-de-France"
 
-# About six months of flow, ending yesterday.
-FLOW_DAYS = 182
 # Logs a line per task run; the roll-ups queued by the flow run eagerly in the demo.
 CELERY_TASK_LOGGER = "celery.app.trace"
+# WeasyPrint warns about every CSS property it does not support, for each report.
+REPORT_LOGGER = "weasyprint"
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -626,20 +639,92 @@ class Command(BaseCommand):
         parser.add_argument(
             "--days",
             type=positive_days,
-            default=FLOW_DAYS,
-            help=f"Jours de flux quotidien, jusqu'à hier ({FLOW_DAYS} par défaut).",
+            default=None,
+            help=(
+                "Jours de flux quotidien, jusqu'à hier, sans coûts, journal, questionnaires ni rapports "
+                "(par défaut : l'année pilote entière, depuis le premier jour des douze derniers mois "
+                "entiers, avec tout cela)."
+            ),
         )
 
-    def handle(self, *args: Any, no_flow: bool = False, days: int = FLOW_DAYS, **options: Any) -> None:
+    def handle(self, *args: Any, no_flow: bool = False, days: int | None = None, **options: Any) -> None:
         self.created: Counter[str] = Counter()
         self.updated: Counter[str] = Counter()
+        today = timezone.localdate()
+        months = demo_costs.pilot_months(today)
         with transaction.atomic():
             territories = {seed.slug: self.seed_territory(seed) for seed in TERRITORIES}
             self.seed_global_accounts(territories)
+            # The calendar, the references, the fundings and the transport rates come before the
+            # flow: the roll-ups cost each pickup with the rate of its mode and month.
+            demo_costs.seed_references(self.upsert)
+            for territory in territories.values():
+                self.seed_closures(territory)
+                demo_costs.seed_fundings(self.upsert, territory)
+                demo_costs.seed_transport_rates(self.upsert, territory, [*months, first_of_month(today)])
         self.report()
         if not no_flow:
-            self.seed_flow(territories, days)
+            since, until = self.seed_flow(territories, days or (today - months[0]).days)
+            if days is None:  # the whole pilot year: its costs, its evaluation and its reports
+                self.seed_pilot_year(territories, months, today)
+            else:
+                self.refresh_monthly_costs(territories, since, until)
         self.report_changes()
+
+    def refresh_monthly_costs(
+        self, territories: dict[str, Territory], since: datetime.date, until: datetime.date
+    ) -> None:
+        """The frozen monthly costs that dashboards and reports read, for every month of the range."""
+        for territory in territories.values():
+            for month in months_of(since, until):
+                monthly_cost_refresh(territory_id=territory.pk, month=month)
+
+    def seed_closures(self, territory: Territory) -> None:
+        """The school holidays of zone C, during which the territory's kitchens are closed."""
+        for holiday in school_calendar.ZONE_C:
+            self.upsert(
+                Closure,
+                {"territory": territory, "kitchen": None, "starts_on": holiday.starts_on},
+                {
+                    "kind": Closure.Kind.SCHOOL_HOLIDAY,
+                    "label": f"{holiday.label} {holiday.school_year} (zone C)",
+                    "ends_on": holiday.ends_on,
+                    "source": school_calendar.SOURCE,
+                },
+            )
+
+    def seed_pilot_year(
+        self, territories: dict[str, Territory], months: list[datetime.date], today: datetime.date
+    ) -> None:
+        """The pilot year's monthly cost inputs, journal and surveys, the monthly costs refreshed,
+        then the previous quarter's reports built."""
+        started = time.monotonic()
+        evaluator = self.demo_user(EVALUATOR[0])
+        with transaction.atomic():
+            for seed in TERRITORIES:
+                territory = territories[seed.slug]
+                demo_costs.seed_monthly_inputs(self.upsert, territory, months, today)
+                author = self.demo_user(territory_usernames(seed.slug)[Role.AUTHORITY_COORDINATOR])
+                demo_evaluation.seed_journal(
+                    territory=territory, author=author, months=months, today=today, counts=self.created
+                )
+                demo_evaluation.seed_surveys(
+                    territory=territory, evaluator=evaluator, months=months, counts=self.created
+                )
+            self.refresh_monthly_costs(territories, months[0], today)
+        inputs_seconds = time.monotonic() - started
+        started = time.monotonic()
+        with quiet(REPORT_LOGGER):
+            built = demo_reports.seed_reports(
+                territories=territories, evaluator=evaluator, today=today, counts=self.created
+            )
+        done = sum(report.status == Report.Status.DONE for report in built)
+        start, end = demo_reports.previous_quarter(today)
+        self.stdout.write(
+            f"Année pilote de {months[0]:%m/%Y} à {months[-1]:%m/%Y} : coûts mensuels, journal et "
+            f"questionnaires en {inputs_seconds:.1f} s ; rapports du {start:%d/%m/%Y} au {end:%d/%m/%Y} : "
+            f"{done} prêt(s) sur {len(built)}, en {time.monotonic() - started:.1f} s."
+        )
 
     # -- records --------------------------------------------------------------------------------
 
@@ -870,7 +955,7 @@ class Command(BaseCommand):
 
     # -- daily flow -----------------------------------------------------------------------------
 
-    def seed_flow(self, territories: dict[str, Territory], days: int) -> None:
+    def seed_flow(self, territories: dict[str, Territory], days: int) -> tuple[datetime.date, datetime.date]:
         """Each territory's flow in its own transaction, then every roll-up of the range rebuilt."""
         since, until = demo.window(days)
         started = time.monotonic()
@@ -921,6 +1006,7 @@ class Command(BaseCommand):
             + "."
         )
         self.stdout.write(f"Agrégats journaliers recalculés : {rows} ligne(s), en {rollup_seconds:.1f} s.")
+        return since, until
 
     def demo_partnerships(self, territory: Territory, seed: TerritorySeed) -> list[demo.DemoPartnership]:
         """The territory's demo partnerships, in the order of the demo data, with their sites."""

@@ -1,0 +1,305 @@
+"""The demo's whole pilot year, seeded once for the module (it takes tens of seconds): costs
+complete on three territories and exactly the inputs left out on the fourth, figures within the
+ranges docs/methodology.md justifies, kitchens closed in the school holidays, the journal, the
+surveys, the fundings, the reference values, the reports built, the food-safety rules of the
+batches, and a second run that changes nothing.
+
+The clock is set on Sunday 6 December 2026: the pilot year runs from December 2025 to
+November 2026, the inputs left out are Corbeil-Essonnes' of September and October 2026, the
+previous quarter is July to September 2026.
+"""
+
+import datetime
+import io
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import F, Max
+from django.test import override_settings
+from django.utils import timezone
+from pypdf import PdfReader
+from rest_framework.test import APIClient
+
+from associations.models import Partnership
+from config.celery import app as celery_app
+from costing.models import (
+    AssociationCost,
+    CoordinationCost,
+    Funding,
+    KitchenCostInput,
+    MonthlyCost,
+    ReferenceValue,
+    TransportRate,
+)
+from evaluation.models import JournalEntry, Report, Survey, SurveyResponse
+from kitchens.models import Closure, Kitchen
+from meals.models import Batch, Distribution, Liaison, Pickup
+from territories.models import Territory
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime.datetime(2026, 12, 6, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+FIRST_MONTH, LAST_DAY = datetime.date(2025, 12, 1), datetime.date(2026, 11, 30)
+SLUGS = ["plaine-commune", "paris-13", "grand-paris-sud", "vitry-sur-seine"]
+COMPLETE = ["plaine-commune", "paris-13", "vitry-sur-seine"]
+# The ranges docs/methodology.md justifies ("Les valeurs de la démonstration").
+MARGINAL_DEDICATED = (Decimal("2.50"), Decimal("4.00"))
+FULL_COST_PER_MEAL = (Decimal("2.50"), Decimal("6.00"))
+SEEDED = [
+    Territory, Kitchen, Partnership, Closure, TransportRate, KitchenCostInput, AssociationCost,
+    CoordinationCost, Funding, ReferenceValue, MonthlyCost, JournalEntry, Survey, SurveyResponse,
+    Report, Batch, Pickup, Distribution,
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SeededYear:
+    output: str
+    media: Path
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def pilot_year(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The full demo, seeded once, with the clock on ``NOW``; the database is emptied after."""
+    media = tmp_path_factory.mktemp("media")
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        override_settings(
+            MEDIA_ROOT=media, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+        ),
+        django_db_blocker.unblock(),
+    ):
+        patch.setattr(timezone, "now", lambda: NOW.astimezone(datetime.UTC))
+        try:
+            yield SeededYear(seed(), media)
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
+            celery_app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def evaluator_api(pilot_year):
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.get(username="evaluator"))
+    return client
+
+
+def costs(client: APIClient, slug: str, start=FIRST_MONTH, end=LAST_DAY) -> dict:
+    territory = Territory.objects.get(slug=slug)
+    response = client.get("/api/v1/costs/", {"territory": territory.pk, "start": start, "end": end})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def figure(result: dict, key: str) -> dict:
+    return next(item for item in result["figures"] if item["key"] == key)
+
+
+def test_the_seed_says_what_it_built(pilot_year):
+    assert "Année pilote de 12/2025 à 11/2026" in pilot_year.output
+    assert "rapports du 01/07/2026 au 30/09/2026 : 7 prêt(s) sur 7" in pilot_year.output
+
+
+def test_costs_are_complete_on_three_territories_within_the_justified_ranges(evaluator_api):
+    for slug in COMPLETE:
+        result = costs(evaluator_api, slug)
+
+        assert result["complete"] is True, (slug, result["missing"])
+        assert result["missing"] == []
+        marginal = Decimal(figure(result, "marginal_cost_dedicated")["value"])
+        full = Decimal(figure(result, "full_cost_per_meal")["value"])
+        assert MARGINAL_DEDICATED[0] <= marginal <= MARGINAL_DEDICATED[1], (slug, marginal)
+        assert FULL_COST_PER_MEAL[0] <= full <= FULL_COST_PER_MEAL[1], (slug, full)
+        assert figure(result, "food_parcel_cost_per_meal_ratio")["complete"] is True
+        assert figure(result, "volunteer_value")["complete"] is True
+    # Every month of the three, as frozen for the dashboards and reports, is complete but August,
+    # when the kitchens are closed: no meal distributed, no cost per meal.
+    frozen = MonthlyCost.objects.filter(territory__slug__in=COMPLETE, month__range=(FIRST_MONTH, LAST_DAY))
+    assert frozen.count() == 3 * 12
+    assert {(cost.month, cost.figures["missing"] != []) for cost in frozen.filter(complete=False)} == {
+        (datetime.date(2026, 8, 1), True)
+    }
+    assert all(
+        missing.endswith(": aucun sur la période")
+        for cost in frozen.filter(complete=False)
+        for missing in cost.figures["missing"]
+    )
+
+
+def test_the_fourth_territory_lists_exactly_the_inputs_left_out(evaluator_api):
+    result = costs(evaluator_api, "grand-paris-sud")
+
+    assert result["complete"] is False
+    assert result["missing"] == [
+        "Cuisine centrale de Corbeil-Essonnes, 09/2026 : coûts de la cuisine non saisis",
+        "Cuisine centrale de Corbeil-Essonnes, 10/2026 : coûts de la cuisine non saisis",
+    ]
+    # The known part is a lower bound, still within the range.
+    marginal = Decimal(figure(result, "marginal_cost_dedicated")["value"])
+    assert MARGINAL_DEDICATED[0] <= marginal <= MARGINAL_DEDICATED[1]
+    incomplete = MonthlyCost.objects.filter(
+        territory__slug="grand-paris-sud", month__range=(FIRST_MONTH, LAST_DAY), complete=False
+    )
+    assert sorted(incomplete.values_list("month", flat=True)) == [
+        datetime.date(2026, 8, 1),  # no meal distributed: no cost per meal
+        datetime.date(2026, 9, 1),
+        datetime.date(2026, 10, 1),
+    ]
+    # A month without the gap is complete.
+    assert costs(evaluator_api, "grand-paris-sud", datetime.date(2026, 11, 1), LAST_DAY)["complete"] is True
+
+
+def test_kitchens_are_closed_in_the_school_holidays(pilot_year):
+    for territory in Territory.objects.filter(slug__in=SLUGS):
+        holidays = Closure.objects.filter(territory=territory, kind=Closure.Kind.SCHOOL_HOLIDAY)
+        spans = list(holidays.values_list("starts_on", "ends_on"))
+        assert (datetime.date(2025, 12, 22), datetime.date(2026, 1, 4)) in spans  # Noël 2025
+        assert (datetime.date(2026, 2, 23), datetime.date(2026, 3, 8)) in spans  # hiver, zone C
+        assert (datetime.date(2026, 10, 19), datetime.date(2026, 11, 1)) in spans  # Toussaint 2026
+        batches = Batch.objects.filter(territory=territory)
+        for starts_on, ends_on in spans:
+            assert not batches.filter(production_date__range=(starts_on, ends_on)).exists()
+        # The weeks around them produce.
+        assert batches.filter(production_date__range=("2026-02-16", "2026-02-20")).exists()
+        assert batches.filter(production_date__range=("2026-03-09", "2026-03-13")).exists()
+
+
+def test_the_journal_holds_two_to_four_entries_a_month(pilot_year):
+    for slug in SLUGS:
+        entries = JournalEntry.objects.filter(territory__slug=slug)
+        per_month = Counter(entries.values_list("observed_on__year", "observed_on__month"))
+        assert len(per_month) == 12
+        assert all(2 <= count <= 4 for count in per_month.values()), per_month
+        assert set(entries.values_list("author__username", flat=True)) == {f"authority.{slug}"}
+        assert entries.filter(shared_with_funders=True).exists()
+        assert entries.filter(shared_with_funders=False).exists()
+        assert entries.filter(nature=JournalEntry.Nature.OBSTACLE).exists()
+        assert entries.filter(nature=JournalEntry.Nature.LEVER).exists()
+    categories = set(JournalEntry.objects.values_list("category", flat=True))
+    assert set(JournalEntry.Category.values) - categories <= {JournalEntry.Category.ADMINISTRATIVE}
+
+
+def test_surveys_of_beneficiaries_associations_and_kitchen_staff(pilot_year):
+    for slug in SLUGS:
+        surveys = {s.title: s for s in Survey.objects.filter(territory__slug=slug)}
+        assert set(surveys) == {
+            "Satisfaction des personnes servies",
+            "Questionnaire des associations partenaires",
+            "Questionnaire des équipes de cuisine",
+        }
+        answers = {title: survey.responses.count() for title, survey in surveys.items()}
+        assert 60 <= answers["Satisfaction des personnes servies"] <= 110
+        assert 6 <= answers["Questionnaire des associations partenaires"] <= 14
+        assert 18 <= answers["Questionnaire des équipes de cuisine"] <= 35
+    days = SurveyResponse.objects.aggregate(first=Max("answered_on"))
+    assert days["first"] <= LAST_DAY
+
+
+def test_fundings(pilot_year):
+    funders = {
+        slug: sorted(Funding.objects.filter(territory__slug=slug).values_list("funder", flat=True))
+        for slug in SLUGS
+    }
+    assert funders == {
+        "plaine-commune": ["authority", "carasso", "drihl"],
+        "paris-13": ["authority", "drihl"],
+        "grand-paris-sud": ["authority", "drihl"],
+        "vitry-sur-seine": ["authority", "carasso", "drihl"],
+    }
+    assert not Funding.objects.filter(amount__lte=0).exists()
+
+
+def test_reference_values_have_their_scope_unit_validity_and_source(pilot_year):
+    codes = set(ReferenceValue.objects.values_list("code", flat=True))
+    assert codes == set(ReferenceValue.Code.values) - {ReferenceValue.Code.CO2_PER_MEAL}
+    for reference in ReferenceValue.objects.all():
+        assert reference.scope and reference.unit and reference.source, reference.code
+    volunteer = ReferenceValue.objects.filter(code=ReferenceValue.Code.VOLUNTEER_HOUR).order_by("valid_from")
+    assert [(r.value, r.valid_from, r.valid_until) for r in volunteer] == [
+        (Decimal("11.88"), datetime.date(2024, 11, 1), datetime.date(2025, 12, 31)),
+        (Decimal("12.02"), datetime.date(2026, 1, 1), None),
+    ]
+
+
+def test_the_previous_quarters_reports_are_built(pilot_year, settings):
+    settings.MEDIA_ROOT = pilot_year.media
+    reports = Report.objects.filter(period_start="2026-07-01", period_end="2026-09-30")
+    kinds = sorted((r.kind, r.territory.slug if r.territory else "") for r in reports)
+    assert kinds == sorted(
+        [("drihl", slug) for slug in SLUGS]
+        + [("carasso", "plaine-commune"), ("carasso", "vitry-sur-seine"), ("synthesis", "")]
+    )
+    for report in reports:
+        assert report.status == Report.Status.DONE, report.message
+        with report.pdf.open("rb") as pdf:
+            text = PdfReader(io.BytesIO(pdf.read())).pages[0].extract_text()
+        assert "2026" in text
+        if report.territory:
+            assert report.territory.name in text
+
+
+def test_batches_keep_the_food_safety_rules(pilot_year):
+    batches = Batch.objects.all()
+    cold, hot = batches.filter(liaison=Liaison.COLD), batches.filter(liaison=Liaison.HOT)
+    assert cold.exists() and hot.exists()
+    # Cold: use-by at most 3 days after production; hot: eaten the day of production.
+    assert not cold.filter(use_by_date__gt=F("production_date") + datetime.timedelta(days=3)).exists()
+    assert not hot.exclude(use_by_date=F("production_date")).exists()
+    # Hot surplus: collected the same day, after the lunch service, at 63 °C or more.
+    hot_surplus = Pickup.objects.filter(batch__liaison=Liaison.HOT, batch__kind=Batch.Kind.SURPLUS)
+    assert hot_surplus.exists()
+    for pickup in hot_surplus.select_related("batch"):
+        assert pickup.picked_up_on == pickup.batch.production_date
+        assert timezone.localtime(pickup.picked_up_at).hour >= 13
+        assert pickup.temperature_c >= Decimal(63)
+    # Cold surplus leaves with at least 48 hours before the end of its use-by date.
+    cold_surplus = Pickup.objects.filter(batch__liaison=Liaison.COLD, batch__kind=Batch.Kind.SURPLUS)
+    assert not cold_surplus.filter(
+        batch__use_by_date__lt=F("picked_up_on") + datetime.timedelta(days=2)
+    ).exists()
+    # Lot numbers are unique per kitchen, as SDN-20261204-1D.
+    assert batches.values("kitchen", "lot_number").distinct().count() == batches.count()
+    # Pickups receiving fewer meals than the batch holds are rare.
+    short = Pickup.objects.filter(meals_received__lt=F("batch__meals_count")).count()
+    assert short <= Pickup.objects.count() // 100
+
+
+def rows() -> dict[str, tuple[int, int | None]]:
+    return {
+        model._meta.label: (
+            model._default_manager.count(),
+            model._default_manager.aggregate(m=Max("pk"))["m"],
+        )
+        for model in SEEDED
+    }
+
+
+def test_a_second_run_changes_nothing(pilot_year):
+    first = rows()
+    inputs = list(KitchenCostInput.objects.order_by("pk").values())
+    journal = list(JournalEntry.objects.order_by("pk").values("observed_on", "title", "shared_with_funders"))
+
+    output = seed()
+
+    assert rows() == first
+    assert list(KitchenCostInput.objects.order_by("pk").values()) == inputs
+    assert (
+        list(JournalEntry.objects.order_by("pk").values("observed_on", "title", "shared_with_funders"))
+        == journal
+    )
+    assert "Rien à changer" in output

@@ -86,5 +86,7 @@ def discard_pending_rollups() -> None:
         for territory_id, day in waiting:
             days.setdefault(territory_id, []).append(day)
         for territory_id, territory_days in days.items():
-            StaleDay.objects.all_territories().filter(territory_id=territory_id, day__in=territory_days).delete()
+            StaleDay.objects.all_territories().filter(
+                territory_id=territory_id, day__in=territory_days
+            ).delete()
         waiting.clear()

@@ -2,7 +2,7 @@
 territory, a Fondation Carasso report for the two territories it funds, and the synthesis of
 all. Each is built by ``evaluation.reports.report_build`` (the work the report task does), so
 its figures are frozen and its PDF exists; a report already there for the same kind, territory
-and period is kept as it is (built again only if it failed or never finished)."""
+and period is kept as it is (built again only if it failed or was never taken)."""
 
 from __future__ import annotations
 
@@ -53,10 +53,10 @@ def seed_reports(
             report.full_clean()
             report.save()
             counts[Report._meta.label] += 1
-        elif report.status == Report.Status.DONE:
-            built.append(report)
+        elif report.status in (Report.Status.DONE, Report.Status.RUNNING):
+            built.append(report)  # built, or being built by a worker that holds it
             continue
-        else:
+        elif report.status == Report.Status.FAILED:
             Report.objects.filter(pk=report.pk).update(status=Report.Status.PENDING, progress=0)
         built.append(reports.report_build(report_id=report.pk))
     return built

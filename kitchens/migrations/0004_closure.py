@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kitchens', '0002_initial'),
+        ('kitchens', '0003_kitchen_operator'),
         ('territories', '0001_initial'),
     ]
 

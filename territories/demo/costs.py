@@ -261,9 +261,9 @@ REFERENCES: tuple[Reference, ...] = (
         "kg par repas",
         "Gaspillage évité par repas donné plutôt que jeté : poids moyen d'un repas adulte de "
         "restauration collective (plat protidique, garniture, entrée ou dessert), emballage exclu.",
-        "Grammages des portions pour adultes du GEMRCN (recommandation nutrition, 2015) ; estimation "
-        "de l'évaluation, voir docs/methodology.md",
-        D(2015, 8, 1),
+        "Estimation de l'évaluation d'après les grammages des portions pour adultes du GEMRCN "
+        "(recommandation nutrition, 2015), voir docs/methodology.md",
+        D(2025, 1, 1),
         D(2025, 1, 1),
     ),
     Reference(
@@ -272,9 +272,10 @@ REFERENCES: tuple[Reference, ...] = (
         "kg éq. CO2 par kg",
         "Émissions de gaz à effet de serre d'un kilogramme de nourriture perdue ou gaspillée, "
         "moyenne de la chaîne alimentaire française (15,3 Mt éq. CO2 pour 10 Mt par an).",
-        "ADEME, « Pertes et gaspillages alimentaires : l'état des lieux et leur gestion par étapes "
-        "de la chaîne alimentaire », mai 2016",
-        D(2016, 5, 1),
+        "ADEME, campagne nationale contre le gaspillage alimentaire (octobre 2021), d'après « Pertes et "
+        "gaspillages alimentaires : l'état des lieux et leur gestion par étapes de la chaîne "
+        "alimentaire » (mai 2016)",
+        D(2021, 10, 1),
         D(2025, 1, 1),
     ),
 )

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kitchens', '0003_kitchen_operator'),
+        ('kitchens', '0004_traceability'),
         ('territories', '0001_initial'),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('costing', '0004_staleday'),
+        ('costing', '0005_traceability'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kitchens', '0004_traceability'),
+        ('kitchens', '0005_kitchen_cold_shelf_life_days'),
         ('territories', '0001_initial'),
     ]
 

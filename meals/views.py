@@ -596,9 +596,11 @@ class FlowTotals:
     distributed: int = 0
     discarded: int = 0
     beneficiaries: int = 0
+    recalled: int = 0
 
     def add(self, row: FlowRow) -> None:
         self.batches += 1
+        self.recalled += row.batch.recalled
         self.produced += row.produced
         self.received += row.received
         self.distributed += row.distributed
@@ -608,7 +610,8 @@ class FlowTotals:
 
 class FlowWeekView(PageMixin, WeekMixin, TerritoryFilterMixin, RoleRequiredMixin, ListView):
     """The territory's batches of the week with their totals and the alerts: batches not
-    picked up in time and cold-chain breaches."""
+    picked up in time, cold-chain breaches, unusual counts and recalled lots (with the reason
+    of their recall; a recalled lot is counted whatever its status, cancelled included)."""
 
     model = Batch
     template_name = "meals/flow_week.html"
@@ -652,6 +655,7 @@ class FlowWeekView(PageMixin, WeekMixin, TerritoryFilterMixin, RoleRequiredMixin
             totals=totals,
             breaches=[row for row in rows if row.breach],
             unusual=[row for row in rows if row.batch.unusual_confirmed],
+            recalled=[row for row in rows if row.batch.recalled],
             today=today,
         )
         return context

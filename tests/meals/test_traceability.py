@@ -426,6 +426,32 @@ def test_the_authority_recalls_a_ready_lot_from_the_batch_page(client, scene):
     assert reverse("batch-recall", kwargs={"pk": other.pk}) not in body
 
 
+def test_the_flow_of_the_week_shows_a_recalled_lot_with_its_reason_and_counts_it(client, scene):
+    """Two lots of the week, one picked up then recalled, one not recalled (and a ready lot
+    recalled, hence cancelled, still counts): the week shows 2 lots recalled of 3."""
+    t = today()
+    kept = scene.batch(production_date=t, lot_number="GARDE-1")
+    recalled = scene.batch(production_date=t, lot_number="RAPPEL-1")
+    scene.pickup(recalled)
+    services.batch_recall(batch=recalled, by=scene.kitchen_user, reason="Listeria sur le poulet")
+    ready = scene.batch(production_date=t, lot_number="RAPPEL-2")
+    services.batch_recall(batch=ready, by=scene.kitchen_user, reason="Corps étranger signalé")
+    client.force_login(member(Role.AUTHORITY_COORDINATOR, scene.territory))
+    body = html.unescape(client.get(reverse("flow-week")).content.decode())
+
+    totals = body.split('id="titre-totaux"', 1)[1].split('id="titre-alertes"', 1)[0]
+    assert "<dt>Lots rappelés</dt><dd>2</dd>" in totals
+    alerts = body.split('id="titre-alertes"', 1)[1].split('id="titre-lots"', 1)[0]
+    block = alerts.split("<h3>Lots rappelés</h3>", 1)[1].split("</div>", 1)[0]
+    assert "RAPPEL-1" in block and "Listeria sur le poulet" in block
+    assert "RAPPEL-2" in block and "Corps étranger signalé" in block
+    assert kept.lot_number not in block
+    table = body.split('id="titre-lots"', 1)[1]
+    rows = {row.split("</a>", 1)[0].rsplit(">", 1)[1]: row for row in table.split("<tr>")[2:]}
+    assert "rappelé" in rows["RAPPEL-1"] and "Motif du rappel : Listeria sur le poulet" in rows["RAPPEL-1"]
+    assert "rappelé" not in rows["GARDE-1"]
+
+
 # 9. Volunteers' hygiene: a training is valid three years, to the day
 
 

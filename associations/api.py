@@ -45,7 +45,7 @@ class DistributionSiteSerializer(ModelCleanSerializer):
         model = DistributionSite
         fields = [
             "id", "territory", "association", "name", "address",
-            "has_cold_storage", "cold_storage_litres", "reheats", "opening_days",
+            "has_cold_storage", "cold_storage_litres", "reheats", "opening_days", "capacity_people",
         ]  # fmt: skip
         read_only_fields = ["territory"]
 

@@ -96,6 +96,15 @@ class DistributionSite(TerritoryOwned):
     opening_days = models.JSONField(
         _("jours d'ouverture"), default=list, blank=True, help_text=_("Codes des jours : mon, tue, ... sun.")
     )
+    # What the site can serve at one distribution (room, queue, staff); the distribution service
+    # refuses more people served than this. Empty: only the platform's general bound applies
+    # (territories.bounds.PEOPLE_PER_DISTRIBUTION_MAX).
+    capacity_people = models.PositiveIntegerField(
+        _("capacité (personnes par distribution)"),
+        null=True,
+        blank=True,
+        help_text=_("Nombre de personnes que le lieu peut servir lors d'une distribution."),
+    )
 
     class Meta:
         verbose_name = _("lieu de distribution")

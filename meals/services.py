@@ -649,6 +649,11 @@ def distribution_record(
         errors["discard_reason"] = _("Indiquez pourquoi des repas ont été écartés.")
     if meals_distributed > 0 and beneficiaries == 0:
         errors["beneficiaries"] = _("Indiquez le nombre de personnes servies.")
+    elif site.capacity_people is not None and beneficiaries > site.capacity_people:
+        errors["beneficiaries"] = _(
+            "Le lieu « %(site)s » sert au plus %(capacity)s personnes par distribution : "
+            "vérifiez le nombre de personnes servies, ou la capacité du lieu."
+        ) % {"site": site.name, "capacity": site.capacity_people}
     if "site" not in errors and "distributed_on" not in errors:
         for name, message in food_safety.check_distribution_safety(
             pickup=pickup,

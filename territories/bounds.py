@@ -58,6 +58,7 @@ COUNT_BOUNDS: dict[str, tuple[int, int]] = {
     "kitchens.Kitchen.usual_daily_production": (0, KITCHEN_CAPACITY_MAX),
     "associations.Partnership.planned_meals_per_week": (0, 7 * KITCHEN_CAPACITY_MAX),
     "associations.DistributionSite.cold_storage_litres": (0, 1_000_000),
+    "associations.DistributionSite.capacity_people": (1, PEOPLE_PER_DISTRIBUTION_MAX),
     "meals.Pickup.duration_minutes": (0, 24 * 60),
     "costing.AssociationCost.equipment_amortisation_months": (0, 600),
     "meals.Distribution.beneficiaries": (0, PEOPLE_PER_DISTRIBUTION_MAX),

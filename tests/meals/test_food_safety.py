@@ -719,3 +719,70 @@ def test_the_kitchens_shelf_life_defaults_to_the_regulatory_3_days():
     assert kitchen.cold_shelf_life_days == 3
     partnership = PartnershipFactory()
     assert (partnership.production_days_per_week, partnership.distribution_delay_hours) == (5, 48)
+
+
+# People served within the site's capacity (docs/bounds.md)
+
+
+SITE_FULL = "sert au plus 120 personnes par distribution"
+
+
+@pytest.mark.parametrize(("people", "accepted"), [(120, True), (121, False)])
+def test_people_served_are_at_most_the_sites_capacity(api, client, scene, importer, people, accepted):
+    scene.site.capacity_people = 120
+    scene.site.save()
+    api.force_authenticate(scene.volunteer)
+    client.force_login(scene.volunteer)
+    through_api = picked_up(scene)
+    through_form = picked_up(scene)
+    before = written()
+
+    response = api.post(
+        "/api/v1/distributions/",
+        distribution_payload(scene, through_api, meals_distributed=150, beneficiaries=people),
+        format="json",
+    )
+    form = client.post(
+        reverse("distribution-create", kwargs={"pk": through_form.pk}),
+        distribution_form(scene, meals_distributed="150", beneficiaries=str(people)),
+    )
+    report = import_rows(
+        scene, importer, distribution_row(scene, meals_distributed=100, beneficiaries=people)
+    )
+
+    if accepted:
+        assert response.status_code == 201, response.json()
+        assert form.status_code == 302
+        assert report.ok, report.as_text()
+        assert sorted(Distribution.objects.values_list("beneficiaries", flat=True)) == [120, 120, 120]
+        return
+    assert response.status_code == 400
+    assert SITE_FULL in response.json()["beneficiaries"][0]
+    assert SITE_FULL in form_error(form, "beneficiaries")
+    assert SITE_FULL in line_errors(report)[(2, "beneficiaries")]
+    assert written() == before
+
+
+@pytest.mark.parametrize(("people", "accepted"), [(10_000, True), (10_001, False)])
+def test_a_site_without_capacity_keeps_the_general_bound(api, scene, people, accepted):
+    assert scene.site.capacity_people is None
+    api.force_authenticate(scene.volunteer)
+    pickup = picked_up(scene)
+    response = api.post(
+        "/api/v1/distributions/",
+        distribution_payload(scene, pickup, meals_distributed=150, beneficiaries=people),
+        format="json",
+    )
+    assert response.status_code == (201 if accepted else 400), response.json()
+    assert Distribution.objects.count() == (1 if accepted else 0)
+
+
+def test_a_sites_capacity_is_within_bounds_in_the_api(api, scene):
+    coordinator = member(Role.AUTHORITY_COORDINATOR, scene.territory)
+    api.force_authenticate(coordinator)
+    url = f"/api/v1/sites/{scene.site.pk}/"
+    assert api.patch(url, {"capacity_people": 0}, format="json").status_code == 400
+    assert api.patch(url, {"capacity_people": 10_001}, format="json").status_code == 400
+    ok = api.patch(url, {"capacity_people": 10_000}, format="json")
+    assert ok.status_code == 200, ok.json()
+    assert ok.json()["capacity_people"] == 10_000

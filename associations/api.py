@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, cast
+
 from django.db.models import Q
 from django.http import FileResponse
 from django.urls import reverse
@@ -7,13 +9,18 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from kitchens.models import Kitchen
 from territories.api_base import ModelCleanSerializer, ScopedModelViewSet, scoped
 from territories.models import Territory
 
-from .models import Association, DistributionSite, Partnership
-from .views import convention_response
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+from .conventions.selectors import missing_parties
+from .models import Association, ConventionSignature, DistributionSite, Partnership
+from .views import convention_response, partnership_for_signing
 
 
 class AssociationSerializer(ModelCleanSerializer):
@@ -93,6 +100,28 @@ class PartnershipSerializer(ModelCleanSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+class SignSerializer(serializers.Serializer):
+    party = serializers.ChoiceField(
+        choices=["kitchen", "association", "authority"],
+        required=False,
+        help_text="La partie pour laquelle on signe ; par défaut celle que l'on représente.",
+    )
+    signer_name = serializers.CharField(max_length=200, help_text="Nom du signataire.")
+    signer_title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    missing = serializers.SerializerMethodField(help_text="Les parties qui n'ont pas encore signé.")
+
+    class Meta:
+        model = ConventionSignature
+        fields = ["id", "version", "party", "signed_on", "signer_name", "signer_title", "method", "missing"]
+
+    def get_missing(self, signature: ConventionSignature) -> list[str]:
+        return [party.value for party in missing_parties(signature.version)]
+
+
 class PartnershipFilter(filters.FilterSet):
     territory = filters.ModelChoiceFilter(queryset=scoped(Territory))
     kitchen = filters.ModelChoiceFilter(queryset=scoped(Kitchen))
@@ -120,3 +149,18 @@ class PartnershipViewSet(ScopedModelViewSet):
     def convention(self, request: Request, pk: str | None = None) -> FileResponse:
         """The signed convention (PDF) of a partnership the caller can see."""
         return convention_response(self.get_object())
+
+    @extend_schema(request=SignSerializer, responses={201: SignatureSerializer})
+    @action(detail=True, methods=["post"])
+    def sign(self, request: Request, pk: str | None = None) -> Response:
+        """Marks the caller's signature of the current convention version, for the party it
+        represents (403 for another party, 400 when already signed). Once ``missing`` is empty the
+        partnership can be made active."""
+        from .conventions.services import partnership_sign
+
+        user = cast("User", request.user)  # the API asks for a logged-in user
+        partnership = partnership_for_signing(user, pk)
+        payload = SignSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        signature = partnership_sign(partnership=partnership, by=user, **payload.validated_data)
+        return Response(SignatureSerializer(signature).data, status=201)

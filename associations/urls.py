@@ -14,6 +14,7 @@ urlpatterns = [
     path("associations/<int:pk>/", views.AssociationDetailView.as_view(), name="association-detail"),
     path("partenariats/", views.PartnershipListView.as_view(), name="partnership-list"),
     path("partenariats/<int:pk>/", views.PartnershipDetailView.as_view(), name="partnership-detail"),
+    path("partenariats/<int:pk>/signer/", views.PartnershipSignView.as_view(), name="partnership-sign"),
     path(
         "conventions/<int:pk>/pdf/",
         views.ConventionVersionPdfView.as_view(),

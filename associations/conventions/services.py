@@ -204,3 +204,40 @@ def convention_draw_up_and_sign(
             version=version, party=party, by=None, signer_name=str(Party(party).label), signed_on=on
         )
     return version
+
+
+def partnership_sign(
+    *,
+    partnership: Partnership,
+    by: User,
+    signer_name: str,
+    signer_title: str = "",
+    party: str = "",
+) -> ConventionSignature:
+    """One party marks its signature of the partnership's current version on the platform (the
+    page's button and the API). The user signs only for a party it represents (403 otherwise);
+    without ``party``, the one party the user represents that has not signed yet. Signing twice,
+    or with no convention drawn up, is refused with a French message."""
+    from django.core.exceptions import PermissionDenied
+
+    from .selectors import current_version, missing_parties
+
+    own = [p.value for p in signable_parties(by, partnership)]
+    if not own or (party and party not in own):
+        raise PermissionDenied(_("Vous ne pouvez pas signer pour cette partie."))
+    version = current_version(partnership)
+    if version is None:
+        raise ValidationError({"version": _("Aucune convention n'a encore été établie pour ce partenariat.")})
+    if not party:
+        waiting = [p.value for p in missing_parties(version) if p.value in own]
+        candidates = [p for p in own if p in version.parties]
+        if not candidates:
+            raise PermissionDenied(_("Vous ne pouvez pas signer pour cette partie."))
+        party = waiting[0] if waiting else candidates[0]
+    return convention_sign(
+        version=version,
+        party=party,
+        by=by,
+        signer_name=signer_name,
+        signer_title=signer_title,
+    )

@@ -60,6 +60,13 @@ DAY = datetime.timedelta(days=1)
 CANCEL_REASON = "Menu modifié"
 BREACH_REASON = "Rupture de la chaîne du froid pendant le transport"
 DAMAGED_REASON = "Barquettes abîmées"
+# The demo's one recall: a lot of the recent weeks, already distributed, recalled on a lab result
+# of its "plat témoin", the sample a collective kitchen keeps five days (arrêté du 21 décembre
+# 2009, art. 32).
+RECALL_REASON = (
+    "Analyse défavorable du plat témoin (Listeria monocytogenes) : retrait-rappel du lot par précaution."
+)
+RECALL_MIN_AGE_DAYS = 7
 
 # Incident rates, per batch.
 CANCEL_RATE = 0.015
@@ -640,3 +647,29 @@ def record(
             temperature_c=distribution.temperature_c,
         )
         counts.distributions += 1
+
+
+def recall_seed(
+    *, demo: DemoPartnership, kitchen_user: User, since: datetime.date, until: datetime.date
+) -> Batch | None:
+    """Recalls the partnership's latest distributed lot produced at least a week ago (within
+    ``since``-``until``) through the recall service, once: nothing when a lot of the partnership
+    already carries the demo's recall, or when the range holds no such lot. The roll-ups it
+    queues are discarded: the caller rebuilds the range."""
+    batches = Batch.objects.all_territories().filter(partnership=demo.partnership)
+    if batches.filter(recall_reason=RECALL_REASON).exists():
+        return None
+    latest = min(until, timezone.localdate() - RECALL_MIN_AGE_DAYS * DAY)
+    batch = (
+        batches.filter(
+            status=Batch.Status.DISTRIBUTED, recalled_at__isnull=True, production_date__range=(since, latest)
+        )
+        .order_by("-production_date", "-pk")
+        .first()
+    )
+    if batch is None:
+        return None
+    with transaction.atomic():
+        recalled = services.batch_recall(batch=batch, by=kitchen_user, reason=RECALL_REASON)
+        discard_pending_rollups()
+    return recalled

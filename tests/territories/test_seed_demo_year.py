@@ -10,7 +10,9 @@ previous quarter is July to September 2026.
 """
 
 import datetime
+import html
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,12 +24,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import F, Max
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
-from associations.models import Partnership
+from associations.hygiene import training_cutoff
+from associations.models import Association, DistributionSite, Partnership
 from config.celery import app as celery_app
 from costing.models import (
     AssociationCost,
@@ -40,6 +44,7 @@ from costing.models import (
 )
 from evaluation.models import JournalEntry, Report, Survey, SurveyResponse
 from kitchens.models import Closure, Kitchen
+from meals.demo import RECALL_REASON
 from meals.models import Batch, Distribution, Liaison, Pickup
 from territories.models import Territory
 
@@ -277,6 +282,85 @@ def test_batches_keep_the_food_safety_rules(pilot_year):
     # Pickups receiving fewer meals than the batch holds are rare.
     short = Pickup.objects.filter(meals_received__lt=F("batch__meals_count")).count()
     assert short <= Pickup.objects.count() // 100
+
+
+# The official format of a sanitary approval number: FR, the département, the commune's INSEE
+# code, the establishment's number, CE (Règlement (CE) 853/2004, annex II section I).
+APPROVAL = re.compile(r"FR \d{2}\.\d{3}\.\d{3} CE")
+
+
+def test_every_kitchen_has_its_sanitary_approval_or_one_its_exemption(pilot_year):
+    kitchens = list(Kitchen.objects.order_by("name"))
+    exempt = [kitchen for kitchen in kitchens if kitchen.sanitary_approval_exempt]
+    assert [kitchen.name for kitchen in exempt] == ["Cuisine centrale de Corbeil-Essonnes"]
+    assert exempt[0].sanitary_approval_number == ""
+    assert "arrêté du 8 juin 2006" in exempt[0].sanitary_exemption_reason
+    approved = [kitchen for kitchen in kitchens if not kitchen.sanitary_approval_exempt]
+    assert len(approved) == 5
+    for kitchen in approved:
+        assert APPROVAL.fullmatch(kitchen.sanitary_approval_number), kitchen.sanitary_approval_number
+        # The département of the number is the kitchen's territory's.
+        assert kitchen.sanitary_approval_number[3:5] == kitchen.territory.departement_code
+    assert Kitchen.objects.get(name="Cuisine centrale de Saint-Denis").sanitary_approval_number == (
+        "FR 93.066.001 CE"
+    )
+
+
+def test_associations_have_hygiene_training_and_one_is_due(pilot_year):
+    today = NOW.date()
+    cutoff = training_cutoff(today)  # 6 December 2023
+    assert cutoff == datetime.date(2023, 12, 6)
+    associations = Association.objects.all()
+    assert not associations.filter(hygiene_training_on__isnull=True).exists()
+    assert not associations.filter(hygiene_training_on__gt=today).exists()
+    expired = associations.filter(hygiene_training_on__lt=cutoff)
+    assert [a.name for a in expired] == ["Le Relais solidaire de Corbeil"]
+    # The authority of Grand Paris Sud finds it on its territory's page, and only it.
+    territory = Territory.objects.get(slug="grand-paris-sud")
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="authority.grand-paris-sud"))
+    body = html.unescape(
+        client.get(reverse("territory-detail", kwargs={"pk": territory.pk})).content.decode()
+    )
+    section = body.split('id="titre-hygiene"', 1)[1].split("</section>", 1)[0]
+    assert "Le Relais solidaire de Corbeil" in section
+    assert "Croix-Rouge française (Unité locale d'Évry)" not in section
+
+
+def test_every_site_has_a_capacity_above_what_it_serves(pilot_year):
+    sites = DistributionSite.objects.all()
+    assert not sites.filter(capacity_people__isnull=True).exists()
+    assert all(100 <= site.capacity_people <= 500 for site in sites)
+    busiest = {
+        site.pk: max(
+            Distribution.objects.filter(site=site).values_list("beneficiaries", flat=True), default=0
+        )
+        for site in sites
+    }
+    for site in sites:
+        assert 0 < busiest[site.pk] <= site.capacity_people, (site.name, busiest[site.pk])
+
+
+def test_one_lot_of_the_recent_weeks_is_recalled_and_shown_in_its_week(pilot_year):
+    recalled = Batch.objects.filter(recalled_at__isnull=False)
+    assert recalled.count() == 1
+    batch = recalled.get()
+    assert batch.recall_reason == RECALL_REASON
+    assert batch.kitchen.name == "Cuisine centrale de Saint-Denis"
+    # Produced at least a week before the seed's day, within the last four weeks, distributed.
+    assert NOW.date() - datetime.timedelta(days=28) <= batch.production_date
+    assert batch.production_date <= NOW.date() - datetime.timedelta(days=7)
+    assert batch.status == Batch.Status.DISTRIBUTED
+    assert batch.distributions.exists()
+    # The flow of its week shows it recalled, with its reason, and counts it.
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="authority.plaine-commune"))
+    week = batch.production_date.isocalendar()
+    response = client.get(reverse("flow-week"), {"semaine": f"{week.year}-W{week.week:02d}"})
+    body = html.unescape(response.content.decode())
+    assert "<dt>Lots rappelés</dt><dd>1</dd>" in body
+    alerts = body.split("<h3>Lots rappelés</h3>", 1)[1].split("</div>", 1)[0]
+    assert batch.lot_number in alerts and RECALL_REASON in alerts
 
 
 def rows() -> dict[str, tuple[int, int | None]]:

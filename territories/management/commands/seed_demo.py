@@ -82,6 +82,12 @@ class KitchenSeed:
     lot_code: str
     does_cold_liaison: bool = True
     does_hot_liaison: bool = False
+    # Fictitious numbers in the official format FR dd.ddd.ddd CE: the département, the commune's
+    # INSEE code and the establishment's number within it (Règlement (CE) 853/2004 art. 4 and
+    # annex II section I; arrêté du 8 juin 2006). A kitchen without a number is exempted, with
+    # its reason.
+    sanitary_approval_number: str = ""
+    sanitary_exemption_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,9 @@ class SiteSeed:
     address: str
     opening_days: tuple[str, ...]
     cold_storage_litres: int | None = None
+    # People served per distribution at most: above the largest distribution the demo flow
+    # records there (a dedicated batch of the partnership's busiest day, or 150 surplus meals).
+    capacity_people: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,8 @@ class AssociationSeed:
     habilitation_number: str
     habilitation_expires_on: datetime.date
     sites: tuple[SiteSeed, ...]
+    # The food-hygiene training of the association's referents (associations.hygiene).
+    hygiene_training_on: datetime.date | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,16 @@ HAB = Association.Habilitation
 MODE = Partnership.Mode
 KIND = Authority.Kind
 
+# The one demo kitchen exempted from the sanitary approval: since the arrêté du 24 septembre 2014
+# (instruction DGAL/SDSSA/2014-823), the quantity and distance limits of article 12 of the arrêté
+# du 8 juin 2006 no longer apply to free donations to food-aid associations; the exemption is
+# declared to the prefect (DDPP) on Cerfa 13982.
+CORBEIL_EXEMPTION = (
+    "Dérogation à l'obligation d'agrément déclarée à la DDPP de l'Essonne (Cerfa 13982) : "
+    "arrêté du 8 juin 2006, art. 12 ; dons gratuits à des associations d'aide alimentaire, "
+    "sans limite de quantité ni de distance depuis l'arrêté du 24 septembre 2014."
+)
+
 # A donation convention awaiting the association's signature (first territory): kitchen, association.
 AWAITING_SIGNATURE = ("Cuisine centrale d'Aubervilliers", "Épicerie solidaire Le Panier dionysien")
 
@@ -160,6 +181,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 address="9 rue du Landy, 93200 Saint-Denis",
                 siret="21930066000129",
                 lot_code="SDN",
+                sanitary_approval_number="FR 93.066.001 CE",
             ),
             KitchenSeed(
                 name="Cuisine centrale d'Aubervilliers",
@@ -169,6 +191,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 address="25 rue de la Commune de Paris, 93300 Aubervilliers",
                 siret="21930001000150",
                 lot_code="AUB",
+                sanitary_approval_number="FR 93.001.002 CE",
             ),
         ),
         authorities=(
@@ -182,18 +205,21 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 habilitation=HAB.NATIONAL,
                 habilitation_number="HAB-NAT-2022-014",
                 habilitation_expires_on=datetime.date(2027, 12, 31),
+                hygiene_training_on=datetime.date(2025, 3, 15),
                 sites=(
                     SiteSeed(
                         "Centre de distribution de la Plaine",
                         "14 avenue du Président Wilson, 93200 Saint-Denis",
                         ("tue", "thu", "sat"),
                         1200,
+                        capacity_people=350,
                     ),
                     SiteSeed(
                         "Centre d'Aubervilliers",
                         "3 rue Henri Barbusse, 93300 Aubervilliers",
                         ("mon", "wed", "fri"),
                         800,
+                        capacity_people=300,
                     ),
                 ),
             ),
@@ -203,12 +229,14 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 habilitation=HAB.NATIONAL,
                 habilitation_number="HAB-NAT-2021-006",
                 habilitation_expires_on=datetime.date(2026, 12, 31),
+                hygiene_training_on=datetime.date(2024, 10, 8),
                 sites=(
                     SiteSeed(
                         "Local du Franc-Moisin",
                         "2 rue Danielle Casanova, 93200 Saint-Denis",
                         ("wed", "sat"),
                         600,
+                        capacity_people=180,
                     ),
                 ),
             ),
@@ -218,11 +246,13 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 habilitation=HAB.REGIONAL,
                 habilitation_number="HAB-IDF-2024-0157",
                 habilitation_expires_on=datetime.date(2029, 3, 31),
+                hygiene_training_on=datetime.date(2026, 2, 2),
                 sites=(
                     SiteSeed(
                         "Épicerie de la gare",
                         "6 rue Gabriel Péri, 93200 Saint-Denis",
                         ("mon", "tue", "thu", "fri"),
+                        capacity_people=160,
                     ),
                 ),
             ),
@@ -278,6 +308,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 address="38 rue Dunois, 75013 Paris",
                 siret="21750130000214",
                 lot_code="P13",
+                sanitary_approval_number="FR 75.113.004 CE",
             ),
         ),
         authorities=(
@@ -291,12 +322,14 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 habilitation=HAB.NATIONAL,
                 habilitation_number="HAB-NAT-2022-014",
                 habilitation_expires_on=datetime.date(2027, 12, 31),
+                hygiene_training_on=datetime.date(2025, 9, 20),
                 sites=(
                     SiteSeed(
                         "Centre de Tolbiac",
                         "112 rue de Tolbiac, 75013 Paris",
                         ("mon", "wed", "fri"),
                         1500,
+                        capacity_people=450,
                     ),
                 ),
             ),
@@ -306,17 +339,20 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 habilitation=HAB.REGIONAL,
                 habilitation_number="HAB-IDF-2023-0388",
                 habilitation_expires_on=datetime.date(2028, 9, 30),
+                hygiene_training_on=datetime.date(2024, 6, 11),
                 sites=(
                     SiteSeed(
                         "Local de la Butte-aux-Cailles",
                         "8 rue de la Butte-aux-Cailles, 75013 Paris",
                         ("tue", "fri"),
                         400,
+                        capacity_people=160,
                     ),
                     SiteSeed(
                         "Halle solidaire Masséna",
                         "45 boulevard Masséna, 75013 Paris",
                         ("wed", "sat"),
+                        capacity_people=250,
                     ),
                 ),
             ),
@@ -366,6 +402,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 siret="45219876300040",
                 lot_code="EVR",
                 does_hot_liaison=True,
+                sanitary_approval_number="FR 91.228.003 CE",
             ),
             KitchenSeed(
                 name="Cuisine centrale de Corbeil-Essonnes",
@@ -375,6 +412,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 address="12 allée Aristide Briand, 91100 Corbeil-Essonnes",
                 siret="21910174000161",
                 lot_code="COR",
+                sanitary_exemption_reason=CORBEIL_EXEMPTION,
             ),
         ),
         authorities=(
@@ -388,18 +426,21 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 habilitation=HAB.NATIONAL,
                 habilitation_number="HAB-NAT-2021-006",
                 habilitation_expires_on=datetime.date(2026, 12, 31),
+                hygiene_training_on=datetime.date(2025, 1, 27),
                 sites=(
                     SiteSeed(
                         "Antenne des Pyramides",
                         "10 place de l'Agora, 91000 Évry-Courcouronnes",
                         ("mon", "thu"),
                         900,
+                        capacity_people=300,
                     ),
                     SiteSeed(
                         "Antenne de Montconseil",
                         "4 rue Paul Cézanne, 91100 Corbeil-Essonnes",
                         ("wed", "sat"),
                         500,
+                        capacity_people=250,
                     ),
                 ),
             ),
@@ -409,12 +450,14 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 habilitation=HAB.NATIONAL,
                 habilitation_number="HAB-NAT-2020-003",
                 habilitation_expires_on=datetime.date(2028, 6, 30),
+                hygiene_training_on=datetime.date(2026, 5, 19),
                 sites=(
                     SiteSeed(
                         "Épicerie sociale du Bras de Fer",
                         "27 cours Blaise Pascal, 91000 Évry-Courcouronnes",
                         ("tue", "fri"),
                         700,
+                        capacity_people=160,
                     ),
                 ),
             ),
@@ -424,12 +467,14 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 habilitation=HAB.REGIONAL,
                 habilitation_number="HAB-IDF-2024-0211",
                 habilitation_expires_on=datetime.date(2029, 6, 30),
+                hygiene_training_on=datetime.date(2022, 11, 14),
                 sites=(
                     SiteSeed(
                         "Local des Tarterêts",
                         "3 rue Émile Zola, 91100 Corbeil-Essonnes",
                         ("mon", "wed", "fri"),
                         350,
+                        capacity_people=120,
                     ),
                 ),
             ),
@@ -486,6 +531,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 siret="21940081000194",
                 lot_code="VIT",
                 does_hot_liaison=True,
+                sanitary_approval_number="FR 94.081.001 CE",
             ),
         ),
         authorities=(
@@ -499,18 +545,21 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 habilitation=HAB.NATIONAL,
                 habilitation_number="HAB-NAT-2022-014",
                 habilitation_expires_on=datetime.date(2027, 12, 31),
+                hygiene_training_on=datetime.date(2024, 11, 30),
                 sites=(
                     SiteSeed(
                         "Centre du Port-à-l'Anglais",
                         "17 rue Charles Fourier, 94400 Vitry-sur-Seine",
                         ("tue", "thu"),
                         1000,
+                        capacity_people=250,
                     ),
                     SiteSeed(
                         "Centre des Ardoines",
                         "40 rue Léon Geffroy, 94400 Vitry-sur-Seine",
                         ("mon", "fri"),
                         600,
+                        capacity_people=200,
                     ),
                 ),
             ),
@@ -520,12 +569,14 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 habilitation=HAB.REGIONAL,
                 habilitation_number="HAB-IDF-2023-0274",
                 habilitation_expires_on=datetime.date(2028, 12, 31),
+                hygiene_training_on=datetime.date(2025, 6, 23),
                 sites=(
                     SiteSeed(
                         "Local du Plateau",
                         "5 avenue Rouget de Lisle, 94400 Vitry-sur-Seine",
                         ("wed", "sat"),
                         300,
+                        capacity_people=160,
                     ),
                 ),
             ),
@@ -769,6 +820,9 @@ class Command(BaseCommand):
                     "does_hot_liaison": kitchen.does_hot_liaison,
                     "address": kitchen.address,
                     "siret": kitchen.siret,
+                    "sanitary_approval_number": kitchen.sanitary_approval_number,
+                    "sanitary_approval_exempt": bool(kitchen.sanitary_exemption_reason),
+                    "sanitary_exemption_reason": kitchen.sanitary_exemption_reason,
                 },
             )
             for kitchen in seed.kitchens
@@ -879,6 +933,7 @@ class Command(BaseCommand):
                 "habilitation": seed.habilitation,
                 "habilitation_number": seed.habilitation_number,
                 "habilitation_expires_on": seed.habilitation_expires_on,
+                "hygiene_training_on": seed.hygiene_training_on,
             },
         )
         for site in seed.sites:
@@ -891,6 +946,7 @@ class Command(BaseCommand):
                     "has_cold_storage": site.cold_storage_litres is not None,
                     "cold_storage_litres": site.cold_storage_litres,
                     "opening_days": list(site.opening_days),
+                    "capacity_people": site.capacity_people,
                 },
             )
         return association
@@ -971,6 +1027,19 @@ class Command(BaseCommand):
                     until=until,
                 )
                 counts.add(territory_counts)
+            # One lot of the recent weeks recalled: the first territory's first partnership.
+            first = TERRITORIES[0]
+            recalled = demo.recall_seed(
+                demo=self.demo_partnerships(territories[first.slug], first)[0],
+                kitchen_user=self.demo_user(territory_usernames(first.slug)[Role.KITCHEN_MANAGER]),
+                since=since,
+                until=until,
+            )
+            if recalled is not None:
+                self.updated["meals.Batch"] += 1
+                self.stdout.write(
+                    f"Lot rappelé : {recalled.lot_number} ({recalled.meals_recalled} repas retirés)."
+                )
         flow_seconds = time.monotonic() - started
         self.created.update(
             {

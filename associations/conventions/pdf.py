@@ -9,8 +9,13 @@ from typing import Any
 
 from associations.models import Weekday
 from associations.pdf import render_pdf
+from meals.food_safety import DONATION_MIN_DELAY
 
 from .models import ConventionVersion, Party
+
+# Code de l'environnement D541-310 1°: at least 48 hours before the use-by date at handover (the
+# same rule the pickups follow, ``meals.food_safety.donation_delay``).
+DONATION_MIN_HOURS = DONATION_MIN_DELAY // datetime.timedelta(hours=1)
 
 
 def day(value: str | None) -> datetime.date | None:
@@ -25,6 +30,9 @@ def convention_render(version: ConventionVersion) -> bytes:
         "version": version,
         "terms": terms,
         "donation": terms.get("instrument") == "surplus",
+        # D541-310 1°: under 48 hours of use-by time left at handover only when the association
+        # shows it distributes sooner; the convention's delay is that showing.
+        "short_delay": (terms.get("distribution_delay_hours") or DONATION_MIN_HOURS) < DONATION_MIN_HOURS,
         "starts_on": day(terms.get("starts_on")),
         "ends_on": day(terms.get("ends_on")),
         "habilitation_expires_on": day((terms.get("association") or {}).get("habilitation_expires_on")),

@@ -308,3 +308,41 @@ def test_the_convention_pdf_carries_the_parties_and_clauses_and_an_avenant_keeps
     assert "entre 14:00 et 15:30" in first_text and "16:00" not in first_text
     assert "par M. Martin" in first_text
     assert ConventionVersion.objects.filter(partnership=partnership).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("hours", "exception"),
+    [(47, True), (48, False)],
+)
+def test_the_donation_convention_pdf_prints_its_distribution_delay_and_the_48_hour_exception(
+    client, hours, exception
+):
+    """D541-310 1°: at least 48 hours of use-by time at handover, less only when the association
+    shows it distributes sooner. 47 hours is the exception, 48 the rule."""
+    partnership = PartnershipFactory(status=Partnership.Status.DRAFT, signed=False)
+    Partnership.objects.filter(pk=partnership.pk).update(distribution_delay_hours=hours)
+    partnership.refresh_from_db()
+    version = convention_version_issue(partnership=partnership, by=None)
+    client.force_login(member(Role.AUTHORITY_COORDINATOR, partnership.territory))
+    text = pdf_text(client.get(reverse("convention-version-pdf", kwargs={"pk": version.pk})).content)
+    assert f"L'association distribue les repas reçus dans un délai de {hours} heures" in text
+    if exception:
+        assert "Exception au délai de 48 heures : par ce délai de 47 heures" in text
+        assert "moins de 48 heures mais au moins 47 heures avant cette date" in text
+        assert "sans exception" not in text
+    else:
+        assert "Le délai de 48 heures s'applique sans exception" in text
+        assert "Exception au délai" not in text
+
+
+def test_a_supply_agreement_pdf_prints_its_delay_without_the_donation_rule(client):
+    partnership = PartnershipFactory(
+        mode=Partnership.Mode.DEDICATED, status=Partnership.Status.DRAFT, signed=False
+    )
+    Partnership.objects.filter(pk=partnership.pk).update(distribution_delay_hours=24)
+    partnership.refresh_from_db()
+    version = convention_version_issue(partnership=partnership, by=None)
+    client.force_login(member(Role.AUTHORITY_COORDINATOR, partnership.territory))
+    text = pdf_text(client.get(reverse("convention-version-pdf", kwargs={"pk": version.pk})).content)
+    assert "dans un délai de 24 heures" in text
+    assert "Exception au délai" not in text and "sans exception" not in text

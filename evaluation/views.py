@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView, View
 from django.views.generic.detail import SingleObjectMixin
 
+from associations.duties import territory_duties
 from costing.selectors import stale_day_count
 from territories import bounds
 from territories.mixins import ScopedQuerysetMixin
@@ -191,6 +192,19 @@ class TerritoryDashboardView(PageMixin, ScopedQuerysetMixin, DetailView):
             JournalEntry.objects.for_user(user)
             .filter(territory=territory)
             .order_by("-observed_on", "-pk")[:JOURNAL_ENTRIES]
+        )
+        # Read live for this user, like the journal: never part of the cached figures.
+        duties = territory_duties(user=user, territory=territory, today=timezone.localdate())
+        context["duties"] = duties
+        context["duties_count"] = sum(
+            len(duties[key])
+            for key in (
+                "awaiting_signature",
+                "ending_soon",
+                "owing_donation",
+                "without_sanitary_approval",
+                "habilitations_ending",
+            )
         )
         if start is None or end is None:
             return context

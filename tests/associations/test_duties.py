@@ -90,3 +90,34 @@ def test_habilitation_alerts_once_per_threshold(settings):
     Association.objects.filter(pk=ended.pk).update(habilitation_expires_on=TODAY + 30 * DAY)
     assert habilitation_alerts_send(today=TODAY) == 1
     assert len(mail.outbox) == 5
+
+
+APPROVED = {"sanitary_approval_number": "FR 93.066.001 CE"}
+
+
+def test_the_dashboard_lists_the_duties_read_live_not_with_the_kept_figures(client):
+    """The dashboard's "Obligations à suivre": a kitchen over 3,000 meals a day without a donation
+    convention shows there (3,000 does not), and a duty arising after the figures were kept shows
+    on the next request, without the figures' cache being touched."""
+    territory = TerritoryFactory()
+    KitchenFactory(territory=territory, name="Cuisine 3000", usual_daily_production=3000, **APPROVED)
+    KitchenFactory(territory=territory, name="Cuisine 3001", usual_daily_production=3001, **APPROVED)
+    client.force_login(member(Role.AUTHORITY_COORDINATOR, territory))
+    url = reverse("territory-dashboard", kwargs={"pk": territory.pk})
+    period = {"start": str(TODAY - 30 * DAY), "end": str(TODAY - DAY)}
+
+    def block() -> str:
+        response = client.get(url, period)
+        assert response.status_code == 200
+        html = response.content.decode()
+        start = html.index('<section aria-labelledby="titre-obligations-suivre"')
+        return html[start : html.index("</section>", start)]
+
+    first = block()
+    assert "Obligations à suivre" in first
+    assert "Plus de 3000 repas par jour sans convention de don active" in first
+    assert "Cuisine 3001" in first and "3001 repas par jour" in first
+    assert "Cuisine 3000" not in first
+    # A new kitchen over the threshold: the figures are kept, the duties are read again.
+    KitchenFactory(territory=territory, name="Cuisine 4200", usual_daily_production=4200, **APPROVED)
+    assert "Cuisine 4200" in block()

@@ -31,7 +31,7 @@ from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from associations.hygiene import training_cutoff
-from associations.models import Association, DistributionSite, Partnership
+from associations.models import Association, DistributionSite, DonationReceipt, Partnership
 from config.celery import app as celery_app
 from costing.models import (
     AssociationCost,
@@ -60,7 +60,7 @@ FULL_COST_PER_MEAL = (Decimal("2.50"), Decimal("6.00"))
 SEEDED = [
     Territory, Kitchen, Partnership, Closure, TransportRate, KitchenCostInput, AssociationCost,
     CoordinationCost, Funding, ReferenceValue, MonthlyCost, JournalEntry, Survey, SurveyResponse,
-    Report, Batch, Pickup, Distribution,
+    Report, Batch, Pickup, Distribution, DonationReceipt,
 ]  # fmt: skip
 
 
@@ -371,6 +371,86 @@ def rows() -> dict[str, tuple[int, int | None]]:
         )
         for model in SEEDED
     }
+
+
+def test_one_convention_ends_within_the_60_days_the_authority_watches(pilot_year):
+    """45 days after the seeding day (6 December 2026): 20 January 2027, shown as ending soon on
+    the first territory's dashboard; every other convention has no end date."""
+    ending = Partnership.objects.filter(ends_on__isnull=False)
+    assert [(p.kitchen.name, p.association.name, p.ends_on, p.status) for p in ending] == [
+        (
+            "Cuisine centrale d'Aubervilliers",
+            "Secours populaire français (Comité de Saint-Denis)",
+            datetime.date(2027, 1, 20),
+            Partnership.Status.ACTIVE,
+        )
+    ]
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="authority.plaine-commune"))
+    territory = Territory.objects.get(slug="plaine-commune")
+    response = client.get(reverse("territory-dashboard", kwargs={"pk": territory.pk}))
+    html = response.content.decode()
+    block = html[html.index('<section aria-labelledby="titre-obligations-suivre"') :]
+    block = html_text(block[: block.index("</section>")])
+    assert "Convention se terminant bientôt : Cuisine centrale d'Aubervilliers" in block
+    assert "fin le 20/01/2027" in block
+
+
+def html_text(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def test_the_company_kitchen_donations_have_their_receipts_issued(pilot_year, settings):
+    """Évry-Courcouronnes' kitchen is the one a company runs; the Secours populaire of the
+    Essonne, whose coordinator is a demo account, has its receipts for the third quarter, then
+    October and November 2026, numbered 1 to 3, each valued month by month at the kitchen's food
+    and packaging cost per meal times the surplus meals received, and its PDF saying so."""
+    settings.MEDIA_ROOT = pilot_year.media
+    kitchen = Kitchen.objects.get(name="Cuisine centrale d'Évry-Courcouronnes")
+    association = Association.objects.get(name="Secours populaire français (Fédération de l'Essonne)")
+    receipts = list(DonationReceipt.objects.order_by("number"))
+    assert [
+        (
+            r.association_id,
+            r.kitchen_id,
+            r.period,
+            str(r.period_start),
+            str(r.period_end),
+            r.reference,
+            r.status,
+        )
+        for r in receipts
+    ] == [
+        (association.pk, kitchen.pk, "quarter", "2026-07-01", "2026-09-30", "2026-0001", "issued"),
+        (association.pk, kitchen.pk, "month", "2026-10-01", "2026-10-31", "2026-0002", "issued"),
+        (association.pk, kitchen.pk, "month", "2026-11-01", "2026-11-30", "2026-0003", "issued"),
+    ]
+    for receipt in receipts:
+        pickups = Pickup.objects.filter(
+            association=association,
+            batch__kitchen=kitchen,
+            batch__kind=Batch.Kind.SURPLUS,
+            picked_up_on__gte=receipt.period_start,
+            picked_up_on__lte=receipt.period_end,
+        )
+        meals = amount = 0
+        for pickup in pickups:
+            cost = KitchenCostInput.objects.get(kitchen=kitchen, month=pickup.picked_up_on.replace(day=1))
+            meals += pickup.meals_received
+            amount += pickup.meals_received * (cost.food_cost_per_meal + cost.packaging_per_meal)
+        assert meals > 0
+        assert (receipt.meals, receipt.amount) == (meals, Decimal(amount).quantize(Decimal("0.01")))
+        with receipt.pdf.open("rb") as pdf:
+            text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.read())).pages)
+        flat = re.sub(r"\s", "", text)
+        assert f"Reçu n° {receipt.reference}" in text
+        assert f"{receipt.meals}repas" in flat
+        assert f"{receipt.amount:.2f}".replace(".", ",") in flat
+    # The coordinator finds them on the receipts page.
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="coordinator.grand-paris-sud"))
+    page = client.get(reverse("donation-receipt-list")).content.decode()
+    assert all(f"Reçu n° {receipt.reference}" in page for receipt in receipts)
 
 
 def test_a_second_run_changes_nothing(pilot_year):

@@ -52,6 +52,7 @@ from meals.models import Batch
 from territories.demo import calendar as school_calendar
 from territories.demo import costs as demo_costs
 from territories.demo import evaluation as demo_evaluation
+from territories.demo import receipts as demo_receipts
 from territories.demo import reports as demo_reports
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
@@ -126,6 +127,9 @@ class PartnershipSeed:
     mode: str
     starts_on: datetime.date
     planned_meals_per_week: int
+    # A convention with an end date this many days after the seeding day (counted from the day the
+    # seed runs, so that it is always "ending soon" on the authority's page and dashboard).
+    ends_in_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,8 @@ CORBEIL_EXEMPTION = (
     "sans limite de quantité ni de distance depuis l'arrêté du 24 septembre 2014."
 )
 
+# The convention that ends within the 60 days the authority watches (associations.duties).
+ENDING_IN_DAYS = 45
 # A donation convention awaiting the association's signature (first territory): kitchen, association.
 AWAITING_SIGNATURE = ("Cuisine centrale d'Aubervilliers", "Épicerie solidaire Le Panier dionysien")
 
@@ -278,6 +284,7 @@ TERRITORIES: tuple[TerritorySeed, ...] = (
                 MODE.DEDICATED,
                 datetime.date(2025, 2, 3),
                 600,
+                ends_in_days=ENDING_IN_DAYS,
             ),
             PartnershipSeed(
                 "Cuisine centrale de Saint-Denis",
@@ -763,6 +770,8 @@ class Command(BaseCommand):
                     territory=territory, evaluator=evaluator, months=months, counts=self.created
                 )
             self.refresh_monthly_costs(territories, months[0], today)
+            # Receipts value the surplus meals at the month's cost inputs, seeded just above.
+            receipts = demo_receipts.seed_receipts(territories=territories, today=today, counts=self.created)
         inputs_seconds = time.monotonic() - started
         started = time.monotonic()
         with quiet(REPORT_LOGGER):
@@ -774,7 +783,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Année pilote de {months[0]:%m/%Y} à {months[-1]:%m/%Y} : coûts mensuels, journal et "
             f"questionnaires en {inputs_seconds:.1f} s ; rapports du {start:%d/%m/%Y} au {end:%d/%m/%Y} : "
-            f"{done} prêt(s) sur {len(built)}, en {time.monotonic() - started:.1f} s."
+            f"{done} prêt(s) sur {len(built)}, en {time.monotonic() - started:.1f} s ; "
+            f"{len(receipts)} reçu(s) de dons émis."
         )
 
     # -- records --------------------------------------------------------------------------------
@@ -846,7 +856,9 @@ class Command(BaseCommand):
                 {
                     "territory": territory,
                     "starts_on": partnership.starts_on,
-                    "ends_on": None,
+                    "ends_on": timezone.localdate() + datetime.timedelta(days=partnership.ends_in_days)
+                    if partnership.ends_in_days
+                    else None,
                     "planned_meals_per_week": partnership.planned_meals_per_week,
                     # The associations of hot-liaison kitchens take hot surplus, which expires the same
                     # day: they distribute it at the evening's service (Code de l'environnement D541-310).

@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+from costing import rollups
 from meals import services
 from meals.models import Batch
 from territories.roles import Role
@@ -84,6 +85,9 @@ class Scene:
         use_by = change.pop("use_by_date", production + datetime.timedelta(days=3))
         batch = self.batch(production_date=self.today, use_by_date=use_by + shift, **change)
         Batch.objects.filter(pk=batch.pk).update(production_date=production, use_by_date=use_by)
+        # The move bypasses the services: the two days' roll-ups are brought in line here.
+        for day in {self.today, production}:
+            rollups.rollup_territory_day(territory_id=batch.territory_id, day=day)
         batch.refresh_from_db()
         return batch
 

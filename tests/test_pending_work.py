@@ -211,12 +211,14 @@ def test_work_written_while_the_broker_is_down_is_done_once_it_is_back(own_redis
     month = day.replace(day=1)
     scene = Scene()
     territory_id = scene.territory.pk
-    batch = scene.batch(production_date=day, use_by_date=day + datetime.timedelta(days=3), meals_count=60)
+    batch = scene.past_batch(
+        production_date=day, use_by_date=day + datetime.timedelta(days=3), meals_count=60
+    )
     noon = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
     pickup = scene.pickup(batch, picked_up_at=noon, distance_km=Decimal("12.0"), duration_minutes=30)
     distribution = services.distribution_record(
         pickup=pickup, by=scene.volunteer, site=scene.site, distributed_on=day, meals_distributed=60,
-        beneficiaries=45,
+        beneficiaries=45, temperature_c=Decimal("2.5"),
     )  # fmt: skip
     # Built in-process as the writes committed (eager tasks): one distribution, no transport rate.
     assert day_row(territory_id, day) == (1, 60, 45, Decimal("0.00"), 1)

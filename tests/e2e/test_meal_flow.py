@@ -120,8 +120,8 @@ def evaluator_follows_up(new_page: Any, world: World) -> None:
     page.goto(f"/territoires/{world.territory.pk}/")
     page.get_by_role("link", name="Tableau de bord").click()
     expect(heading(page)).to_have_text("Tableau de bord")
-    page.get_by_label("Du").fill(today.replace(day=1).isoformat())
-    page.get_by_label("Au (inclus)").fill(today.isoformat())
+    page.get_by_label("Du", exact=True).fill(today.replace(day=1).isoformat())
+    page.get_by_label("Au (inclus)", exact=True).fill(today.isoformat())
     page.get_by_role("button", name="Afficher").click()
     distributed = Distribution.objects.filter(
         territory=world.territory, distributed_on__range=(today.replace(day=1), today)
@@ -134,8 +134,8 @@ def evaluator_follows_up(new_page: Any, world: World) -> None:
     page.locator("main").get_by_role("link", name="Rapports", exact=True).click()
     expect(heading(page)).to_contain_text("Rapports")
     page.get_by_label("Type de rapport").select_option(label="Rapport d'activité DRIHL (France Relance)")
-    page.get_by_label("Du").fill(today.replace(day=1).isoformat())
-    page.get_by_label("Au (inclus)").fill(today.isoformat())
+    page.get_by_label("Du", exact=True).fill(today.replace(day=1).isoformat())
+    page.get_by_label("Au (inclus)", exact=True).fill(today.isoformat())
     with worker_started_when_asked() as start_worker:
         page.get_by_role("button", name="Demander le rapport").click()
         expect(page.locator(".messages")).to_contain_text("Rapport demandé")

@@ -62,6 +62,8 @@ def main() -> None:
         if (today - datetime.timedelta(days=n)).weekday() < 5
     ]
     written = 0
+    # Lot numbers are unique per kitchen: each run (and a rerun on a reused database) has its own.
+    run = time.time_ns()
     task_medians: dict[str, list[float]] = {url: [] for url in urls.values()}
 
     def measure(url: str) -> float:
@@ -91,11 +93,13 @@ def main() -> None:
                 production_date=day,
                 meals_count=50,
                 liaison=template.liaison,
-                lot_number=f"BENCH-{written}",
+                lot_number=f"BENCH-{run}-{written}",
                 use_by_date=template.use_by_date,
                 dispatch_temperature_c=template.dispatch_temperature_c,
                 allergens=template.allergens,
                 no_regulated_allergens=template.no_regulated_allergens,
+                # A record of that past day, declared on it (its use-by date had not passed).
+                declared_on=day,
             )
             started = time.perf_counter()
             rollups.rollup_territory_day(territory_id=territory_id, day=day)

@@ -78,9 +78,10 @@ RETURNING territory_id, association_id
 """
 RAW_INSERT = """
 INSERT INTO meals_pickup (territory_id, batch_id, association_id, picked_up_by_id, picked_up_at, picked_up_on,
-    meals_received, temperature_c, transport_mode, refrigerated_vehicle, distance_km, duration_minutes)
+    meals_received, temperature_c, transport_mode, refrigerated_vehicle, distance_km, duration_minutes,
+    shortfall_reason, shortfall_note)
 VALUES (%s, %s, %s, %s, now(), (now() AT TIME ZONE 'Europe/Paris')::date, %s, %s,
-    'association_vehicle', true, 7.5, 30)
+    'association_vehicle', true, 7.5, 30, '', '')
 """
 
 
@@ -139,7 +140,16 @@ def ready_batches(count: int, rng: random.Random) -> list[Item]:
         .select_related("kitchen")
     )
     managers = dict(Membership.objects.filter(role=Role.KITCHEN_MANAGER).values_list("kitchen_id", "user_id"))
+    # A hot surplus batch has less than the 48 hours of use-by that a donation needs when picked up
+    # (D541-310): surplus comes only from kitchens in cold liaison.
+    partnerships = [
+        each
+        for each in partnerships
+        if each.kitchen.does_cold_liaison or each.mode != Partnership.Mode.SURPLUS
+    ]
     today = datetime.date.today()
+    # Lot numbers are unique per kitchen: each run (and a rerun on a reused database) has its own.
+    run = time.time_ns()
     batches = []
     for number in range(count):
         partnership = rng.choice(partnerships)
@@ -154,7 +164,7 @@ def ready_batches(count: int, rng: random.Random) -> list[Item]:
                 production_date=today,
                 meals_count=100 + number % 50,
                 liaison=liaison,
-                lot_number=f"BENCH-W-{number}",
+                lot_number=f"BENCH-W-{run}-{number}",
                 use_by_date=today + datetime.timedelta(days=3 if liaison == "cold" else 0),
                 dispatch_temperature_c=Decimal("2.0") if liaison == "cold" else Decimal("66"),
                 created_by_id=managers[partnership.kitchen_id],

@@ -8,11 +8,20 @@
 # and `make beat` in other terminals).
 
 PYTHON ?= python3
+# `make run PORT=8001` serves on another port.
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 # Re-install only when the dependencies change.
 STAMP := $(VENV)/.installed
+
+# Dependencies are installed from uv.lock (exact versions with their hashes), by the uv
+# version that pyproject.toml's [tool.uv] requires, itself installed by pip into .venv.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+# uv uses the Python of .venv and never downloads an interpreter of its own.
+export UV_PYTHON_DOWNLOADS := never
 
 # Browser tests (tests/e2e): Debian's Chromium, since no browser download works here, and
 # axe-core from the npm registry, pinned by tests/e2e/package-lock.json.
@@ -28,7 +37,7 @@ DEPLOY_CHECK_ENV := DJANGO_DEBUG=false \
 	DJANGO_ALLOWED_HOSTS=passerelle.example
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate messages seed test lint typecheck checks e2e-deps pytest worker beat clean
+.PHONY: help install lock-check run migrate messages seed test lint typecheck checks e2e-deps pytest worker beat clean
 
 help:
 	@echo "make run      set up and run the platform on SQLite with demo data at http://127.0.0.1:8000"
@@ -41,12 +50,26 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[dev]"
+$(UV): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+
+# psycopg2 is built from source against libpq, which needs pg_config (Debian package
+# libpq-dev); installed here when missing, as e2e-deps installs Chromium. uv keeps the built
+# wheel in its cache, so the build happens once per machine.
+# `--locked` refuses a uv.lock that no longer matches pyproject.toml (run `uv lock`);
+# `--inexact` leaves alone what was installed into .venv by hand.
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@command -v pg_config >/dev/null 2>&1 || { \
+		echo "Installing libpq-dev (pg_config, to build psycopg2)..."; \
+		$(APT) update -qq && $(APT) install -y --no-install-recommends libpq-dev gcc; }
+	$(UV) sync --locked --inexact --extra dev
 	touch $@
 
 install: $(STAMP)
+
+# Fails when uv.lock is out of date with pyproject.toml (make test runs it).
+lock-check: $(UV)
+	$(UV) lock --check
 
 migrate: $(STAMP)
 	$(MANAGE) migrate --noinput
@@ -65,7 +88,7 @@ seed: migrate
 	$(MANAGE) seed_demo
 
 run: migrate messages seed
-	$(MANAGE) runserver 127.0.0.1:8000
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: lint typecheck checks e2e-deps pytest
 
@@ -76,7 +99,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
-checks: $(STAMP)
+checks: $(STAMP) lock-check
 	$(MANAGE) makemigrations --check --dry-run
 	$(DEPLOY_CHECK_ENV) $(MANAGE) check --deploy --fail-level WARNING
 

@@ -31,6 +31,9 @@ AXE_JS := $(E2E_DIR)/node_modules/axe-core/axe.min.js
 # As root with no stdin (CI); elsewhere through sudo.
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
+# Extra pytest options, e.g. `make pytest PYTEST_ARGS="-n 2"` (CI adds workers, coverage, JUnit).
+PYTEST_ARGS ?=
+
 # Settings for `check --deploy`: production mode with a throwaway, test-only secret.
 DEPLOY_CHECK_ENV := DJANGO_DEBUG=false \
 	DJANGO_SECRET_KEY=ci-only-deploy-check-Xw7Lr2Qp9Nz4Tb6Vh1Ks8Jd3Fm5Gc0Ya-no-real-use \
@@ -121,7 +124,7 @@ e2e-deps:
 	fi
 
 pytest: $(STAMP) messages e2e-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 worker: $(STAMP)
 	@test -n "$$CELERY_BROKER_URL" || { echo "CELERY_BROKER_URL is not set: tasks run eagerly in-process, no worker is needed."; exit 1; }

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, connections
+from django.db import connections
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -24,6 +24,7 @@ from meals.models import Batch, Distribution
 from territories import media
 from territories.roles import Role
 from territories.tasks import delete_orphan_files
+from tests.conftest import needs_postgresql
 from tests.factories import ReportFactory, flow, member
 
 PDF = b"%PDF-1.4\n" + b"0" * 1000 + b"\n%%EOF\n"
@@ -142,8 +143,7 @@ def test_a_regenerated_report_leaves_no_orphan_after_the_cleanup(scene):
 
 @pytest.mark.django_db(transaction=True)
 def test_ten_parallel_downloads_of_a_lost_pdf_render_it_once():
-    if connection.vendor != "postgresql":
-        pytest.skip("the row lock is what is under test; CI runs this on PostgreSQL")
+    needs_postgresql("the row lock is what is under test; CI runs this on PostgreSQL")
     from evaluation import reports
     from tests.scenes import Scene
 
@@ -227,8 +227,7 @@ def test_deleting_a_site_twice_answers_404_the_second_time(api, scene):
 
 @pytest.mark.django_db(transaction=True)
 def test_five_parallel_deletions_of_a_distribution_answer_one_204_and_four_404():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locking is what is under test; CI runs this on PostgreSQL")
+    needs_postgresql("row locking is what is under test; CI runs this on PostgreSQL")
     from tests.scenes import Scene
 
     scene = Scene()

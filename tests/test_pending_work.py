@@ -46,7 +46,7 @@ from evaluation import reports
 from evaluation.models import Report
 from meals import services
 from territories.roles import Role
-from tests.conftest import NO_REAL_BROKER, has_real_broker, tasks_to_broker, wait_for
+from tests.conftest import NO_REAL_BROKER, has_real_broker, needs, tasks_to_broker, wait_for
 from tests.costing.test_rollup_worker_killed import backends_of, test_database_url
 from tests.evaluation.reporting import END, START, pilot, references
 from tests.factories import member
@@ -102,10 +102,8 @@ class RedisServer:
 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    if not has_real_broker():
-        pytest.skip(NO_REAL_BROKER)
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server is not installed")
+    needs(has_real_broker(), NO_REAL_BROKER)
+    needs(bool(shutil.which("redis-server")), "redis-server is not installed")
     server = RedisServer(tmp_path)
     yield server
     server.stop()
@@ -305,8 +303,7 @@ def waiting_on_rollups(database: str) -> list[int]:
 
 
 def test_a_report_whose_worker_is_killed_is_built_by_another_once_the_lease_runs_out(start_worker):
-    if not has_real_broker():
-        pytest.skip(NO_REAL_BROKER)
+    needs(has_real_broker(), NO_REAL_BROKER)
     references()
     plaine = pilot()
     evaluator = member(Role.EVALUATOR)

@@ -7,7 +7,7 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
+from tests.conftest import needs, redis_answers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Long and varied enough for check --deploy (security.W009); only ever used by these tests.
@@ -122,8 +122,7 @@ else:
 def test_cache_url_gives_one_cache_to_every_process():
     """Rate limits and cached indicators hold across a deployment's web processes."""
     broker = os.environ.get("CELERY_BROKER_URL", "")
-    if not broker.startswith("redis://"):
-        pytest.skip("needs the Redis that CI provides")
+    needs(broker.startswith("redis://") and redis_answers(broker), "needs the Redis that CI provides")
     env = clean_env(CACHE_URL=broker.rsplit("/", 1)[0] + "/15")
     key = f"test-settings-{uuid.uuid4().hex}"
 

@@ -7,7 +7,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -16,6 +16,7 @@ from associations.receipts.services import receipt_issue
 from costing.models import KitchenCostInput
 from kitchens.models import Kitchen
 from territories.roles import Role
+from tests.conftest import needs_postgresql
 from tests.factories import KitchenFactory, PartnershipFactory, UserFactory, member
 from tests.scenes import Scene
 
@@ -241,8 +242,7 @@ def test_an_issued_receipt_cannot_be_changed_through_the_api_or_the_admin(api, c
 
 @pytest.mark.django_db(transaction=True)
 def test_two_coordinators_issuing_at_once_get_two_numbers():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locking of the sequence is what is under test; run on PostgreSQL")
+    needs_postgresql("row locking of the sequence is what is under test; run on PostgreSQL")
     scene = Scene(starts_on=datetime.date(2024, 9, 1))
     association = scene.partnership.association
     kitchens = [scene.partnership.kitchen, KitchenFactory(territory=scene.territory)]

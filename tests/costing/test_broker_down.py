@@ -12,6 +12,7 @@ from django.db import connection
 from costing import tasks
 from costing.models import DailyRollup
 from meals.models import Batch, Pickup
+from tests.conftest import needs_postgresql
 from tests.scenes import Scene
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,8 +32,7 @@ print("pickup recorded")
 
 
 def test_pickup_succeeds_with_the_broker_down_and_the_nightly_rebuild_catches_up():
-    if connection.vendor != "postgresql":
-        pytest.skip("the second process must share the test database, as on PostgreSQL in CI")
+    needs_postgresql("the second process must share the test database, as on PostgreSQL in CI")
     scene = Scene()
     batch = scene.batch(production_date=datetime.date.today(), meals_count=64)
     DailyRollup.objects.all().delete()

@@ -18,6 +18,7 @@ from costing import rollups
 from costing.models import DailyRollup, TransportRate
 from meals.management.commands import generate_scale
 from territories.models import Territory
+from tests.conftest import needs_postgresql
 from tests.test_generate_scale import frequent_outcomes  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +33,7 @@ EXERCISED = [
 
 @pytest.fixture
 def records(frequent_outcomes):  # noqa: F811 - the imported fixture
-    if connection.vendor != "postgresql":
-        pytest.skip("the set-based rebuild is PostgreSQL's; elsewhere rebuild() runs day by day")
+    needs_postgresql("the set-based rebuild is PostgreSQL's; elsewhere rebuild() runs day by day")
     generate_scale.generate(
         territories=3, days=DAYS, seed=5, kitchens_per_territory=2, associations_per_territory=5
     )

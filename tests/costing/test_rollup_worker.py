@@ -4,11 +4,11 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from costing import rollups, tasks
 from costing.models import DailyRollup
-from tests.conftest import wait_for
+from tests.conftest import needs_postgresql, wait_for
 from tests.scenes import Scene
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,8 +34,7 @@ def test_a_real_worker_runs_the_rollup_task(real_worker):
 
 
 def test_concurrent_rollups_of_one_day_give_the_same_rows():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent upserts are what is under test; CI runs this on PostgreSQL")
+    needs_postgresql("concurrent upserts are what is under test; CI runs this on PostgreSQL")
     scene = Scene()
     for number in range(3):
         scene.batch(production_date=YESTERDAY, meals_count=20 + number, lot_number=f"C{number}")

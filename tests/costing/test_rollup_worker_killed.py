@@ -33,7 +33,7 @@ from django.db import connection
 from config.celery import app as celery_app
 from costing import rollups, tasks
 from costing.models import DailyRollup, MonthlyCost
-from tests.conftest import NO_REAL_BROKER, has_real_broker, wait_for
+from tests.conftest import NO_REAL_BROKER, has_real_broker, needs, wait_for
 from tests.scenes import Scene
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,8 +59,7 @@ test_database_url.__test__ = False  # type: ignore[attr-defined]
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen]]:
     """``start_worker(name)``: a Celery worker consuming the test queue only, in its own process group."""
-    if not has_real_broker():
-        pytest.skip(NO_REAL_BROKER)
+    needs(has_real_broker(), NO_REAL_BROKER)
     started: list[subprocess.Popen] = []
 
     def start(name: str) -> subprocess.Popen:

@@ -4,7 +4,8 @@ server on 127.0.0.1, with axe-core injected for the accessibility checks.
 Setup (``make e2e-deps``, which ``make test`` runs): ``apt-get install chromium`` and
 ``npm ci --prefix tests/e2e`` (axe-core, pinned by tests/e2e/package-lock.json). Without
 Chromium the tests are skipped with the reason, except under CI (``CI=true``) where they fail.
-Screenshots go to ``test-results/screenshots/`` (git-ignored).
+Screenshots go to ``test-results/screenshots/`` (git-ignored); when a test fails, each page it
+had open is saved under ``test-results/failures/`` (which CI prints at the end).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ CHROMIUM_ARGS = [
 ]
 AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
+FAILURES = ROOT / "test-results" / "failures"
 PASSWORD = "passerelle-test"  # tests.factories.UserFactory's
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
@@ -79,10 +81,34 @@ def axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
+OUTCOMES = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Keeps each phase's report on the test, for ``new_page`` to see whether it failed."""
+    report = yield
+    item.stash.setdefault(OUTCOMES, {})[report.when] = report
+    return report
+
+
+def save_failure_screenshots(test_name: str, contexts: list[Any]) -> None:
+    """Every page still open in a failed test, as the user last saw it."""
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", test_name).strip("-")
+    pages = [page for context in contexts for page in context.pages]
+    for number, page in enumerate(pages, start=1):
+        try:
+            page.screenshot(path=str(FAILURES / f"{stem}-{number}.png"), full_page=True)
+        except Exception as error:  # a crashed page must not hide the test's own failure
+            print(f"no screenshot of page {number} of {test_name}: {error}")
+
+
 @pytest.fixture
-def new_page(browser, live_server) -> Iterator[Callable[..., Any]]:
+def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:
     """``new_page(viewport=PHONE)``: a page in a fresh browser context (its own cookies) on the
-    live server; relative URLs resolve against it."""
+    live server; relative URLs resolve against it. When the test fails, its open pages are saved
+    under test-results/failures/."""
     contexts = []
 
     def make(viewport: dict[str, int] = DESKTOP, **options: Any) -> Any:
@@ -98,6 +124,9 @@ def new_page(browser, live_server) -> Iterator[Callable[..., Any]]:
         return context.new_page()
 
     yield make
+    outcomes = request.node.stash.get(OUTCOMES, {})
+    if any(report.failed for report in outcomes.values()):
+        save_failure_screenshots(request.node.nodeid, contexts)
     for context in contexts:
         context.close()
 

@@ -10,11 +10,12 @@ import json
 import threading
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from evaluation import figures
 from evaluation.selectors import ReadsAhead
 from territories.models import Territory
+from tests.conftest import needs_postgresql
 from tests.evaluation.reporting import END, START, pilot, references
 from tests.factories import DailyRollupFactory, TerritoryFactory
 
@@ -22,8 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("reads run ahead on PostgreSQL only (CI's database)")
+    needs_postgresql("reads run ahead on PostgreSQL only (CI's database)")
 
 
 def where_read() -> tuple[str, object, int]:

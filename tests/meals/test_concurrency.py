@@ -4,12 +4,13 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from meals import services
 from meals.models import Batch, Pickup
 from territories.exceptions import Conflict
 from territories.roles import Role
+from tests.conftest import needs_postgresql
 from tests.factories import member
 from tests.scenes import Scene
 
@@ -47,8 +48,7 @@ def confirm_together(batch, volunteers) -> list[object]:
 
 
 def test_two_concurrent_confirmations_make_one_pickup():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locking is what is under test; CI runs this on PostgreSQL")
+    needs_postgresql("row locking is what is under test; CI runs this on PostgreSQL")
     scene = Scene()
     second_volunteer = member(Role.VOLUNTEER, scene.territory, association=scene.partnership.association)
     for round_number in range(5):
@@ -66,8 +66,7 @@ def test_two_concurrent_confirmations_make_one_pickup():
 def test_two_concurrent_declarations_of_one_lot_number_make_one_batch():
     """Both requests pass the check before either writes: the unique constraint refuses the
     second, whose IntegrityError answers the same 400 as the check."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the unique constraint under concurrent transactions is PostgreSQL's")
+    needs_postgresql("the unique constraint under concurrent transactions is PostgreSQL's")
     from rest_framework.test import APIClient
 
     scene = Scene()
@@ -113,8 +112,7 @@ def test_a_lot_number_taken_by_a_transaction_not_yet_committed_answers_the_same_
     """The second request cannot see the first's batch (not committed): its check passes, its
     insert waits on the unique index, then fails once the first commits. The IntegrityError
     becomes the field error, and nothing of the second request is written."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the unique constraint under concurrent transactions is PostgreSQL's")
+    needs_postgresql("the unique constraint under concurrent transactions is PostgreSQL's")
     import time
 
     from django.db import transaction

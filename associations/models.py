@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kitchens.models import coordinate_errors
 from territories.models import TerritoryOwned
 from territories.roles import Role
 from territories.validators import validate_rna, validate_siret
@@ -106,6 +107,9 @@ class DistributionSite(TerritoryOwned):
         help_text=_("Nombre de personnes que le lieu peut servir lors d'une distribution."),
     )
 
+    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=8, decimal_places=5, null=True, blank=True)
+
     class Meta:
         verbose_name = _("lieu de distribution")
         verbose_name_plural = _("lieux de distribution")
@@ -128,6 +132,7 @@ class DistributionSite(TerritoryOwned):
             errors["cold_storage_litres"] = _("Indiquez le volume du stockage réfrigéré.")
         if not self.has_cold_storage and self.cold_storage_litres:
             errors["cold_storage_litres"] = _("Pas de volume réfrigéré sans stockage réfrigéré.")
+        errors.update(coordinate_errors(self.latitude, self.longitude))
         days = self.opening_days
         if not isinstance(days, list) or any(day not in Weekday.values for day in days):
             errors["opening_days"] = _("Jours attendus parmi : %(days)s.") % {

@@ -20,6 +20,7 @@ from evaluation.api import IndicatorView, JournalEntryViewSet, SurveyResponseVie
 from evaluation.report_api import ReportViewSet
 from kitchens.api import KitchenViewSet
 from meals.api import BatchViewSet, DistributionViewSet, PickupViewSet
+from meals.offers.api import OfferViewSet
 from territories.api import AuthorityViewSet, MembershipViewSet, MeView, TerritoryViewSet
 from territories.token_api import ApiTokenViewSet, TokenLoginView, TokenLogoutView
 
@@ -37,6 +38,7 @@ router.register("memberships", MembershipViewSet, basename="membership")
 router.register("batches", BatchViewSet, basename="batch")
 router.register("pickups", PickupViewSet, basename="pickup")
 router.register("distributions", DistributionViewSet, basename="distribution")
+router.register("offers", OfferViewSet, basename="offer")
 router.register("cost-inputs", KitchenCostInputViewSet, basename="cost-input")
 router.register("transport-costs", TransportRateViewSet, basename="transport-cost")
 router.register("association-costs", AssociationCostViewSet, basename="association-cost")

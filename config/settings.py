@@ -268,6 +268,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "meals.tasks.sweep_record_imports",
         "schedule": PASSERELLE_SWEEP_SECONDS,
     },
+    # Offers whose response deadline passed: closed once each, their kitchen told (meals.offers).
+    "expire-offers": {
+        "task": "meals.offers.tasks.expire_offers",
+        "schedule": PASSERELLE_SWEEP_SECONDS,
+    },
     "rebuild-recent-rollups": {
         "task": "costing.tasks.rebuild_recent_rollups",
         "schedule": crontab(hour=2, minute=30),

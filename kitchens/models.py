@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,20 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
     from territories.models import Membership
+
+
+def coordinate_errors(latitude: Decimal | None, longitude: Decimal | None) -> dict[str, StrOrPromise]:
+    """A place's coordinates come in pairs, in degrees of WGS 84."""
+    errors: dict[str, StrOrPromise] = {}
+    if (latitude is None) != (longitude is None):
+        errors["longitude" if longitude is None else "latitude"] = _(
+            "Indiquez la latitude et la longitude, ou aucune."
+        )
+    if latitude is not None and not -90 <= latitude <= 90:
+        errors["latitude"] = _("Une latitude est comprise entre -90 et 90 degrés.")
+    if longitude is not None and not -180 <= longitude <= 180:
+        errors["longitude"] = _("Une longitude est comprise entre -180 et 180 degrés.")
+    return errors
 
 
 class Kitchen(TerritoryOwned):
@@ -65,6 +80,19 @@ class Kitchen(TerritoryOwned):
     sanitary_approval_number = models.CharField(_("numéro d'agrément sanitaire"), max_length=40, blank=True)
     sanitary_approval_exempt = models.BooleanField(_("dispensée d'agrément sanitaire"), default=False)
     sanitary_exemption_reason = models.TextField(_("motif de la dispense d'agrément"), blank=True)
+    # Where the kitchen is (WGS 84), and how far its surplus offers go: an offer reaches only the
+    # associations with a distribution site within this many kilometres (meals.offers).
+    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=8, decimal_places=5, null=True, blank=True)
+    offer_radius_km = models.PositiveSmallIntegerField(
+        _("rayon des offres d'excédents (km)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Vide : les offres vont à toutes les associations ayant une convention de don signée avec la "
+            "cuisine. Sinon, seulement à celles dont un lieu de distribution est dans ce rayon."
+        ),
+    )
 
     class Meta:
         verbose_name = _("cuisine centrale")
@@ -113,6 +141,11 @@ class Kitchen(TerritoryOwned):
             errors["sanitary_exemption_reason"] = _("Indiquez le motif de la dispense d'agrément sanitaire.")
         if self.cold_shelf_life_days is not None and not 1 <= self.cold_shelf_life_days <= 60:
             errors["cold_shelf_life_days"] = _("La durée de vie se compte entre 1 et 60 jours.")
+        errors.update(coordinate_errors(self.latitude, self.longitude))
+        if self.offer_radius_km is not None and (self.latitude is None or self.longitude is None):
+            errors["offer_radius_km"] = _(
+                "Un rayon se mesure depuis la cuisine : indiquez sa latitude et sa longitude."
+            )
         if not (self.does_cold_liaison or self.does_hot_liaison):
             errors["does_cold_liaison"] = _("Indiquez au moins un type de liaison (froide ou chaude).")
         if errors:

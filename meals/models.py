@@ -411,3 +411,16 @@ class RecordImport(TerritoryOwned, LeasedWork):
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:
         return cls.territory_coordinator_rule(membership)
+
+
+# Models of the concerns kept in their own packages, imported here so Django registers them.
+from meals.offers.models import Offer, OfferRecipient  # noqa: E402
+
+__all__ = [
+    "Batch",
+    "Distribution",
+    "Offer",
+    "OfferRecipient",
+    "Pickup",
+    "RecordImport",
+]

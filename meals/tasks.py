@@ -29,3 +29,24 @@ def run_record_import(import_id: int) -> str:
 @shared_task
 def sweep_record_imports() -> dict[str, int]:
     return imports.record_import_sweep()
+
+
+# The offers' tasks, registered with the app's (Celery discovers ``meals.tasks`` only).
+from meals.offers.tasks import (  # noqa: E402
+    expire_offers,
+    notify_offer_expired,
+    notify_offer_made,
+    notify_offer_taken,
+)
+
+__all__ = [
+    "expire_offers",
+    "notify_batch_ready",
+    "notify_batch_recalled",
+    "notify_offer_expired",
+    "notify_offer_made",
+    "notify_offer_taken",
+    "remind_unpicked_batches",
+    "run_record_import",
+    "sweep_record_imports",
+]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .offers import views as offer_views
 
 urlpatterns = [
     path("lots/", views.BatchWeekView.as_view(), name="batch-week"),
@@ -17,6 +18,11 @@ urlpatterns = [
         views.DistributionCreateView.as_view(),
         name="distribution-create",
     ),
+    path("offres/", offer_views.OfferListView.as_view(), name="offer-list"),
+    path("offres/nouvelle/", offer_views.OfferCreateView.as_view(), name="offer-create"),
+    path("offres/<int:pk>/", offer_views.OfferDetailView.as_view(), name="offer-detail"),
+    path("offres/<int:pk>/accepter/", offer_views.OfferAcceptView.as_view(), name="offer-accept"),
+    path("offres/<int:pk>/decliner/", offer_views.OfferDeclineView.as_view(), name="offer-decline"),
     path("flux/", views.FlowWeekView.as_view(), name="flow-week"),
     path("territoires/<int:pk>/import/", views.RecordImportView.as_view(), name="record-import"),
     path("imports/<int:pk>/", views.RecordImportDetailView.as_view(), name="record-import-detail"),

@@ -229,13 +229,17 @@ class BatchCreateView(PageMixin, LoginRequiredMixin, RoleRequiredMixin, FormView
         partnership = self.partnerships.first()
         if partnership is None:
             return None, None
-        latest = (
-            Batch.objects.for_user(self.request.user)
-            .filter(kitchen_id=partnership.kitchen_id)
+        return partnership, self.latest_batch(self.request.user, partnership.kitchen_id)
+
+    @staticmethod
+    def latest_batch(user: Any, kitchen_id: int) -> Batch | None:
+        """The kitchen's latest batch, whose menu the next declaration (or offer) starts from."""
+        return (
+            Batch.objects.for_user(user)
+            .filter(kitchen_id=kitchen_id)
             .order_by("-production_date", "-id")
             .first()
         )
-        return partnership, latest
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "partnerships": self.partnerships}
@@ -344,8 +348,11 @@ class PickupTodoView(PageMixin, ScopedQuerysetMixin, RoleRequiredMixin, ListView
         )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from .offers.selectors import open_offers_for
+
         context = super().get_context_data(**kwargs)
         context["today"] = timezone.localdate()
+        context["open_offers"] = open_offers_for(self.request.user)[:PAGE_SIZE]
         return context
 
 

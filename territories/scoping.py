@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # "view" and "change" apply to every model; a model may add actions of its own
 # (``pickup_rule``, ``recall_rule`` on batches) by defining ``<action>_rule``.
-Action = Literal["view", "change", "pickup", "recall"]
+Action = Literal["view", "change", "pickup", "recall", "respond"]
 
 _Model = TypeVar("_Model", bound=models.Model, covariant=True)
 

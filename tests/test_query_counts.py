@@ -37,7 +37,7 @@ from costing.models import (
     TransportRate,
 )
 from kitchens.models import Kitchen
-from meals.models import Batch, Distribution, Pickup
+from meals.models import Batch, Distribution, Offer, OfferRecipient, Pickup
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
 from tests.factories import (
@@ -409,6 +409,46 @@ def receipts(world: World, n: int) -> list[DonationReceipt]:
 
 
 BUILDERS[DonationReceipt] = receipts
+
+
+def offers(world: World, n: int) -> list[Offer]:
+    """Open offers of the world's kitchen, each to the world's association."""
+    creator = world.users[Role.EVALUATOR]
+    respond_by = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=2)
+    created = bulk(
+        Offer,
+        [
+            Offer(
+                territory=world.territory,
+                kitchen=world.kitchen,
+                production_date=TODAY,
+                meals_count=50,
+                liaison="cold",
+                lot_number=f"O-{next(counter)}",
+                use_by_date=TODAY + datetime.timedelta(days=3),
+                dispatch_temperature_c=Decimal("2"),
+                respond_by=respond_by,
+                created_by=creator,
+            )
+            for _ in range(n)
+        ],
+    )
+    bulk(
+        OfferRecipient,
+        [
+            OfferRecipient(
+                offer=offer,
+                association=world.association,
+                partnership=world.partnership,
+                collect_before=respond_by,
+            )
+            for offer in created
+        ],
+    )
+    return created
+
+
+BUILDERS[Offer] = offers
 
 
 def register_evaluation_builders() -> None:

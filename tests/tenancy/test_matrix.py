@@ -45,7 +45,8 @@ from costing.models import (
 from evaluation.models import JournalEntry, Report, Survey, SurveyResponse
 from kitchens.models import Kitchen
 from meals import services
-from meals.models import Batch, Distribution, Pickup, RecordImport
+from meals.models import Batch, Distribution, Offer, OfferRecipient, Pickup, RecordImport
+from meals.offers.services import offer_create
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
 from tests.factories import (
@@ -128,6 +129,15 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:pickup-detail": Pickup,
     "api:distribution-list": Distribution,
     "api:distribution-detail": Distribution,
+    "api:offer-list": Offer,
+    "api:offer-detail": Offer,
+    "api:offer-accept": Offer,
+    "api:offer-decline": Offer,
+    "offer-list": Offer,
+    "offer-create": Kitchen,  # its form names the kitchens the user offers for
+    "offer-detail": Offer,
+    "offer-accept": Offer,
+    "offer-decline": Offer,
     "batch-week": Batch,
     "batch-create": Partnership,  # its form lists the partnerships of the kitchen
     "batch-detail": Batch,
@@ -195,6 +205,7 @@ ACTION_ROUTES = {
     "batch-pickup", "batch-cancel", "batch-discard", "batch-recall", "distribution-create",
     "api:report-retry", "report-retry", "record-import-retry", "survey-close",
     "partnership-sign", "api:partnership-sign",
+    "api:offer-accept", "api:offer-decline", "offer-accept", "offer-decline",
 }  # fmt: skip
 # Signing a convention: aimed at a version still to be signed, so a missing check would let it in.
 SIGN_ROUTES = {"partnership-sign", "api:partnership-sign"}
@@ -210,6 +221,7 @@ FORM_ROUTES = {
 # List pages meant for some roles only; any other role gets 403.
 ROLE_LIST_ROUTES = {
     "batch-create": {Role.KITCHEN_MANAGER},
+    "offer-create": {Role.KITCHEN_MANAGER},
     "pickup-todo": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
     "flow-week": {Role.ASSOCIATION_COORDINATOR, Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
     "territory-comparison": {Role.EVALUATOR},
@@ -239,7 +251,7 @@ READY_BATCH_ROUTES = {"pickup-todo"}
 # Models a funder does not see even in the territories it funds.
 HIDDEN_FROM_FUNDERS = {
     ConventionVersion, DonationReceipt, Membership, Batch, Pickup, Distribution, RecordImport,
-    JournalEntry, Survey, SurveyResponse,
+    JournalEntry, Survey, SurveyResponse, Offer,
 }  # fmt: skip
 # Models that, inside their territory, only some roles see (and evaluators everywhere).
 ROLE_VISIBLE_MODELS = {
@@ -424,6 +436,18 @@ def build_side(label: str) -> Side:
         dispatch_temperature_c=Decimal("2.0"),
         allergens=["milk"],
     )
+    # A surplus offered to the side's association (its one donation convention with the kitchen).
+    side.objects[Offer] = offer_create(
+        kitchen=kitchen,
+        by=side.users[Role.KITCHEN_MANAGER],  # type: ignore[arg-type]
+        production_date=today,
+        meals_count=30,
+        liaison="cold",
+        lot_number=f"OFFRE-{label}",
+        use_by_date=today + datetime.timedelta(days=3),
+        dispatch_temperature_c=Decimal("2.0"),
+        allergens=["milk"],
+    )
     return side
 
 
@@ -449,7 +473,7 @@ def detail_url(route: str, obj: models.Model) -> str:
 
 
 def label(obj: models.Model) -> str:
-    if isinstance(obj, Batch):
+    if isinstance(obj, Batch | Offer):
         return obj.lot_number
     if isinstance(obj, Report):
         return reverse("report-detail", kwargs={"pk": obj.pk})  # each row links to its report
@@ -608,8 +632,10 @@ def snapshot(obj: models.Model) -> dict:
     return type(obj).objects.filter(pk=obj.pk).values().get()  # type: ignore[attr-defined]
 
 
-def flow_counts() -> tuple[int, int, int, int]:
+def flow_counts() -> tuple[int, int, int, int, int, int]:
     return (
+        Offer.objects.exclude(status="open").count(),
+        OfferRecipient.objects.filter(declined_at__isnull=False).count(),
         Batch.objects.count(),
         Pickup.objects.count(),
         Distribution.objects.count(),
@@ -647,6 +673,8 @@ def post_action(client: APIClient, route: str, side: Side):
         "report-retry": {},
         "record-import-retry": {},
         "survey-close": {},
+        "offer-accept": {},
+        "offer-decline": {"reason": "Essai"},
         "distribution-create": {
             "site": side.objects[DistributionSite].pk,
             "distributed_on": str(datetime.date.today()),

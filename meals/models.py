@@ -414,10 +414,12 @@ class RecordImport(TerritoryOwned, LeasedWork):
 
 
 # Models of the concerns kept in their own packages, imported here so Django registers them.
+from meals.calendars.models import CalendarFeed  # noqa: E402
 from meals.offers.models import Offer, OfferRecipient  # noqa: E402
 
 __all__ = [
     "Batch",
+    "CalendarFeed",
     "Distribution",
     "Offer",
     "OfferRecipient",

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .calendars import views as calendar_views
 from .offers import views as offer_views
 
 urlpatterns = [
@@ -23,6 +24,8 @@ urlpatterns = [
     path("offres/<int:pk>/", offer_views.OfferDetailView.as_view(), name="offer-detail"),
     path("offres/<int:pk>/accepter/", offer_views.OfferAcceptView.as_view(), name="offer-accept"),
     path("offres/<int:pk>/decliner/", offer_views.OfferDeclineView.as_view(), name="offer-decline"),
+    path("calendrier/<str:token>.ics", calendar_views.CalendarFeedView.as_view(), name="calendar-feed"),
+    path("compte/agenda/", calendar_views.CalendarSettingsView.as_view(), name="calendar-settings"),
     path("flux/", views.FlowWeekView.as_view(), name="flow-week"),
     path("territoires/<int:pk>/import/", views.RecordImportView.as_view(), name="record-import"),
     path("imports/<int:pk>/", views.RecordImportDetailView.as_view(), name="record-import-detail"),

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -18,6 +18,7 @@ from meals import food_safety
 from meals.models import Batch, Offer
 from meals.offers import services
 from territories.roles import Role
+from tests.conftest import needs_postgresql
 from tests.factories import AssociationFactory, PartnershipFactory, member
 
 from .offer_world import KITCHEN_AT, OfferWorld
@@ -249,10 +250,9 @@ def test_the_expiry_closes_an_offer_once_and_never_an_accepted_one(django_captur
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_acceptances_make_one_batch():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "row locking under concurrent transactions is what is under test; CI runs this on PostgreSQL"
-        )
+    needs_postgresql(
+        "row locking under concurrent transactions is what is under test; CI runs this on PostgreSQL"
+    )
     world = OfferWorld()
     for number in range(19):
         world.donor_to(f"asso{number:02d}")

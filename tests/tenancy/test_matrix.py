@@ -82,6 +82,9 @@ EXEMPT_ROUTES = {
     # A user's own API tokens: no territory data; another user's token is a 404
     # (tests/territories/test_tokens.py).
     "api:api-logout", "api:api-token-list", "api:api-token-detail", "account-tokens", "account-token-revoke",
+    # A user's own calendar addresses, and a feed reached by its secret token: only the owner's
+    # items, 404 once revoked (tests/meals/test_calendars.py).
+    "calendar-settings", "calendar-feed",
 }  # fmt: skip
 
 # Each covered route, with the model whose objects it shows.

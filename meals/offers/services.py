@@ -48,6 +48,12 @@ if TYPE_CHECKING:
 
     from kitchens.models import Kitchen
 
+# The fields of the batch an offer becomes, held by the offer as the kitchen described them.
+BATCH_FIELDS = (
+    "production_date", "service", "meals_count", "components", "liaison", "lot_number", "use_by_date",
+    "dispatch_temperature_c", "allergens", "no_regulated_allergens", "dishes", "portion_type",
+    "portion_grams", "reheating_instructions",
+)  # fmt: skip
 # How long associations have to answer, unless the kitchen says otherwise.
 DEFAULT_RESPONSE_TIME = datetime.timedelta(hours=2)
 EARTH_RADIUS_KM = 6371.0088
@@ -227,25 +233,28 @@ def offer_create(
         reheating_instructions=bounds.text_error(reheating_instructions),
     )
     check_rules(errors)
+    batch_fields = {
+        "production_date": production_date,
+        "service": service,
+        "meals_count": meals_count,
+        "components": components,
+        "liaison": liaison,
+        "lot_number": lot_number.strip(),
+        "use_by_date": use_by_date,
+        "dispatch_temperature_c": dispatch_temperature_c,
+        "allergens": allergens,
+        "no_regulated_allergens": no_regulated_allergens,
+        "dishes": dishes.strip(),
+        "portion_type": portion_type,
+        "portion_grams": portion_grams,
+        "reheating_instructions": reheating_instructions.strip(),
+    }
     offer = Offer.objects.create(
         territory_id=kitchen.territory_id,
         kitchen=kitchen,
-        production_date=production_date,
-        service=service,
-        meals_count=meals_count,
-        components=components,
-        liaison=liaison,
-        lot_number=lot_number.strip(),
-        use_by_date=use_by_date,
-        dispatch_temperature_c=dispatch_temperature_c,
-        allergens=allergens,
-        no_regulated_allergens=no_regulated_allergens,
-        dishes=dishes.strip(),
-        portion_type=portion_type,
-        portion_grams=portion_grams,
-        reheating_instructions=reheating_instructions.strip(),
         respond_by=respond_by,
         created_by=by,
+        **batch_fields,
     )
     OfferRecipient.objects.bulk_create(
         OfferRecipient(
@@ -327,21 +336,8 @@ def offer_accept(*, offer: Offer, by: User, association: Association | None = No
         partnership=recipient.partnership,
         by=offer.created_by,
         kind=Batch.Kind.SURPLUS,
-        production_date=offer.production_date,
-        meals_count=offer.meals_count,
-        liaison=offer.liaison,
-        lot_number=offer.lot_number,
-        use_by_date=offer.use_by_date,
-        dispatch_temperature_c=offer.dispatch_temperature_c,
-        service=offer.service,
-        components=offer.components,
-        allergens=offer.allergens,
-        no_regulated_allergens=offer.no_regulated_allergens,
-        dishes=offer.dishes,
-        portion_type=offer.portion_type,
-        portion_grams=offer.portion_grams,
-        reheating_instructions=offer.reheating_instructions,
         confirm_unusual=True,
+        **{name: getattr(offer, name) for name in BATCH_FIELDS},
     )
     Offer.objects.filter(pk=offer.pk).update(batch=batch)
     offer.refresh_from_db()

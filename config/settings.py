@@ -273,6 +273,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "meals.offers.tasks.expire_offers",
         "schedule": PASSERELLE_SWEEP_SECONDS,
     },
+    # Pickup rounds (meals.rounds): slots planned four weeks ahead, the volunteers' reminders the
+    # day before, the alerts of slots with nobody 48 and 24 hours ahead (each once per slot).
+    "generate-round-slots": {
+        "task": "meals.rounds.tasks.generate_round_slots",
+        "schedule": crontab(hour=4, minute=10),
+    },
+    "send-round-reminders": {
+        "task": "meals.rounds.tasks.send_round_reminders",
+        "schedule": crontab(minute=5),
+    },
+    "send-round-alerts": {
+        "task": "meals.rounds.tasks.send_round_alerts",
+        "schedule": crontab(minute=20),
+    },
     "rebuild-recent-rollups": {
         "task": "costing.tasks.rebuild_recent_rollups",
         "schedule": crontab(hour=2, minute=30),

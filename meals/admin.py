@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Batch, Distribution, Pickup
+from .models import Batch, Distribution, Offer, Pickup, RoundSchedule, RoundSlot
 
 
 @admin.register(Batch)
@@ -43,3 +43,35 @@ class DistributionAdmin(SimpleHistoryAdmin):
     list_filter = ["territory", "distributed_on"]
     list_select_related = ["site"]
     raw_id_fields = ["pickup", "batch", "site", "recorded_by"]
+
+
+@admin.register(RoundSchedule)
+class RoundScheduleAdmin(admin.ModelAdmin):
+    """Where a partnership's weekly pickup schedule is set (its slots follow, meals.rounds)."""
+
+    list_display = [
+        "partnership",
+        "weekdays",
+        "window_start",
+        "window_end",
+        "expected_meals",
+        "site",
+        "active",
+    ]
+    list_filter = ["territory", "active"]
+    raw_id_fields = ["partnership", "site"]
+
+
+@admin.register(RoundSlot)
+class RoundSlotAdmin(admin.ModelAdmin):
+    list_display = ["date", "window_start", "association", "kitchen", "volunteer", "status"]
+    list_filter = ["territory", "status"]
+    date_hierarchy = "date"
+    raw_id_fields = ["schedule", "partnership", "association", "kitchen", "site", "volunteer", "batch"]
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = ["lot_number", "kitchen", "meals_count", "respond_by", "status", "accepted_association"]
+    list_filter = ["territory", "status"]
+    raw_id_fields = ["kitchen", "created_by", "accepted_by", "accepted_association", "batch"]

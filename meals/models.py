@@ -426,3 +426,6 @@ __all__ = [
     "Pickup",
     "RecordImport",
 ]
+from meals.rounds.models import RoundSchedule, RoundSlot  # noqa: E402
+
+__all__ += ["RoundSchedule", "RoundSlot"]

@@ -330,6 +330,10 @@ def batch_create(
     )
     save_with_lot(batch, by)
     enqueue_rollups(batch.territory_id, {batch.production_date})
+    if batch.status == Batch.Status.READY:
+        from .rounds.services import slot_attach_batch
+
+        slot_attach_batch(batch)  # the round's slot of that day, if any, and its volunteer told
     if batch.status == Batch.Status.READY and declared_on in (None, today()) and batch.use_by_date >= today():
         # Past batches (imports) are not announced: nobody can collect them any more.
         transaction.on_commit(lambda: delay_or_log(notify_batch_ready, batch.pk))

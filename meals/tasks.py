@@ -38,15 +38,25 @@ from meals.offers.tasks import (  # noqa: E402
     notify_offer_made,
     notify_offer_taken,
 )
+from meals.rounds.tasks import (  # noqa: E402
+    generate_round_slots,
+    notify_slot,
+    send_round_alerts,
+    send_round_reminders,
+)
 
 __all__ = [
     "expire_offers",
+    "generate_round_slots",
     "notify_batch_ready",
     "notify_batch_recalled",
     "notify_offer_expired",
     "notify_offer_made",
     "notify_offer_taken",
+    "notify_slot",
     "remind_unpicked_batches",
     "run_record_import",
+    "send_round_alerts",
+    "send_round_reminders",
     "sweep_record_imports",
 ]

@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 from .calendars import views as calendar_views
 from .offers import views as offer_views
+from .rounds import views as round_views
 
 urlpatterns = [
     path("lots/", views.BatchWeekView.as_view(), name="batch-week"),
@@ -26,6 +27,16 @@ urlpatterns = [
     path("offres/<int:pk>/decliner/", offer_views.OfferDeclineView.as_view(), name="offer-decline"),
     path("calendrier/<str:token>.ics", calendar_views.CalendarFeedView.as_view(), name="calendar-feed"),
     path("compte/agenda/", calendar_views.CalendarSettingsView.as_view(), name="calendar-settings"),
+    path("tournees/", round_views.RoundSlotListView.as_view(), name="round-slot-list"),
+    path(
+        "tournees/<int:pk>/inscription/", round_views.RoundSlotSignUpView.as_view(), name="round-slot-signup"
+    ),
+    path(
+        "tournees/<int:pk>/retrait/", round_views.RoundSlotWithdrawView.as_view(), name="round-slot-withdraw"
+    ),
+    path(
+        "tournees/<int:pk>/affectation/", round_views.RoundSlotAssignView.as_view(), name="round-slot-assign"
+    ),
     path("flux/", views.FlowWeekView.as_view(), name="flow-week"),
     path("territoires/<int:pk>/import/", views.RecordImportView.as_view(), name="record-import"),
     path("imports/<int:pk>/", views.RecordImportDetailView.as_view(), name="record-import-detail"),

@@ -37,7 +37,7 @@ from costing.models import (
     TransportRate,
 )
 from kitchens.models import Kitchen
-from meals.models import Batch, Distribution, Offer, OfferRecipient, Pickup
+from meals.models import Batch, Distribution, Offer, OfferRecipient, Pickup, RoundSchedule, RoundSlot
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
 from tests.factories import (
@@ -449,6 +449,59 @@ def offers(world: World, n: int) -> list[Offer]:
 
 
 BUILDERS[Offer] = offers
+
+
+def round_slots(world: World, n: int) -> list[RoundSlot]:
+    """A slot tomorrow on each of n rounds (one per partnership, as a round belongs to one)."""
+    created = bulk(
+        Partnership,
+        [
+            Partnership(
+                territory=world.territory,
+                kitchen=world.kitchen,
+                association=world.association,
+                mode="surplus",
+                starts_on=datetime.date(2024, 1, 1),
+                planned_meals_per_week=100,
+                status="active",
+            )
+            for _ in range(n)
+        ],
+    )
+    window = {"window_start": datetime.time(11, 0), "window_end": datetime.time(12, 0), "expected_meals": 50}
+    schedules = bulk(
+        RoundSchedule,
+        [
+            RoundSchedule(
+                territory=world.territory,
+                partnership=partnership,
+                weekdays=["mon"],
+                site=world.site,
+                **window,
+            )
+            for partnership in created
+        ],
+    )
+    return bulk(
+        RoundSlot,
+        [
+            RoundSlot(
+                territory=world.territory,
+                schedule=schedule,
+                partnership_id=schedule.partnership_id,
+                association=world.association,
+                kitchen=world.kitchen,
+                date=TODAY + datetime.timedelta(days=1),
+                site=world.site,
+                volunteer=world.users[Role.ASSOCIATION_COORDINATOR],
+                **window,
+            )
+            for schedule in schedules
+        ],
+    )
+
+
+BUILDERS[RoundSlot] = round_slots
 
 
 def register_evaluation_builders() -> None:

@@ -87,12 +87,47 @@ def accepted_offers(condition: Q) -> list[Offer]:
     )
 
 
-# Other concerns (the rounds) add the events of a user's and an association's feed here.
+def slot_events(condition: Q) -> list[Event]:
+    """A round's planned slot: its pickup window on its day (Paris time)."""
+    from ..rounds.models import RoundSlot
+    from ..rounds.services import slot_start
+
+    since = timezone.localdate() - PAST
+    slots = (
+        RoundSlot.objects.all_territories()
+        .filter(condition, status=RoundSlot.Status.PLANNED, date__gte=since)
+        .select_related("kitchen", "site", "volunteer")
+        .order_by("date", "window_start", "pk")
+    )
+    events = []
+    for slot in slots:
+        starts = slot_start(slot)
+        who = (
+            slot.volunteer.get_full_name() or slot.volunteer.get_username()
+            if slot.volunteer
+            else _("personne")
+        )
+        events.append(
+            Event(
+                uid=f"creneau-{slot.pk}@passerelle",
+                summary=_("Collecte : %(meals)s repas de %(kitchen)s")
+                % {"meals": slot.expected_meals, "kitchen": slot.kitchen.name},
+                starts=starts,
+                ends=datetime.datetime.combine(slot.date, slot.window_end, starts.tzinfo),
+                description=_("Pour %(site)s. Bénévole : %(who)s.") % {"site": slot.site.name, "who": who},
+                location=slot.kitchen.address,
+            )
+        )
+    return events
+
+
 USER_SOURCES: list[Callable[[Any], list[Event]]] = [
     lambda user: offer_events(accepted_offers(Q(accepted_by=user))),
+    lambda user: slot_events(Q(volunteer=user)),
 ]
 ASSOCIATION_SOURCES: list[Callable[[Any], list[Event]]] = [
     lambda association: offer_events(accepted_offers(Q(accepted_association=association))),
+    lambda association: slot_events(Q(association=association)),
 ]
 
 

@@ -45,7 +45,16 @@ from costing.models import (
 from evaluation.models import JournalEntry, Report, Survey, SurveyResponse
 from kitchens.models import Kitchen
 from meals import services
-from meals.models import Batch, Distribution, Offer, OfferRecipient, Pickup, RecordImport
+from meals.models import (
+    Batch,
+    Distribution,
+    Offer,
+    OfferRecipient,
+    Pickup,
+    RecordImport,
+    RoundSchedule,
+    RoundSlot,
+)
 from meals.offers.services import offer_create
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
@@ -141,6 +150,10 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "offer-detail": Offer,
     "offer-accept": Offer,
     "offer-decline": Offer,
+    "round-slot-list": RoundSlot,
+    "round-slot-signup": RoundSlot,
+    "round-slot-withdraw": RoundSlot,
+    "round-slot-assign": RoundSlot,
     "batch-week": Batch,
     "batch-create": Partnership,  # its form lists the partnerships of the kitchen
     "batch-detail": Batch,
@@ -209,6 +222,7 @@ ACTION_ROUTES = {
     "api:report-retry", "report-retry", "record-import-retry", "survey-close",
     "partnership-sign", "api:partnership-sign",
     "api:offer-accept", "api:offer-decline", "offer-accept", "offer-decline",
+    "round-slot-signup", "round-slot-withdraw", "round-slot-assign",
 }  # fmt: skip
 # Signing a convention: aimed at a version still to be signed, so a missing check would let it in.
 SIGN_ROUTES = {"partnership-sign", "api:partnership-sign"}
@@ -254,7 +268,7 @@ READY_BATCH_ROUTES = {"pickup-todo"}
 # Models a funder does not see even in the territories it funds.
 HIDDEN_FROM_FUNDERS = {
     ConventionVersion, DonationReceipt, Membership, Batch, Pickup, Distribution, RecordImport,
-    JournalEntry, Survey, SurveyResponse, Offer,
+    JournalEntry, Survey, SurveyResponse, Offer, RoundSlot,
 }  # fmt: skip
 # Models that, inside their territory, only some roles see (and evaluators everywhere).
 ROLE_VISIBLE_MODELS = {
@@ -451,6 +465,28 @@ def build_side(label: str) -> Side:
         dispatch_temperature_c=Decimal("2.0"),
         allergens=["milk"],
     )
+    schedule = RoundSchedule.objects.create(
+        territory=territory,
+        partnership=side.objects[Partnership],
+        weekdays=["mon"],
+        window_start=datetime.time(11, 0),
+        window_end=datetime.time(12, 0),
+        expected_meals=40,
+        site=side.objects[DistributionSite],
+    )
+    side.objects[RoundSlot] = RoundSlot.objects.create(
+        territory=territory,
+        schedule=schedule,
+        partnership=side.objects[Partnership],
+        association=association,
+        kitchen=kitchen,
+        date=today + datetime.timedelta(days=2),
+        window_start=datetime.time(11, 0),
+        window_end=datetime.time(12, 0),
+        expected_meals=40,
+        site=side.objects[DistributionSite],
+        volunteer=side.users[Role.VOLUNTEER],
+    )
     return side
 
 
@@ -482,6 +518,8 @@ def label(obj: models.Model) -> str:
         return reverse("report-detail", kwargs={"pk": obj.pk})  # each row links to its report
     if isinstance(obj, JournalEntry | Survey):
         return obj.title
+    if isinstance(obj, RoundSlot):
+        return obj.association.name
     if isinstance(obj, DonationReceipt):
         return f"Reçu n° {obj.reference}"
     return str(obj) if isinstance(obj, Partnership | Membership) else obj.name  # type: ignore[attr-defined]
@@ -678,6 +716,9 @@ def post_action(client: APIClient, route: str, side: Side):
         "survey-close": {},
         "offer-accept": {},
         "offer-decline": {"reason": "Essai"},
+        "round-slot-signup": {},
+        "round-slot-withdraw": {},
+        "round-slot-assign": {"volunteer": side.users[Role.VOLUNTEER].pk},  # type: ignore[attr-defined]
         "distribution-create": {
             "site": side.objects[DistributionSite].pk,
             "distributed_on": str(datetime.date.today()),

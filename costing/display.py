@@ -16,11 +16,22 @@ follow the active language ("unknown", "at least X" in English).
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import formats
 from django.utils.translation import gettext as _
+
+from .services import (
+    AssociationMonthCost,
+    CoordinationMonthCost,
+    CostReport,
+    Figure,
+    KitchenMonthCost,
+    month_label,
+)
 
 PERCENT_UNITS = ("%",)
 
@@ -80,3 +91,63 @@ def is_bound(key: str) -> bool:
     """Whether a figure's incomplete value is a lower bound: every sum of costs (and what divides
     one by a known count) is; a share of two incomplete sums is not."""
     return not str(key).startswith(("share_", "loss_rate"))
+
+
+# --- What a cost report lacks, listed once --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MissingGroup:
+    """The inputs one actor lacks for one month (``month`` None: data of the whole period)."""
+
+    anchor: str
+    actor: str
+    month: datetime.date | None
+    items: list[str]
+
+
+def short_item(item: str, actor: str, month: str) -> str:
+    """An input's label without the actor and month that its group's heading already says."""
+    item = item.removeprefix(f"{actor}, {month} : ").removeprefix(f"{month} : ")
+    return item.replace(f", {month} : ", " : ")
+
+
+def missing_groups(report: CostReport) -> list[MissingGroup]:
+    """Every input the report lacks, once, grouped by actor and month: the kitchens' months,
+    the associations' months, the coordination's months, then what belongs to no actor
+    (transport of pickups, reference values). Each group has the anchor its rows link to."""
+    groups: list[MissingGroup] = []
+    placed: set[str] = set()
+
+    def add(anchor: str, actor: str, month: datetime.date, figures: list[Figure]) -> None:
+        items = list(dict.fromkeys(item for figure in figures for item in figure.missing))
+        if items:
+            placed.update(items)
+            label = month_label(month)
+            groups.append(MissingGroup(anchor, actor, month, [short_item(i, actor, label) for i in items]))
+
+    for kitchen in report.kitchens:
+        figures = [kitchen.total, kitchen.marginal_dedicated, kitchen.marginal_surplus]
+        add(missing_anchor(kitchen), kitchen.kitchen_name, kitchen.month, figures)
+    for association in report.associations:
+        figures = [association.cash, association.volunteers]
+        add(missing_anchor(association), association.association_name, association.month, figures)
+    for coordination in report.coordination:
+        actor = _("Coordination de %(territory)s") % {"territory": coordination.territory_name}
+        add(missing_anchor(coordination), actor, coordination.month, [coordination.total])
+    rest = [item for item in report.missing if item not in placed]
+    if rest:
+        groups.append(MissingGroup(OTHER_ANCHOR, _("Autres données de la période"), None, rest))
+    return groups
+
+
+OTHER_ANCHOR = "manque-autres"
+
+
+def missing_anchor(row: KitchenMonthCost | AssociationMonthCost | CoordinationMonthCost) -> str:
+    """The id of a row's group in the list of missing inputs."""
+    if isinstance(row, KitchenMonthCost):
+        return f"manque-cuisine-{row.kitchen_id}-{row.month:%Y-%m}"
+    if isinstance(row, AssociationMonthCost):
+        return f"manque-association-{row.association_id}-{row.month:%Y-%m}"
+    return f"manque-coordination-{row.territory_id}-{row.month:%Y-%m}"

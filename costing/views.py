@@ -182,12 +182,35 @@ class TerritoryCostView(PageMixin, ScopedQuerysetMixin, DetailView):
             comparisons=[
                 shown(figure) for figure in report.figures if figure.key.endswith(("_ratio", "_difference"))
             ],
+            # Each row with the anchor of its group in the list of missing inputs.
             kitchens=[
-                (row, shown(row.marginal_dedicated), shown(row.marginal_surplus), shown(row.total))
+                (
+                    row,
+                    shown(row.marginal_dedicated),
+                    shown(row.marginal_surplus),
+                    shown(row.total),
+                    display.missing_anchor(row),
+                )
                 for row in report.kitchens
             ],
-            associations=[(row, shown(row.cash), shown(row.volunteers)) for row in report.associations],
-            coordination=[(row, shown(row.total)) for row in report.coordination],
+            associations=[
+                (
+                    row,
+                    shown(row.cash),
+                    shown(row.volunteers),
+                    display.missing_anchor(row),
+                    {
+                        "label": row.association_name,
+                        "missing": services.dedup([*row.cash.missing, *row.volunteers.missing]),
+                    },
+                )
+                for row in report.associations
+            ],
+            coordination=[
+                (row, shown(row.total), display.missing_anchor(row)) for row in report.coordination
+            ],
+            # What is missing, listed once, grouped by actor and month.
+            missing_groups=display.missing_groups(report),
             volumes=report.volumes,
             every_figure=[shown(figure) for figure in report.figures],
             input_links=input_links(self.request.user, territory, costs_page=False),

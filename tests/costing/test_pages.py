@@ -1,7 +1,9 @@
 """Browser pages of the costing: the territory's cost page and the monthly input forms."""
 
 import datetime
+import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -105,16 +107,48 @@ def test_cost_page_shows_the_breakdown_in_french(client, march, role):
     no_inline_script_or_style(html)
 
 
-def test_cost_page_warns_of_missing_inputs(client, march):
+def missing_list(html):
+    """The page's list of missing inputs: {(anchor, heading): [items]}."""
+    section = html[
+        html.index('id="donnees-manquantes"') : html.index(
+            "</section>", html.index('id="donnees-manquantes"')
+        )
+    ]
+    groups = re.findall(r'<h3 id="([^"]+)"[^>]*>(.*?)</h3>\s*<ul>(.*?)</ul>', section, re.S)
+    return {
+        (anchor, unescape(heading)): [unescape(item) for item in re.findall(r"<li>(.*?)</li>", items, re.S)]
+        for anchor, heading, items in groups
+    }
+
+
+def test_cost_page_lists_missing_inputs_once_by_actor_and_month(client, march):
     KitchenCostInput.objects.update(energy_per_meal=None)
     AssociationCost.objects.all().delete()
     client.force_login(member(Role.VOLUNTEER, march.territory))
     html = html_of(client.get(costs_url(march.territory, start="2025-03", end="2025-03")))
-    assert "Chiffre incomplet : manquent" in html
-    assert "Cuisine de Saint-Denis, 03/2025 : énergie par repas" in html
-    assert "Les Restos du Cœur 93, 03/2025 : coûts de l&#x27;association non saisis" in html
+    kitchen_anchor = f"manque-cuisine-{march.kitchen_id}-2025-03"
+    association_anchor = f"manque-association-{march.association_id}-2025-03"
+    assert missing_list(html) == {
+        (kitchen_anchor, "Cuisine de Saint-Denis — mars 2025"): ["énergie par repas"],
+        (association_anchor, "Les Restos du Cœur 93 — mars 2025"): ["coûts de l'association non saisis"],
+    }
+    # Listed once: neither the rows nor the warning repeat the list.
+    assert html.count("coûts de l&#x27;association non saisis") == 1
+    assert "Chiffre incomplet : manquent" not in html
+    assert '<a href="#donnees-manquantes">2 données manquent : voir la liste' in html
+    # Each incomplete row links to its group; the figures of the whole period to the list.
+    assert f'<a href="#{kitchen_anchor}">1 donnée manque' in html
+    assert f'<a href="#{association_anchor}">1 donnée manque' in html
+    assert html.count('<a href="#donnees-manquantes">') > 1
     assert "au moins" in html
     assert "incomplet" in html
+
+
+def test_a_complete_period_has_no_list_of_missing_inputs(client, march):
+    client.force_login(member(Role.VOLUNTEER, march.territory))
+    html = html_of(client.get(costs_url(march.territory, start="2025-03", end="2025-03")))
+    assert 'id="donnees-manquantes"' not in html
+    assert "donnée manque" not in html and "données manquent" not in html
 
 
 def test_cost_page_defaults_to_the_last_three_whole_months(client, march, monkeypatch):

@@ -114,7 +114,15 @@ AUTHENTICATION_BACKENDS = [
     # Counts failed logins and refuses a username from an address after too many.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Sign-in links e-mailed to volunteers (territories.sign_in_links).
+    "sesame.backends.ModelBackend",
 ]
+# A sign-in link works once (it carries the last login, which signing in changes), expires after
+# PASSERELLE_SIGN_IN_LINK_HOURS, and dies with a password change; it is bound to one
+# membership, and refused once that membership is removed (territories.sign_in_links).
+SESAME_MAX_AGE = int(float(os.environ.get("PASSERELLE_SIGN_IN_LINK_HOURS", "4")) * 3600)
+SESAME_ONE_TIME = True
+SESAME_INVALIDATE_ON_PASSWORD_CHANGE = True
 AXES_FAILURE_LIMIT = int(os.environ.get("PASSERELLE_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

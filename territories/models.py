@@ -160,6 +160,16 @@ class Membership(ScopedModel):
         # Memberships are listed to evaluators only; each user reads their own through /me/.
         return EVERY_ROW if membership.role == Role.EVALUATOR else None
 
+    @classmethod
+    def sign_in_link_rule(cls, membership: Membership) -> Q | None:
+        """The volunteers a coordinator may send a sign-in link to: those of the association it
+        coordinates, or, for the authority's coordinator, every volunteer of the territory."""
+        if membership.role == Role.ASSOCIATION_COORDINATOR and membership.association_id:
+            return Q(role=Role.VOLUNTEER, association_id=membership.association_id)
+        if membership.role == Role.AUTHORITY_COORDINATOR and membership.territory_id:
+            return Q(role=Role.VOLUNTEER, territory_id=membership.territory_id)
+        return None
+
     def clean(self) -> None:
         errors: dict[str, StrOrPromise] = {}
         actor_field = ROLE_ACTOR_FIELD.get(self.role)

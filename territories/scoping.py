@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from .models import Membership
 
 # "view" and "change" apply to every model; a model may add actions of its own
-# (``pickup_rule``, ``recall_rule`` on batches) by defining ``<action>_rule``.
-Action = Literal["view", "change", "pickup", "recall", "respond"]
+# (``pickup_rule``, ``recall_rule`` on batches, ``sign_in_link_rule`` on memberships) by
+# defining ``<action>_rule``.
+Action = Literal["view", "change", "pickup", "recall", "respond", "sign_in_link"]
 
 _Model = TypeVar("_Model", bound=models.Model, covariant=True)
 

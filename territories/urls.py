@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import token_views, views
+from . import sign_in_views, token_views, views
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -11,6 +11,9 @@ urlpatterns = [
         name="login",
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("connexion/lien/<int:pk>/", sign_in_views.SignInLinkView.as_view(), name="sign-in-link"),
+    path("benevoles/", sign_in_views.VolunteerListView.as_view(), name="volunteer-list"),
+    path("benevoles/<int:pk>/lien/", sign_in_views.SignInLinkSendView.as_view(), name="sign-in-link-send"),
     path("compte/jetons/", token_views.TokenListView.as_view(), name="account-tokens"),
     path(
         "compte/jetons/<int:pk>/revoquer/", token_views.TokenRevokeView.as_view(), name="account-token-revoke"

@@ -104,6 +104,7 @@ PAGES: dict[str, list[MainPage]] = {
     ANONYMOUS: [
         MainPage("login", lambda w: "/connexion/"),
         MainPage("login-error", lambda w: "/connexion/", then=send_wrong_password),
+        MainPage("sign-in-link-refused", lambda w: "/connexion/lien/999999/?sesame=x", status=403),
     ],
     Role.KITCHEN_MANAGER: [
         MainPage("batch-week", lambda w: "/lots/"),
@@ -141,6 +142,7 @@ PAGES: dict[str, list[MainPage]] = {
             "association-cost-input", lambda w: f"/associations/{w.partnership.association_id}/couts/saisie/"
         ),
         MainPage("territory-costs", territory_costs),
+        MainPage("volunteer-list", lambda w: "/benevoles/"),
     ],
     Role.AUTHORITY_COORDINATOR: [
         MainPage("flow-week", lambda w: "/flux/"),

@@ -94,6 +94,10 @@ EXEMPT_ROUTES = {
     # A user's own calendar addresses, and a feed reached by its secret token: only the owner's
     # items, 404 once revoked (tests/meals/test_calendars.py).
     "calendar-settings", "calendar-feed",
+    # Sign-in links: the volunteers a coordinator reaches, another association's or territory's
+    # volunteer a 404, the link's own page reached by its token
+    # (tests/territories/test_sign_in_links.py).
+    "volunteer-list", "sign-in-link-send", "sign-in-link",
 }  # fmt: skip
 
 # Each covered route, with the model whose objects it shows.

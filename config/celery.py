@@ -1,7 +1,11 @@
 """The Celery application: tasks run eagerly in-process unless CELERY_BROKER_URL is set."""
 
+import functools
 import logging
 import os
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
 
 from celery import Celery
 
@@ -27,3 +31,47 @@ def delay_or_log(task, *args) -> bool:
         )
         return False
     return True
+
+
+# In-process work (tasks run eagerly, no broker) that a view keeps for after its response.
+_after_response: ContextVar[list[Callable[[], object]] | None] = ContextVar("after_response", default=None)
+
+
+def kept_for_after_response(work: Callable[[], object]) -> bool:
+    """Keeps ``work`` for after the response when tasks run in-process and the current view asked
+    for it (``work_after_response``); says whether it was kept (else the caller sends it now)."""
+    pending = _after_response.get()
+    if pending is None or not app.conf.task_always_eager:
+        return False
+    pending.append(work)
+    return True
+
+
+def run_quietly(work: Callable[[], object]) -> None:
+    try:
+        work()
+    except Exception:
+        # The work stores its own failure (a report or an import says it failed); log it too.
+        logging.getLogger(__name__).exception("In-process work after the response failed.")
+
+
+def work_after_response(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Makes a view that asks for a report or an import answer at once when tasks run in-process:
+    the work its request queued runs once the response is sent (when the server closes it),
+    so the browser gets the status page straight away and follows the progress there, as it
+    does with a worker. With a broker nothing changes: the task is queued as usual."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = _after_response.set([])
+        try:
+            response = view(*args, **kwargs)
+            pending = _after_response.get() or []
+        finally:
+            _after_response.reset(token)
+        for work in pending:
+            # Django runs a response's closers when the server closes it, after the body is sent.
+            response._resource_closers.append(functools.partial(run_quietly, work))
+        return response
+
+    return wrapper

@@ -127,8 +127,12 @@ def queued_note() -> str:
 
 def sent(model: WorkModel, pk: int, send: Callable[[int], bool], note_field: str) -> bool:
     """Sends a pending row's message and records when; when the broker cannot be reached,
-    ``sent_at`` stays empty (the sweeper sends it again) and ``note_field`` says it is queued."""
-    ok = send(pk)
+    ``sent_at`` stays empty (the sweeper sends it again) and ``note_field`` says it is queued.
+    In-process (no broker), a view may keep the work for after its response
+    (``config.celery.work_after_response``)."""
+    from config.celery import kept_for_after_response
+
+    ok = kept_for_after_response(lambda: send(pk)) or send(pk)
     model._default_manager.filter(pk=pk, status=PENDING).update(
         sent_at=timezone.now() if ok else None, **{note_field: "" if ok else queued_note()}
     )

@@ -24,13 +24,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext_lazy
-from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView, View
 from django.views.generic.detail import SingleObjectMixin
 
 from associations.duties import territory_duties
+from config.celery import work_after_response
 from costing.selectors import stale_day_count
 from territories import bounds
 from territories.mixins import ScopedQuerysetMixin
@@ -330,11 +331,7 @@ class ReportRequestMixin:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
             return form
-        report.refresh_from_db(fields=["status", "message"])
-        if report.status == Report.Status.PENDING and report.message:
-            messages.warning(self.request, report.message)  # queued: the broker could not be reached
-        else:
-            messages.info(self.request, _("Rapport demandé : il est en cours de construction."))
+        # Straight to its page, which says where it stands (queued, being built, ready or failed).
         return redirect("report-detail", pk=report.pk)
 
 
@@ -356,6 +353,7 @@ class ReportListView(ReportRequestMixin, PageMixin, ScopedQuerysetMixin, ListVie
             context["form"] = kwargs.get("form") or self.request_form()
         return context
 
+    @method_decorator(work_after_response)
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         result = self.handle_request()
         if isinstance(result, HttpResponse):
@@ -384,6 +382,7 @@ class TerritoryReportsView(ReportRequestMixin, PageMixin, ScopedQuerysetMixin, D
             context["form"] = kwargs.get("form") or self.request_form()
         return context
 
+    @method_decorator(work_after_response)
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.object = self.get_object()
         self.form_territory = self.object
@@ -421,6 +420,7 @@ class ReportRetryView(ScopedQuerysetMixin, SingleObjectMixin, View):
     model = Report
     http_method_names = ["post"]
 
+    @method_decorator(work_after_response)
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         report = self.get_object()
         if not Report.objects.for_user(request.user, "change").filter(pk=report.pk).exists():
@@ -429,12 +429,6 @@ class ReportRetryView(ScopedQuerysetMixin, SingleObjectMixin, View):
             reports.report_retry(report=report)
         except reports.ReportNotRetryable as refusal:
             messages.error(request, str(refusal))
-        else:
-            report.refresh_from_db(fields=["status", "message"])
-            if report.status == Report.Status.PENDING and report.message:
-                messages.warning(request, report.message)
-            else:
-                messages.info(request, _("Rapport relancé : il est en cours de construction."))
         return redirect("report-detail", pk=report.pk)
 
 

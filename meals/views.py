@@ -22,6 +22,7 @@ from django.db.models import Prefetch, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -31,6 +32,7 @@ from django.views.generic.detail import SingleObjectMixin
 
 from associations.models import DistributionSite, Partnership
 from config import leases
+from config.celery import work_after_response
 from territories import bounds
 from territories.exceptions import Conflict
 from territories.mixins import ScopedQuerysetMixin
@@ -918,6 +920,7 @@ class RecordImportView(PageMixin, ScopedQuerysetMixin, DetailView):
         )
         return context
 
+    @method_decorator(work_after_response)
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.object = self.get_object()
         if not self.may_import():
@@ -928,16 +931,8 @@ class RecordImportView(PageMixin, ScopedQuerysetMixin, DetailView):
         record_import = imports.record_import_request(
             territory=self.object, file=form.cleaned_data["file"], by=cast("User", request.user)
         )
-        say_queued_or(request, record_import, _("Fichier reçu : l'import est en cours."))
+        # Straight to its page, which says where it stands (queued, being loaded, done or refused).
         return redirect("record-import-detail", pk=record_import.pk)
-
-
-def say_queued_or(request: HttpRequest, record_import: RecordImport, message: str) -> None:
-    """Says the import is queued when the broker could not be reached, else ``message``."""
-    if record_import.status == RecordImport.Status.PENDING and record_import.report:
-        messages.warning(request, record_import.report)
-    else:
-        messages.info(request, message)
 
 
 class RecordImportRetryView(ScopedQuerysetMixin, SingleObjectMixin, View):
@@ -946,6 +941,7 @@ class RecordImportRetryView(ScopedQuerysetMixin, SingleObjectMixin, View):
     model = RecordImport
     http_method_names = ["post"]
 
+    @method_decorator(work_after_response)
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         record_import = self.get_object()
         if not RecordImport.objects.for_user(request.user, "change").filter(pk=record_import.pk).exists():
@@ -954,8 +950,6 @@ class RecordImportRetryView(ScopedQuerysetMixin, SingleObjectMixin, View):
             record_import = imports.record_import_retry(record_import=record_import)
         except imports.ImportNotRetryable as refusal:
             messages.error(request, str(refusal))
-        else:
-            say_queued_or(request, record_import, _("Import relancé : il est en cours."))
         return redirect("record-import-detail", pk=record_import.pk)
 
 

@@ -1,5 +1,6 @@
 // A report's status page follows its build without reloading itself: it asks the API for the
-// report's progress and updates the bar, then reloads once the report is done or failed.
+// report's progress and updates the bar, then reloads once its status changes (taken, done or
+// failed), so that the page never shows a status the report has left.
 // Served from our own origin (the Content-Security-Policy allows no inline script); without
 // JavaScript, the page's "Actualiser" link does the same by hand.
 (function () {
@@ -10,6 +11,7 @@
     return;
   }
   var url = box.getAttribute("data-report-status");
+  var status = box.getAttribute("data-status");
   var bar = box.querySelector("progress");
   var label = box.querySelector("[data-report-progress]");
   var delay = 1500;
@@ -29,7 +31,8 @@
         return response.json();
       })
       .then(function (report) {
-        if (report.status === "done" || report.status === "failed") {
+        // A new status (taken by a worker, done, failed): the page says it, so show the page.
+        if (report.status !== status) {
           window.location.reload();
           return;
         }

@@ -20,6 +20,7 @@ from meals.forms import DateInput, FlowForm
 from territories.models import Authority, Territory
 
 from .models import JournalEntry, Survey, SurveyQuestion
+from .services import MAX_QUESTIONS
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -162,3 +163,76 @@ class PaperAnswerForm(SurveyAnswerForm):
 
 def question_list(survey: Survey) -> list[SurveyQuestion]:
     return list(survey.questions.order_by("position", "pk"))
+
+
+# --- Defining a survey (evaluators) -------------------------------------------------------
+
+
+class SurveyForm(FlowForm):
+    """A survey's own fields; its questions come in ``QuestionFormSet``."""
+
+    territory = forms.ModelChoiceField(label=_("Territoire"), queryset=Territory.objects.none())
+    kind = forms.ChoiceField(label=_("Type"), choices=Survey.Kind.choices, widget=forms.RadioSelect)
+    title = forms.CharField(label=_("Titre"), max_length=200)
+    introduction = forms.CharField(
+        label=_("Introduction"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Affichée en tête du questionnaire en ligne."),
+    )
+    is_open = forms.BooleanField(label=_("Ouvert aux réponses"), required=False, initial=True)
+
+    def __init__(self, *args: Any, territories: QuerySet[Territory], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["territory"].queryset = territories  # type: ignore[attr-defined]
+
+
+class QuestionForm(forms.Form):
+    """One closed question; a blank one is left out."""
+
+    text = forms.CharField(label=_("Question"), max_length=300)
+    code = forms.SlugField(
+        label=_("Code"),
+        max_length=40,
+        help_text=_("Nom court, sans espace ni accent (ex. accueil), repris dans les indicateurs."),
+    )
+    kind = forms.ChoiceField(label=_("Type de réponse"), choices=SurveyQuestion.Kind.choices)
+    choices = forms.CharField(
+        label=_("Choix proposés"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Pour une question à choix seulement : un choix par ligne, au moins deux."),
+    )
+
+    def clean_choices(self) -> list[str]:
+        lines = (line.strip() for line in self.cleaned_data.get("choices", "").splitlines())
+        return [line for line in lines if line]
+
+
+QuestionFormSet = forms.formset_factory(
+    QuestionForm, extra=2, can_delete=True, max_num=MAX_QUESTIONS, validate_max=True
+)
+
+
+def question_initial(survey: Survey) -> list[dict[str, Any]]:
+    """The survey's questions as the formset shows them (choices one per line)."""
+    return [
+        {
+            "text": question.text,
+            "code": question.code,
+            "kind": question.kind,
+            "choices": "\n".join(question.choices or []),
+        }
+        for question in question_list(survey)
+    ]
+
+
+def questions_of(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
+    """The questions kept, in their order on the page (blank and deleted ones left out)."""
+    kept = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if not data or data.get("DELETE"):
+            continue
+        kept.append({name: data[name] for name in ("text", "code", "kind", "choices")})
+    return kept

@@ -26,7 +26,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.generic import FormView, ListView
+from django.views.generic import FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from meals.forms import add_service_errors
@@ -35,7 +35,15 @@ from territories.mixins import ScopedQuerysetMixin
 from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
 from . import services
-from .forms import PaperAnswerForm, SurveyAnswerForm, question_list
+from .forms import (
+    PaperAnswerForm,
+    QuestionFormSet,
+    SurveyAnswerForm,
+    SurveyForm,
+    question_initial,
+    question_list,
+    questions_of,
+)
 from .models import Survey, SurveyRefusal, SurveyResponse
 from .selectors import writable_territories
 from .survey_limits import answer_limits
@@ -82,7 +90,7 @@ class SurveyListView(PageMixin, TerritoryFilterMixin, RoleRequiredMixin, ListVie
         context = super().get_context_data(**kwargs)
         writable = set(answer_territories(self.request.user).values_list("pk", flat=True))
         shown = [survey.pk for survey in context["object_list"]]
-        closable = set(
+        changeable = set(
             Survey.objects.for_user(self.request.user, "change")
             .filter(pk__in=shown)
             .values_list("pk", flat=True)
@@ -94,11 +102,12 @@ class SurveyListView(PageMixin, TerritoryFilterMixin, RoleRequiredMixin, ListVie
                     reverse("survey-answer", kwargs={"token": survey.public_token})
                 ),
                 "can_enter": survey.is_open and survey.territory_id in writable,
-                "can_close": survey.is_open and survey.pk in closable,
+                "can_change": survey.pk in changeable,
             }
             for survey in context["object_list"]
         ]
         context["show_territory"] = spans_territories(self.request.user)
+        context["can_define"] = survey_territories(self.request.user).exists()
         return context
 
 
@@ -222,9 +231,110 @@ class SurveyCloseView(ScopedQuerysetMixin, SingleObjectMixin, View):
 
     model = Survey
     http_method_names = ["post"]
+    is_open = False
+
+    def done_message(self) -> str:
+        return _("Le lien du questionnaire est clos : il ne reçoit plus de réponses.")
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         survey = self.get_object()
-        services.survey_update(survey=survey, by=acting_user(request), is_open=False)
-        messages.success(request, _("Le lien du questionnaire est clos : il ne reçoit plus de réponses."))
+        services.survey_update(survey=survey, by=acting_user(request), is_open=self.is_open)
+        messages.success(request, self.done_message())
         return redirect(f"{reverse('survey-list')}?territory={survey.territory_id}")
+
+
+class SurveyOpenView(SurveyCloseView):
+    """Opens a survey's public link again (evaluators; others 403, another territory's 404)."""
+
+    is_open = True
+
+    def done_message(self) -> str:
+        return _("Le lien du questionnaire est ouvert : il reçoit de nouveau des réponses.")
+
+
+def survey_territories(user: Any) -> QuerySet:
+    """The territories where the user defines surveys (evaluators: every one)."""
+    return writable_territories(Survey, user)
+
+
+class SurveyEditView(PageMixin, LoginRequiredMixin, TemplateView):
+    """Defining a survey and its questions, or changing one (evaluators; others 403, a survey
+    out of sight 404). Its questions change only while nobody has answered it; the survey and
+    its questions are written together or not at all (``evaluation.services``)."""
+
+    template_name = "evaluation/surveys/survey_form.html"
+    nav_section = "surveys"
+    survey: Survey | None = None
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            if "pk" in kwargs:
+                self.survey = get_object_or_404(
+                    Survey.objects.for_user(request.user).select_related("territory"), pk=kwargs["pk"]
+                )
+                if not Survey.objects.for_user(request.user, "change").filter(pk=self.survey.pk).exists():
+                    raise PermissionDenied
+            elif not survey_territories(request.user).exists():
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def answered(self) -> bool:
+        return self.survey is not None and self.survey.responses.exists()
+
+    def forms(self, data: Any = None) -> tuple[SurveyForm, Any]:
+        survey = self.survey
+        initial: dict[str, Any] = {"is_open": True}
+        if survey is not None:
+            initial = {
+                "territory": survey.territory_id,
+                "kind": survey.kind,
+                "title": survey.title,
+                "introduction": survey.introduction,
+                "is_open": survey.is_open,
+            }
+        form = SurveyForm(data, initial=initial, territories=survey_territories(self.request.user))
+        questions = None
+        if not self.answered:
+            questions = QuestionFormSet(
+                data, initial=question_initial(survey) if survey else None, prefix="questions"
+            )
+        return form, questions
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if "form" not in context:
+            context["form"], context["questions"] = self.forms()
+        context["survey"] = self.survey
+        context["answered"] = self.answered
+        if self.answered and self.survey is not None:
+            context["frozen_questions"] = question_list(self.survey)
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form, questions = self.forms(request.POST)
+        valid = form.is_valid() and (questions is None or questions.is_valid())
+        if valid:
+            try:
+                survey = self.save(form, questions)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request, _("Questionnaire enregistré : %(title)s.") % {"title": survey.title}
+                )
+                return redirect(f"{reverse('survey-list')}?territory={survey.territory_id}")
+        context = self.get_context_data(form=form, questions=questions)
+        return self.render_to_response(context, status=400)
+
+    def save(self, form: SurveyForm, questions: Any) -> Survey:
+        fields = form.cleaned_data
+        user = acting_user(self.request)
+        if self.survey is None:
+            return services.survey_create(by=user, questions=questions_of(questions), **fields)
+        return services.survey_update(
+            survey=self.survey,
+            by=user,
+            questions=None if questions is None else questions_of(questions),
+            **fields,
+        )

@@ -21,6 +21,9 @@ urlpatterns = [
     path("journal/nouveau/", journal_views.JournalCreateView.as_view(), name="journal-create"),
     # Surveys (evaluation.survey_views); the answer page is public, reached by its token.
     path("questionnaires/", survey_views.SurveyListView.as_view(), name="survey-list"),
+    path("questionnaires/nouveau/", survey_views.SurveyEditView.as_view(), name="survey-create"),
+    path("questionnaires/<int:pk>/modifier/", survey_views.SurveyEditView.as_view(), name="survey-edit"),
+    path("questionnaires/<int:pk>/ouvrir/", survey_views.SurveyOpenView.as_view(), name="survey-open"),
     path(
         "questionnaires/<int:pk>/saisie/",
         survey_views.SurveyResponseCreateView.as_view(),

@@ -58,6 +58,11 @@ def send_wrong_password(page: Any) -> None:
     expect(page.get_by_role("alert")).to_be_visible()
 
 
+def send_empty_form(page: Any) -> None:
+    page.get_by_role("button", name="Enregistrer le questionnaire").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
 def send_unbalanced_distribution(page: Any) -> None:
     page.get_by_label("Personnes servies").fill("100")
     page.get_by_label("Repas écartés").fill("5")
@@ -171,6 +176,8 @@ PAGES: dict[str, list[MainPage]] = {
         MainPage("journal-list", lambda w: "/journal/"),
         MainPage("journal-create", lambda w: "/journal/nouveau/"),
         MainPage("survey-list", lambda w: "/questionnaires/"),
+        MainPage("survey-create", lambda w: "/questionnaires/nouveau/"),
+        MainPage("survey-create-errors", lambda w: "/questionnaires/nouveau/", then=send_empty_form),
         *DIRECTORIES,
     ],
 }

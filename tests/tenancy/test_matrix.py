@@ -217,13 +217,16 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "survey-list": Survey,
     "survey-response-create": Survey,
     "survey-close": Survey,
+    "survey-open": Survey,
+    "survey-create": Territory,  # its form lists the territories the user defines surveys in
+    "survey-edit": Survey,
     "survey-answer": Survey,  # public, reached by the survey's token (TOKEN_ROUTES)
 }
 # Routes that act on an object rather than show it.
 ACTION_ROUTES = {
     "api:batch-pickup", "api:batch-cancel", "api:batch-discard", "api:batch-recall",
     "batch-pickup", "batch-cancel", "batch-discard", "batch-recall", "distribution-create",
-    "api:report-retry", "report-retry", "record-import-retry", "survey-close",
+    "api:report-retry", "report-retry", "record-import-retry", "survey-close", "survey-open",
     "partnership-sign", "api:partnership-sign",
     "api:offer-accept", "api:offer-decline", "offer-accept", "offer-decline",
     "round-slot-signup", "round-slot-withdraw", "round-slot-assign",
@@ -233,7 +236,7 @@ SIGN_ROUTES = {"partnership-sign", "api:partnership-sign"}
 # Action routes only evaluators may use (asking a failed report again); others get 403 in sight.
 EVALUATOR_ACTIONS = {"api:report-retry", "report-retry"}
 # Actions on a survey only evaluators may use (closing its public link).
-SURVEY_ACTIONS = {"survey-close"}
+SURVEY_ACTIONS = {"survey-close", "survey-open"}
 # Action routes of the browser that also show their form (GET), with the roles that may use it.
 FORM_ROUTES = {
     "batch-pickup": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
@@ -248,6 +251,7 @@ ROLE_LIST_ROUTES = {
     "territory-comparison": {Role.EVALUATOR},
     "journal-create": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
     "survey-list": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
+    "survey-create": {Role.EVALUATOR},
 }
 # Pages of one object meant for some roles only (the cost input forms); any other role gets 403,
 # and a user outside the object's territory 404.
@@ -257,7 +261,10 @@ ROLE_DETAIL_ROUTES = {
     "coordination-cost-input": {Role.AUTHORITY_COORDINATOR},
     "transport-rate-input": {Role.AUTHORITY_COORDINATOR},
     "survey-response-create": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
+    "survey-edit": {Role.EVALUATOR},
 }
+# Of those, the forms only evaluators post (defining a survey): tested apart, below.
+EVALUATOR_FORMS = {"survey-edit"}
 # Routes that show one territory named in the query string: 404 when it is out of scope.
 TERRITORY_QUERY_ROUTES = {
     "api:costs": {"start": "2025-01-01", "end": "2025-01-31"},
@@ -723,6 +730,7 @@ def post_action(client: APIClient, route: str, side: Side):
         "round-slot-signup": {},
         "round-slot-withdraw": {},
         "round-slot-assign": {"volunteer": side.users[Role.VOLUNTEER].pk},  # type: ignore[attr-defined]
+        "survey-open": {},
         "distribution-create": {
             "site": side.objects[DistributionSite].pk,
             "distributed_on": str(datetime.date.today()),
@@ -802,7 +810,7 @@ INPUT_FORM_POSTS: dict[str, tuple[type[models.Model], dict[str, str]]] = {
 
 
 def test_every_input_form_has_a_write_case():
-    assert set(INPUT_FORM_POSTS) == set(ROLE_DETAIL_ROUTES)
+    assert set(INPUT_FORM_POSTS) == set(ROLE_DETAIL_ROUTES) - EVALUATOR_FORMS
 
 
 @pytest.mark.parametrize("route", sorted(INPUT_FORM_POSTS))
@@ -881,10 +889,13 @@ def test_token_routes_show_and_take_only_the_survey_of_their_token(world, route)
 
 @pytest.mark.parametrize("route", sorted(SURVEY_ACTIONS))
 def test_closing_a_survey_link_is_for_evaluators_only(world, route):
-    """The territory's roles see the survey but may not close its link (403); a funder does not
-    see it (404); the evaluator closes it."""
+    """The territory's roles see the survey but may not close (or open) its link (403); a funder
+    does not see it (404); the evaluator closes (or opens) it."""
     a, b, evaluator, funder = world
     target = b.objects[Survey]
+    opened = route == "survey-open"
+    Survey.objects.filter(pk=target.pk).update(is_open=not opened)
+    target.refresh_from_db()
     before = snapshot(target)
     assert post_action(client_for(funder), route, b).status_code == 404
     for user in b.users.values():
@@ -892,5 +903,34 @@ def test_closing_a_survey_link_is_for_evaluators_only(world, route):
     assert snapshot(target) == before
     assert post_action(client_for(evaluator), route, b).status_code == 302
     target.refresh_from_db()
-    assert target.is_open is False
+    assert target.is_open is opened
     assert a.objects[Survey].is_open is True
+
+
+def test_defining_a_survey_is_for_evaluators_only(world):
+    """Only evaluators post the survey form: the territory's roles get 403 on their own
+    territory's survey and 404 on another's, a funder 404; nothing changes until the evaluator
+    posts, in any territory."""
+    a, b, evaluator, funder = world
+    target = b.objects[Survey]
+    url = detail_url("survey-edit", target)
+    payload = {
+        "territory": str(b.territory.pk), "kind": "beneficiary", "title": "Changé", "is_open": "on",
+        "questions-TOTAL_FORMS": "1", "questions-INITIAL_FORMS": "0",
+        "questions-0-text": "Satisfait ?", "questions-0-code": "satisfaction", "questions-0-kind": "scale",
+    }  # fmt: skip
+    before = snapshot(target)
+    for user in b.users.values():
+        assert client_for(user).post(url, payload, format="multipart").status_code == 403, user
+    for user in [*a.users.values(), funder]:
+        assert client_for(user).post(url, payload, format="multipart").status_code == 404, user
+    create = reverse("survey-create")
+    for user in [*a.users.values(), *b.users.values(), funder]:
+        assert client_for(user).post(create, payload, format="multipart").status_code == 403, user
+    assert snapshot(target) == before
+    assert Survey.objects.count() == 2
+    if target.responses.exists():
+        payload = {key: value for key, value in payload.items() if not key.startswith("questions")}
+    assert client_for(evaluator).post(url, payload, format="multipart").status_code == 302
+    target.refresh_from_db()
+    assert target.title == "Changé"

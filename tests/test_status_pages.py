@@ -60,8 +60,8 @@ def test_a_report_request_answers_with_its_status_page_before_the_build(client):
     assert statuses_shown(waiting, REPORT_STATUSES) == ["En attente"]
     assert "Le rapport attend son tour" in waiting
     assert '<progress id="avancement" max="100" value="0">' in waiting
-    assert '<meta http-equiv="refresh" content="3">' in waiting  # without JavaScript
-    assert "Actualiser la page" in waiting
+    assert '<script src="/static/js/report-progress.js" defer>' in waiting
+    assert "Actualiser la page" in waiting  # without JavaScript
     assert "Rapport demandé" not in waiting
 
     response.close()  # the server has sent the response: the build runs now
@@ -71,7 +71,7 @@ def test_a_report_request_answers_with_its_status_page_before_the_build(client):
     assert statuses_shown(ready, REPORT_STATUSES) == ["Prêt"]
     assert "Rapport prêt depuis le" in ready
     assert "en cours de construction" not in ready and "attend son tour" not in ready
-    assert "<progress" not in ready and 'http-equiv="refresh"' not in ready
+    assert "<progress" not in ready and "report-progress.js" not in ready
 
 
 def test_an_import_answers_with_its_status_page_then_shows_the_refusal_alone(client):
@@ -95,7 +95,9 @@ def test_an_import_answers_with_its_status_page_then_shows_the_refusal_alone(cli
     waiting = client.get(response["Location"]).content.decode()
     assert statuses_shown(waiting, IMPORT_STATUSES) == ["En attente"]
     assert "Le fichier attend son tour" in waiting
-    assert "<progress aria-label=" in waiting and '<meta http-equiv="refresh" content="3">' in waiting
+    assert "<progress aria-label=" in waiting and 'data-follow-status="pending"' in waiting
+    assert '<script src="/static/js/status-follow.js" defer>' in waiting
+    assert "Actualiser la page" in waiting  # without JavaScript
     assert "l&#x27;import est en cours" not in waiting
 
     response.close()
@@ -105,4 +107,4 @@ def test_an_import_answers_with_its_status_page_then_shows_the_refusal_alone(cli
     assert statuses_shown(refused, IMPORT_STATUSES) == ["Refusé"]
     assert "Le fichier a été refusé" in refused
     assert "en cours" not in refused and "attend son tour" not in refused
-    assert "<progress" not in refused and 'http-equiv="refresh"' not in refused
+    assert "<progress" not in refused and "status-follow.js" not in refused

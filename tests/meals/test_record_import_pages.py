@@ -75,8 +75,11 @@ def test_the_page_refreshes_itself_while_the_import_runs(client, scene, coordina
         territory=scene.territory, file="imports/x.csv", uploaded_by=coordinator
     )
     body = client.get(reverse("record-import-detail", kwargs={"pk": running.pk})).content.decode()
-    assert 'http-equiv="refresh"' in body
-    assert "<progress" in body
+    # Followed by a script of our own origin (no timed refresh), or by hand without it.
+    assert '<script src="/static/js/status-follow.js" defer>' in body
+    assert 'data-follow-status="pending"' in body
+    assert "http-equiv" not in body
+    assert "<progress" in body and "Actualiser la page" in body
 
 
 def test_only_a_csv_within_the_size_limit_is_accepted(client, scene, coordinator):

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from associations import planning
 from associations.models import Association, Partnership
-from costing.losses import LOSS_PARTS, loss_rate, loss_rate_definition, meals_lost
+from costing.losses import LOSS_PARTS, loss_rate_definition, meals_lost
 from costing.models import Funding, ReferenceValue
 from costing.selectors import (
     FrameReader,
@@ -63,18 +63,17 @@ from .indicators import (
     distribution_days_by,
     flow_parts,
     live_parts,
-    on_time_share,
     production_rows_by,
     rollup_versions,
 )
 from .models import JournalEntry
+from .rates import dispatch_compliance_share, flow_rates
+from .rates import percent as share
 from .selectors import ReadsAhead
 
 # 2: in a report, the cost figures and indicators give how many inputs they lack
 # (``missing_count``), each input being listed once, in ``missing``.
 SCHEMA = 2
-HUNDRED = Decimal(100)
-TENTH = Decimal("0.1")
 CENT = Decimal("0.01")
 
 # The cost figures a report prints, in this order (``costing.services.cost_report`` keys).
@@ -145,19 +144,6 @@ def jsonable(value: Any) -> Any:
     return as_json(value)
 
 
-def share(part: int | Decimal, whole: int | Decimal, step: Decimal = TENTH) -> Decimal | None:
-    """``part ÷ whole`` in percent, to a tenth (half up); None when the whole is zero."""
-    if not whole:
-        return None
-    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(step, rounding=ROUND_HALF_UP)
-
-
-def ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
-    if not whole:
-        return None
-    return (Decimal(part) / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def monday(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
@@ -207,19 +193,8 @@ def volumes_of(monthly: pd.DataFrame) -> dict[str, Any]:
     ]  # fmt: skip
     volumes: dict[str, Any] = {name: int(sum(int(value) for value in monthly[name])) for name in names}
     volumes["km"] = str(sum((Decimal(value) for value in monthly["km"]), Decimal(0)))
-    volumes["meals_per_person"] = jsonable(ratio(volumes["meals_distributed"], volumes["people_served"]))
     volumes["meals_lost"] = meals_lost(volumes)
-    volumes["loss_rate"] = jsonable(loss_rate(volumes))
-    volumes["temperature_compliance"] = jsonable(
-        share(volumes["pickups"] - volumes["receipt_breaches"], volumes["pickups"])
-    )
-    volumes["pickups_on_time_share"] = jsonable(
-        on_time_share(
-            pickups_on_time=volumes["pickups_on_time"],
-            pickups=volumes["pickups"],
-            batches_expired=volumes["batches_expired"],
-        )
-    )
+    volumes.update({name: jsonable(value) for name, value in flow_rates(volumes).items()})
     return volumes
 
 
@@ -253,19 +228,18 @@ def temperature_table(monthly: pd.DataFrame) -> Table:
     for month, values in monthly.iterrows():
         pickups, breaches = int(values["pickups"]), int(values["receipt_breaches"])
         batches, dispatch = int(values["batches"]), int(values["dispatch_breaches"])
+        rates = flow_rates(values)
         rows.append(
             {
                 "month": month,
                 "pickups": pickups,
                 "pickups_within": pickups - breaches,
-                "pickups_within_share": share(pickups - breaches, pickups),
+                "pickups_within_share": rates["temperature_compliance"],
                 "batches": batches,
-                "batches_within_share": share(batches - dispatch, batches),
-                "pickups_on_time_share": on_time_share(
-                    pickups_on_time=int(values["pickups_on_time"]),
-                    pickups=pickups,
-                    batches_expired=int(values["batches_expired"]),
+                "batches_within_share": dispatch_compliance_share(
+                    batches=batches, dispatch_breaches=dispatch
                 ),
+                "pickups_on_time_share": rates["pickups_on_time_share"],
             }
         )
     return table(
@@ -294,7 +268,7 @@ def losses_table(monthly: pd.DataFrame) -> Table:
                 "meals_distributed": int(values["meals_distributed"]),
                 **{name: int(values[name]) for name in LOSS_PARTS},
                 "meals_lost": meals_lost(values),
-                "loss_rate": loss_rate(values),
+                "loss_rate": flow_rates(values)["loss_rate"],
                 "batches_expired": int(values["batches_expired"]),
                 "batches_cancelled": int(values["batches_cancelled"]),
                 "batches_recalled": int(values["batches_recalled"]),
@@ -923,20 +897,20 @@ def comparison_table(
         get = values.get
         cost = costs[territory["id"]].figure("full_cost_per_meal")
         distributed = get("meals_distributed", 0)
-        pickups = get("pickups", 0)
+        rates = flow_rates(values)
         rows.append(
             {
                 "territory_id": territory["id"],
                 "territory": territory["name"],
                 "meals_distributed": distributed,
                 "people_served": get("people_served", 0),
-                "meals_per_person": ratio(distributed, get("people_served", 0)),
+                "meals_per_person": rates["meals_per_person"],
                 "meals_produced_dedicated": get("meals_produced_dedicated", 0),
                 "meals_produced_surplus": get("meals_produced_surplus", 0),
                 "full_cost_per_meal": cost.value,
                 "full_cost_complete": cost.complete,
-                "loss_rate": loss_rate(values),
-                "temperature_compliance": share(pickups - get("receipt_breaches", 0), pickups),
+                "loss_rate": rates["loss_rate"],
+                "temperature_compliance": rates["temperature_compliance"],
             }
         )
     return table(

@@ -30,8 +30,8 @@ from costing.models import DailyRollup, ReferenceValue
 from costing.selectors import reference_in_force
 from costing.services import last_of_month, months_of
 from evaluation import reports
-from evaluation.indicators import on_time_share
 from evaluation.models import Report
+from evaluation.rates import on_time_share
 
 pytestmark = pytest.mark.django_db
 

@@ -429,3 +429,29 @@ class MonthlyCost(TerritoryOwned):
 
     def __str__(self) -> str:
         return f"{self.territory_id} — {self.month:%m/%Y}"
+
+
+class RollupVersion(models.Model):
+    """A counter per territory and month of what the figures read off the roll-ups depend on.
+
+    Every write that changes a territory-month's roll-ups, its stale-day marks or its monthly
+    cost figures bumps it in its own transaction (``costing.versions.bump``): the roll-up of a
+    territory-day, a rebuild of a range, a stale mark set or cleared, a cost input saved, the
+    month's cost figures refreshed. The cached figures and pages key on the sum of the counters
+    of their months (``costing.versions.versions_of``), so a write followed by a read shows the
+    new figure, on SQLite as on PostgreSQL. A counter only grows; its row is never deleted but
+    with its territory. Never shown to users: no scope."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    month = models.DateField()
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("version des agrégats")
+        verbose_name_plural = _("versions des agrégats")
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "month"], name="one_rollup_version_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} {self.month} v{self.version}"

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from config.celery import delay_or_log
 
-from . import rollups, services
+from . import rollups, services, versions
 from .models import StaleDay
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,11 @@ logger = logging.getLogger(__name__)
 def stale_days_mark(*, territory_id: int, days: Iterable[datetime.date]) -> None:
     """Marks territory-days as owing a rebuild (a new mark, or a later ``marked_at``)."""
     now = timezone.now()
+    days = sorted(set(days))
+    # The roll-up version first (the dashboards say the day is being updated), as every writer.
+    versions.bump_days(territory_id, days)
     # In date order, so that two writes marking overlapping days lock the rows in the same order.
-    marks = [StaleDay(territory_id=territory_id, day=day, marked_at=now) for day in sorted(set(days))]
+    marks = [StaleDay(territory_id=territory_id, day=day, marked_at=now) for day in days]
     StaleDay.objects.bulk_create(
         marks, update_conflicts=True, unique_fields=["territory", "day"], update_fields=["marked_at"]
     )
@@ -44,7 +47,8 @@ def stale_days_mark(*, territory_id: int, days: Iterable[datetime.date]) -> None
 
 def stale_day_rebuild(*, territory_id: int, day: datetime.date) -> int:
     """Rebuilds a territory-day and its month's cost figures, and clears the day's mark unless a
-    write marked it again meanwhile; one transaction. Returns the day's number of roll-up rows."""
+    write marked it again meanwhile; one transaction, which bumps the roll-up version (the
+    roll-up does, first). Returns the day's number of roll-up rows."""
     with transaction.atomic():
         marked_at = (
             StaleDay.objects.all_territories()

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from meals.models import COLD_MAX_C, HOT_MIN_C
 
+from . import versions
 from .models import DailyRollup
 
 logger = logging.getLogger(__name__)
@@ -251,7 +252,9 @@ def compute_territory_day(territory_id: int, day: datetime.date) -> list[DailyRo
 
 @transaction.atomic
 def rollup_territory_day(*, territory_id: int, day: datetime.date) -> int:
-    """Recomputes and upserts one territory-day; returns the number of rows it now has."""
+    """Recomputes and upserts one territory-day; returns the number of rows it now has. Bumps
+    the territory-month's roll-up version first, in the same transaction."""
+    versions.bump_days(territory_id, [day])
     rows = compute_territory_day(territory_id, day)
     DailyRollup.objects.bulk_create(
         rows,
@@ -296,8 +299,11 @@ def rebuild_range(*, territory_ids: Iterable[int], since: datetime.date, until: 
       (PostgreSQL's advice for populating a table); other writers of the roll-ups wait for the
       commit.
     """
+    territory_ids = list(territory_ids)
+    # The version first: every writer takes the counters' row locks before its own.
+    versions.bump_range(territory_ids, since, until)
     params: dict[str, Any] = {
-        "territories": list(territory_ids),
+        "territories": territory_ids,
         "since": since,
         "until": until,
         "today": timezone.localdate(),

@@ -35,6 +35,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
 
+from . import versions
 from .losses import loss_rate_definition, loss_terms
 from .models import AssociationCost, CoordinationCost, KitchenCostInput, MonthlyCost, ReferenceValue
 
@@ -1145,6 +1146,8 @@ def cost_input_saved(*, territory_id: int, month: datetime.date, transport: bool
     message = date_error(month, ahead_years=1)
     if message:  # before anything is queued; the caller's transaction rolls the row back
         raise ValidationError({"month": message})
+    # The month's figures change with the input: cached figures of the month are read anew.
+    versions.bump([(territory_id, month)])
     if transport:
         from .tasks import enqueue_rollups
 
@@ -1160,6 +1163,7 @@ def monthly_cost_refresh(*, territory_id: int, month: datetime.date) -> MonthlyC
     month = first_of_month(month)
     report = territory_cost(territory_ids=[territory_id], start=month, end=month)
     with transaction.atomic():
+        versions.bump([(territory_id, month)])
         MonthlyCost.objects.bulk_create(
             [
                 MonthlyCost(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from territories.models import Territory
 
-from . import pending, rollups
+from . import pending, rollups, versions
 from .models import StaleDay
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ def discard_pending_rollups() -> None:
         for territory_id, day in waiting:
             days.setdefault(territory_id, []).append(day)
         for territory_id, territory_days in days.items():
+            versions.bump_days(territory_id, territory_days)
             StaleDay.objects.all_territories().filter(
                 territory_id=territory_id, day__in=territory_days
             ).delete()

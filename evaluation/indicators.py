@@ -43,8 +43,9 @@ from associations import planning
 from associations.hygiene import trained_sites_by
 from associations.models import Partnership
 from costing import selectors as cost_selectors
-from costing.losses import loss_rate, meals_lost
-from costing.models import AssociationCost, DailyRollup, MonthlyCost, ReferenceValue
+from costing import versions as cost_versions
+from costing.losses import meals_lost
+from costing.models import AssociationCost, ReferenceValue
 from costing.services import (
     CENT,
     HUNDRED,
@@ -65,6 +66,7 @@ from costing.services import (
 from territories.models import Membership, Territory
 
 from .models import JournalEntry, Survey, SurveyQuestion, SurveyRefusal, SurveyResponse
+from .rates import flow_rates
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -815,11 +817,14 @@ def needs_indicators(
     """Every needs indicator but the share of planned meals (``planned_share_indicator``)."""
     totals = sums.totals
     distributed, people = totals["meals_distributed"], totals["people_served"]
+    per_person = flow_rates(totals)["meals_per_person"]
     weeks = weeks_in(start, end) * territories
     return [
         SPEC["meals_distributed"].indicator(distributed),
         SPEC["people_served"].indicator(people),
-        ratio(SPEC["meals_per_person"], distributed, people, denominator_label=_("personnes servies")),
+        SPEC["meals_per_person"].indicator(
+            per_person, [] if per_person is not None else [nothing(_("personnes servies"))]
+        ),
         ratio(
             SPEC["distribution_days_per_week"],
             days,
@@ -863,39 +868,19 @@ def cost_indicators(report: CostReport) -> list[Indicator]:
 # --- Logistics and safety ---------------------------------------------------------------
 
 
-def on_time_share(*, pickups_on_time: int, pickups: int, batches_expired: int) -> Decimal | None:
-    """The one definition of "collected on time", for every figure that reports it (the indicator,
-    the dashboards' and reports' monthly table, the volumes of a report): pickups made on or
-    before the batch's use-by date ÷ (pickups + batches still ready after their use-by date), in
-    percent to a tenth (half up); None when there was nothing to collect. A batch nobody
-    collected in time counts against it, as a late pickup does (``docs/indicators.md``)."""
-    whole = pickups + batches_expired
-    if not whole:
-        return None
-    return rounded(Decimal(pickups_on_time) * HUNDRED / Decimal(whole), TENTH)
-
-
 def logistics_indicators(sums: RollupSums) -> list[Indicator]:
     totals = sums.totals
-    pickups, expired = totals["pickups"], totals["batches_expired"]
     discarded = totals["meals_discarded"]
-    rate = loss_rate(totals)
-    within = pickups - totals["receipt_breaches"]
-    on_time = on_time_share(
-        pickups_on_time=totals["pickups_on_time"], pickups=pickups, batches_expired=expired
-    )
+    rates = flow_rates(totals)
+    rate, on_time = rates["loss_rate"], rates["pickups_on_time_share"]
+    within = rates["temperature_compliance"]
     return [
         SPEC["pickups_on_time_share"].indicator(
             on_time, [] if on_time is not None else [nothing(_("collectes ou lots à collecter"))]
         ),
-        SPEC["batches_expired"].indicator(expired),
-        ratio(
-            SPEC["temperature_compliance_share"],
-            within,
-            pickups,
-            denominator_label=_("collectes"),
-            scale=HUNDRED,
-            step=TENTH,
+        SPEC["batches_expired"].indicator(totals["batches_expired"]),
+        SPEC["temperature_compliance_share"].indicator(
+            within, [] if within is not None else [nothing(_("collectes"))]
         ),
         SPEC["dispatch_breaches"].indicator(totals["dispatch_breaches"]),
         SPEC["meals_discarded"].indicator(discarded),
@@ -1621,102 +1606,23 @@ def side_by_side(
 # --- Cache ------------------------------------------------------------------------------
 
 # A bound on any change the roll-up version does not see (a kitchen renamed, its usual
-# production changed; on SQLite, roll-ups rewritten with the very same sums per territory).
+# production changed).
 FLOW_CACHE_SECONDS = 600
 FLOW_CACHE_PREFIX = "evaluation:indicators:flow:v1"
 
 
-# The roll-up columns that count (meals, batches, pickups...), and their weights in a row's
-# checksum: a distinct prime for each.
-COUNT_SUMS = [name for name in cost_selectors.ROLLUP_SUMS if name not in cost_selectors.DECIMAL_SUMS]
-PRIMES = [n for n in range(2, 1000) if all(n % d for d in range(2, n))][: len(COUNT_SUMS)]
-
-
-def day_number_sql(column: str) -> str:
-    """A date column as a count of days (SQLite and PostgreSQL have no common way to say it)."""
-    if connection.vendor == "sqlite":
-        return f"CAST(julianday({column}) - 2451545 AS INTEGER)"
-    return f"({column} - DATE '2000-01-01')"
-
-
-def rollup_version_sql(count: int) -> str:
-    """Roll-ups of ``count`` territories over a range, per territory in the period and apart
-    outside it. On PostgreSQL: the rows, and a sum of the hashes of their versions. Elsewhere
-    (the demo's SQLite): every column summed, the rows and the distribution days; and a weighted
-    sum of the counts (distinct prime weights) summed again weighted by its row's day and by its
-    partnership, so that counts moved to another day or another partnership with the same
-    totals change the version too. Written out rather than built by the ORM (whose building of
-    the sums costs more than the query, on every request); identifiers from the model's own
-    definition, every value a parameter."""
-    quote = connection.ops.quote_name
-    fields = DailyRollup._meta
-    column = {field.name: quote(field.column) for field in fields.concrete_fields}
-    day, territory, partnership = column["day"], column["territory"], column["partnership"]
-    in_period = f"CASE WHEN {day} >= %s AND {day} <= %s THEN 1 ELSE 0 END"
-    where = (
-        f"FROM {quote(fields.db_table)} "
-        f"WHERE {territory} IN ({', '.join(['%s'] * count)}) AND {day} >= %s AND {day} <= %s "
-        "GROUP BY 1, 2 ORDER BY 1, 2"
-    )
-    if connection.vendor == "postgresql":
-        # Each row version is known by its writing transaction and its place (``xmin``, ``ctid``):
-        # a row inserted, updated (even to the same values) or deleted changes the count or the
-        # sum of their hashes, without summing every column: 7 ms against 17 ms for 10 territories
-        # over two months, in psql.
-        return (
-            f"SELECT {territory}, {in_period}, COUNT(*), "
-            f"SUM(hashtext(xmin::text || ctid::text)::bigint) {where}"
-        )
-    names = [column[name] for name in cost_selectors.ROLLUP_SUMS]
-    # Counts only: decimal arithmetic made the query twice as long, and kilometres and costs
-    # do not move without the pickups counted beside them.
-    counts = [column[name] for name in COUNT_SUMS]
-    # In 64 bits: PostgreSQL multiplies 32-bit columns in 32 bits, and a large count overflows.
-    row = " + ".join(
-        f"{weight} * CAST({name} AS BIGINT)" for weight, name in zip(PRIMES, counts, strict=True)
-    )
-    sums = ", ".join(
-        [
-            *(f"SUM({name})" for name in names),
-            f"SUM(({row}) * {day_number_sql(day)})",
-            f"SUM(({row}) * {partnership})",
-        ]
-    )
-    return (
-        f"SELECT {territory}, {in_period}, COUNT(*), "
-        f"COUNT(DISTINCT CASE WHEN {column['distributions']} > 0 THEN {day} END), {sums} {where}"
-    )
-
-
 def rollup_versions(*, territory_ids: list[int], start: datetime.date, end: datetime.date) -> dict[int, str]:
-    """Per territory, a digest of what its cached part reads, from three small queries:
+    """Per territory, a digest of what its cached part reads, from two small queries:
 
-    - its roll-ups over the cost months, in the period and apart outside it (``rollup_version_sql``):
-      any roll-up inserted, rewritten or deleted, by the roll-up task or by a rebuild, changes
-      the count or the sum of its row versions' hashes (on SQLite, any roll-up written
-      differently changes a sum);
-    - the ``computed_at`` of its ``MonthlyCost`` rows of those months, which the roll-up task
-      refreshes after every territory-day and every cost input refreshes when saved;
+    - the roll-up versions of its cost months (``costing.versions.versions_of``), which every
+      write of its roll-ups, stale marks, cost inputs and monthly cost figures bumps in its own
+      transaction (``costing.versions``);
     - the reference values (shared by every territory)."""
     months = months_of(start, end)
-    cost_start, cost_end = months[0], last_of_month(months[-1])
-    digests = {territory_id: hashlib.sha256() for territory_id in territory_ids}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            rollup_version_sql(len(territory_ids)), [start, end, *territory_ids, cost_start, cost_end]
-        )
-        for territory_id, *sums in cursor.fetchall():
-            digests[territory_id].update(repr(sums).encode())
-    table, column = columns_of(MonthlyCost)
-    territory, month = column["territory"], column["month"]
-    territories, params = in_territories(territory, territory_ids)
-    monthly = fetch(
-        f"SELECT {territory}, {month}, {column['computed_at']} FROM {table} "  # noqa: S608
-        f"WHERE {territories} AND {month} >= %s AND {month} <= %s ORDER BY {territory}, {month}",
-        [*params, cost_start, cost_end],
-    )
-    for territory_id, *computed in monthly:
-        digests[territory_id].update(repr(computed).encode())
+    counters = cost_versions.versions_of(territory_ids, months[0], last_of_month(months[-1]))
+    digests = {
+        territory_id: hashlib.sha256(repr(counters[territory_id]).encode()) for territory_id in territory_ids
+    }
     table, column = columns_of(ReferenceValue)
     references = repr(
         fetch(

@@ -15,6 +15,7 @@ from django.utils import translation
 
 from costing import services as cost_services
 from costing.models import AssociationCost, DailyRollup
+from costing.versions import bump_days
 from evaluation import figures
 from tests.evaluation.reporting import END, START, pilot
 from tests.factories import (
@@ -71,7 +72,9 @@ def test_a_rollup_changed_added_or_moved_is_seen_at_once(plaine):
     territory_id = plaine.territory.pk
     shown(territory_id)
     first_day = datetime.date(2025, 1, 6)
+    # Written by hand, the version bumped as the roll-ups' writers bump it (costing.versions).
     DailyRollup.objects.filter(partnership=plaine.partnership, day=first_day).update(meals_distributed=100)
+    bump_days(territory_id, [first_day])
     after = shown(territory_id)
     assert week_of(after, first_day)["meals_distributed"] == 2 * 120 + 100
     assert after == fresh(territory_id)
@@ -79,12 +82,14 @@ def test_a_rollup_changed_added_or_moved_is_seen_at_once(plaine):
     DailyRollupFactory(
         partnership=plaine.partnership, day=datetime.date(2025, 1, 7), distributions=1, meals_distributed=7
     )
+    bump_days(territory_id, [datetime.date(2025, 1, 7)])
     assert week_of(shown(territory_id), first_day)["meals_distributed"] == 2 * 120 + 100 + 7
 
     # The same meals moved to a day of another week: every total is the same, the weeks are not.
     moved = datetime.date(2025, 1, 14)
     added = DailyRollup.objects.filter(partnership=plaine.partnership, day=datetime.date(2025, 1, 7))
     added.update(day=moved)
+    bump_days(territory_id, [datetime.date(2025, 1, 7), moved])
     after = shown(territory_id)
     assert week_of(after, first_day)["meals_distributed"] == 2 * 120 + 100
     assert week_of(after, datetime.date(2025, 1, 13))["meals_distributed"] == 3 * 120 + 7

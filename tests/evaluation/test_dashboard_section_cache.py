@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from associations.models import Partnership
 from costing.models import DailyRollup
+from costing.versions import bump_days
 from evaluation.models import Survey
 from territories.roles import Role
 from tests.evaluation.reporting import END, START, pilot, references
@@ -74,10 +75,13 @@ def test_a_change_to_what_the_figures_show_is_seen_at_once(plaine, evaluator):
     territory = plaine.territory
     survey = Survey.objects.all_territories().get(territory=territory)
     changes = [
-        # Read off the roll-ups (the cached figures).
-        lambda: DailyRollup.objects.filter(
-            partnership=plaine.partnership, day=datetime.date(2025, 1, 6)
-        ).update(meals_distributed=100),
+        # Read off the roll-ups (the cached figures), the version bumped as their writers do.
+        lambda: (
+            DailyRollup.objects.filter(partnership=plaine.partnership, day=datetime.date(2025, 1, 6)).update(
+                meals_distributed=100
+            ),
+            bump_days(territory.pk, [datetime.date(2025, 1, 6)]),
+        ),
         # Read anew on every request: conventions, people, journal and surveys.
         lambda: Partnership.objects.filter(pk=plaine.partnership.pk).update(planned_meals_per_week=999),
         lambda: member(Role.VOLUNTEER, territory, association=plaine.association),

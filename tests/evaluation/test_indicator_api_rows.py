@@ -9,6 +9,7 @@ from rest_framework.renderers import JSONRenderer
 
 from associations.models import Partnership
 from costing.models import DailyRollup
+from costing.versions import bump_days
 from evaluation.api import territory_indicators
 from evaluation.indicators import side_by_side
 from evaluation.models import Survey
@@ -85,9 +86,12 @@ def test_the_answer_is_the_bytes_of_a_fresh_read(worlds, evaluator):
 def test_a_change_to_what_a_row_shows_is_seen_at_once(worlds, evaluator):
     before = answer(evaluator)
     changes = [
-        # Read off the roll-ups (the cached roll-up part).
-        lambda: DailyRollup.objects.filter(partnership=worlds.partnership, day=day(6)).update(
-            meals_distributed=100
+        # Read off the roll-ups (the cached roll-up part), the version bumped as their writers do.
+        lambda: (
+            DailyRollup.objects.filter(partnership=worlds.partnership, day=day(6)).update(
+                meals_distributed=100
+            ),
+            bump_days(worlds.vallee.pk, [day(6)]),
         ),
         # Read anew on every request: conventions, people, journal, surveys, the territory's name.
         lambda: Partnership.objects.filter(pk=worlds.partnership.pk).update(planned_meals_per_week=280),

@@ -14,6 +14,7 @@ from django.utils import translation
 
 from costing import services as cost_services
 from costing.models import DailyRollup, KitchenCostInput, ReferenceValue
+from costing.versions import bump_days
 from evaluation.indicators import compute_indicators, side_by_side
 from territories.roles import Role
 from tests.evaluation.test_indicators import MARCH, MARCH_END, World, day
@@ -111,19 +112,25 @@ def test_side_by_side_gives_each_territory_its_values_alone(worlds):
 
 def test_a_changed_rollup_is_seen_at_once(worlds):
     together(worlds, cached=True)
-    # A roll-up rewritten (the roll-up task or a rebuild): its territory's sums change.
+    # A roll-up rewritten (the roll-up task or a rebuild): its territory's sums change. The rows
+    # are written by hand here, and the territory-month's version bumped as their writers bump
+    # it in the same transaction (costing.versions; tests/costing/test_rollup_versions.py).
     DailyRollup.objects.filter(partnership=worlds.partnership, day=day(6)).update(meals_distributed=100)
+    bump_days(worlds.vallee.pk, [day(6)])
     after = together(worlds, cached=True)
     assert value(after["Vallée"], "meals_distributed") == "100"
     assert after["Vallée"] == alone(worlds.vallee)
     # A new roll-up row, and one removed.
     DailyRollupFactory(partnership=worlds.partnership, day=day(7), distributions=1, meals_distributed=5)
+    bump_days(worlds.vallee.pk, [day(7)])
     assert value(together(worlds, cached=True)["Vallée"], "meals_distributed") == "105"
     DailyRollup.objects.filter(partnership=worlds.partnership, day=day(7)).delete()
+    bump_days(worlds.vallee.pk, [day(7)])
     assert value(together(worlds, cached=True)["Vallée"], "meals_distributed") == "100"
     # A distribution moved to another day of the period: the same sums, another count of days.
     before = together(worlds, cached=True)["Plaine"]
     DailyRollup.objects.filter(partnership=worlds.plaine.p2, day=day(20)).update(day=day(3))
+    bump_days(worlds.plaine.territory.pk, [day(20), day(3)])
     after = together(worlds, cached=True)["Plaine"]
     assert value(after, "meals_distributed") == value(before, "meals_distributed")
     assert value(after, "distribution_days_per_week") != value(before, "distribution_days_per_week")

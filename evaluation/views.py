@@ -137,15 +137,18 @@ def dashboard_charts(data: dict[str, Any]) -> dict[str, Chart]:
     return charts
 
 
-SECTION_CACHE_PREFIX = "evaluation:dashboard:section:v1"
+SECTION_CACHE_PREFIX = "evaluation:dashboard:section:v2"
 
 
-def figures_section(territory: Territory, *, start: datetime.date, end: datetime.date) -> SafeString:
-    """The dashboard's figures rendered (headline, charts and their tables, indicators), kept
-    in the cache under what they are drawn from: the territory's roll-up version
-    (``rollup_versions``, which keys the cached figures too), a digest of its conventions,
-    people, journal and surveys (``LivePart.digest``, read on every request) and of the
-    territory's own row, the period and the language. A page drawn from cached figures spent
+def figures_section(
+    territory: Territory, *, start: datetime.date, end: datetime.date
+) -> tuple[SafeString, int]:
+    """The dashboard's figures rendered (headline, charts and their tables, indicators) and the
+    number of the period's days that owe a rebuild (``stale_day_count``), kept in the cache under
+    what they are drawn from: the territory's roll-up version (``rollup_versions``, which keys
+    the cached figures too, and which a stale mark set or cleared bumps), a digest of its
+    conventions, people, journal and surveys (``LivePart.digest``, read on every request) and of
+    the territory's own row, the period and the language. A page drawn from cached figures spent
     about a quarter of its time completing them with the live part and rendering them."""
     ids = [territory.pk]
     version = rollup_versions(territory_ids=ids, start=start, end=end)[territory.pk]
@@ -153,8 +156,8 @@ def figures_section(territory: Territory, *, start: datetime.date, end: datetime
     row = tuple(getattr(territory, column.attname) for column in Territory._meta.concrete_fields)
     read_anew = hashlib.sha256(f"{row!r}\n{live.digest()}".encode()).hexdigest()[:32]
     key = f"{SECTION_CACHE_PREFIX}:{territory.pk}:{start}:{end}:{get_language() or ''}:{version}:{read_anew}"
-    section: SafeString | None = cache.get(key)
-    if section is None:
+    kept: tuple[SafeString, int] | None = cache.get(key)
+    if kept is None:
         data = figures.dashboard_figures(territory_id=territory.pk, start=start, end=end)
         section = render_to_string(
             "evaluation/dashboard_figures.html",
@@ -171,9 +174,10 @@ def figures_section(territory: Territory, *, start: datetime.date, end: datetime
                 "indicator_groups": indicator_groups(data["indicators"]),
             },
         )
+        kept = (section, stale_day_count(territory_id=territory.pk, start=start, end=end))
         # The figures' own bound on what the roll-up version does not see (a kitchen renamed).
-        cache.set(key, section, figures.DASHBOARD_CACHE_SECONDS)
-    return section
+        cache.set(key, kept, figures.DASHBOARD_CACHE_SECONDS)
+    return kept
 
 
 class TerritoryDashboardView(PageMixin, ScopedQuerysetMixin, DetailView):
@@ -209,12 +213,8 @@ class TerritoryDashboardView(PageMixin, ScopedQuerysetMixin, DetailView):
         )
         if start is None or end is None:
             return context
-        context.update(
-            start=start,
-            end=end,
-            figures_section=figures_section(territory, start=start, end=end),
-            days_updating=stale_day_count(territory_id=territory.pk, start=start, end=end),
-        )
+        section, days_updating = figures_section(territory, start=start, end=end)
+        context.update(start=start, end=end, figures_section=section, days_updating=days_updating)
         return context
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Max, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from .models import ConventionVersion, Party
+from .models import ConventionSignature, ConventionVersion, Party
 
 if TYPE_CHECKING:
     from associations.models import Partnership
@@ -48,28 +48,46 @@ def convention_in_force(partnership: Partnership, on: datetime.date) -> bool:
 
 
 def awaiting_signature(partnerships: QuerySet) -> list[tuple[Partnership, ConventionVersion, list[Party]]]:
-    """The partnerships (already scoped) whose current version lacks a signature."""
-    latest = {
-        row["partnership"]: row["number"]
-        for row in ConventionVersion.objects.filter(partnership__in=partnerships)
-        .values("partnership")
-        .annotate(number=Max("number"))
-    }
-    versions = (
-        ConventionVersion.objects.filter(partnership__in=partnerships)
-        .select_related("partnership__kitchen", "partnership__association")
-        .prefetch_related("signatures")
+    """The partnerships (already scoped) whose current version lacks a signature.
+
+    Read on every request of the dashboard, so in one small query when every convention is
+    signed: the current versions (of partnerships not ended) as plain values, with their count
+    of signatures, which is their count of parties once every party has signed (one signature
+    per party, and only by a party of the version: ``convention_sign``). The signatures, and the
+    versions, partnerships, kitchens and associations as model instances, are read only for the
+    versions short of signatures."""
+    from associations.models import Partnership
+
+    latest = (
+        ConventionVersion.objects.filter(partnership=OuterRef("partnership"))
+        .order_by("-number")
+        .values("number")[:1]
     )
-    waiting = []
-    for version in versions:
-        if latest.get(version.partnership_id) != version.number:
-            continue
-        if version.partnership.status == version.partnership.Status.ENDED:
-            continue
-        signed = {signature.party for signature in version.signatures.all()}
-        missing = [Party(party) for party in version.parties if party not in signed]
-        if missing:
-            waiting.append((version.partnership, version, missing))
+    current = (
+        ConventionVersion.objects.filter(partnership__in=partnerships, number=Subquery(latest))
+        .exclude(partnership__status=Partnership.Status.ENDED)
+        .annotate(signed=Count("signatures"))
+        .values_list("pk", "parties", "signed")
+    )
+    short = {pk: parties for pk, parties, signed in current if signed < len(parties)}
+    if not short:
+        return []
+    signed: dict[int, set[str]] = {}
+    for version_id, party in ConventionSignature.objects.filter(version_id__in=list(short)).values_list(
+        "version_id", "party"
+    ):
+        signed.setdefault(version_id, set()).add(party)
+    versions = ConventionVersion.objects.filter(pk__in=list(short)).select_related(
+        "partnership__kitchen", "partnership__association"
+    )
+    waiting = [
+        (
+            version.partnership,
+            version,
+            [Party(party) for party in short[version.pk] if party not in signed.get(version.pk, set())],
+        )
+        for version in versions
+    ]
     waiting.sort(key=lambda item: (item[0].kitchen.name, item[0].association.name, item[0].pk))
     return waiting
 

@@ -85,15 +85,18 @@ def test_a_write_during_the_rebuild_keeps_its_mark(scene, monkeypatch):
     assert marked(scene) == {DAY}
 
 
-def test_the_sweep_sends_marks_past_the_delay_whatever_their_date(scene, settings):
+def test_the_sweep_sends_marks_past_the_delay_whatever_their_date(scene, settings, monkeypatch):
     """Past the delay (180 s), one second past it; within it, one second short: only the first
     is sent (tasks run in-process here, so sending rebuilds). A day a year back is swept as well
-    as a recent one; the nightly rebuild covers the last 7 days only. A second sweep sends nothing."""
+    as a recent one; the nightly rebuild covers the last 7 days only. A second sweep sends nothing.
+    The clock is held still: the rebuild run by the first sweep takes its time, and the one
+    second short must stay short whatever the machine's load."""
     settings.PASSERELLE_RESEND_AFTER_SECONDS = 180
     year_ago = TODAY - datetime.timedelta(days=365)
     batch_on(scene, year_ago, 33, "L-old")
     batch_on(scene, DAY, 44, "L-recent")
     now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)
     StaleDay.objects.all_territories().filter(day=year_ago).update(
         marked_at=now - datetime.timedelta(seconds=181)
     )

@@ -370,7 +370,7 @@ class KitchenCostInputView(MonthlyInputView):
     input_model = KitchenCostInput
     form_class = KitchenCostInputForm
     actor_field = "kitchen"
-    nav_section = "kitchens"
+    nav_section = "kitchen-costs"
     title = gettext_lazy("Coûts de la cuisine")
 
     def back_url(self) -> str:
@@ -384,7 +384,7 @@ class AssociationCostInputView(MonthlyInputView):
     input_model = AssociationCost
     form_class = AssociationCostForm
     actor_field = "association"
-    nav_section = "associations"
+    nav_section = "association-costs"
     title = gettext_lazy("Coûts de l'association")
 
     def back_url(self) -> str:

@@ -185,7 +185,7 @@ class TerritoryDashboardView(PageMixin, ScopedQuerysetMixin, DetailView):
 
     model = Territory
     template_name = "evaluation/dashboard.html"
-    nav_section = "territories"
+    nav_section = "dashboard"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

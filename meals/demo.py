@@ -25,7 +25,10 @@ produced then.
   1.5-3 °C;
 - about 1.5 % of cancelled batches, 1 % of cold chain breaches at receipt (the batch is recorded
   as discarded), 2 % of batches with damaged trays set aside at distribution, a few surplus
-  batches never picked up; the last school days keep batches ready to collect.
+  batches never picked up; the last school days keep batches ready to collect. The demo
+  volunteer's association keeps every batch of the last school day ready to collect and has
+  collected those of the school day before, not distributed yet (what its "À collecter" and
+  "À distribuer" show).
 """
 
 from __future__ import annotations
@@ -251,7 +254,8 @@ def menu_fields(menu: dict[str, Dish], components: Iterable[str]) -> tuple[list[
 @dataclass(frozen=True)
 class DemoPartnership:
     """A demo partnership with what its flow needs; ``volunteers_own`` when it is the
-    association of the demo volunteer, whose batches of the last days all stay ready."""
+    association of the demo volunteer, whose batches of the last school day stay ready and
+    those of the day before wait for their distribution."""
 
     partnership: Partnership
     kitchen_code: str
@@ -415,9 +419,17 @@ def plan_outcome(
         return replace(plan, cancel_reason=CANCEL_REASON)
     waiting = False  # picked up, its distribution still to come
     if last_days and collectable:
-        if demo.volunteers_own or rng.random() < KEEP_READY_RATE:
+        if demo.volunteers_own:
+            # The demo volunteer's association: the last school day's batches wait for their
+            # pickup (its "À collecter"), the day before's are collected and wait for their
+            # distribution (its "À distribuer").
+            if day == max(last_school_days(today)):
+                return plan
+            waiting = True
+        elif rng.random() < KEEP_READY_RATE:
             return plan
-        waiting = rng.random() < WAITING_RATE
+        else:
+            waiting = rng.random() < WAITING_RATE
     uncollected = plan.kind == Batch.Kind.SURPLUS and rng.random() < UNCOLLECTED_RATE
     if uncollected and not collectable:
         return plan

@@ -7,7 +7,7 @@ with ``add_service_errors``. Choice lists are built from querysets scoped by ``f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -40,6 +40,16 @@ class FlowForm(forms.Form):
         return [bound for bound in self if bound.errors]
 
 
+_Field = TypeVar("_Field", bound=forms.Field)
+
+
+def required_when(condition: StrOrPromise, field: _Field) -> _Field:
+    """A field the service requires only in some cases: its label says when (``condition``,
+    e.g. « obligatoire si la température est hors limites »), instead of « facultatif »."""
+    field.required_when = condition  # type: ignore[attr-defined]
+    return field
+
+
 class DateInput(forms.DateInput):
     """The browser's date picker; it sends ISO dates, which every date field accepts."""
 
@@ -70,6 +80,8 @@ def temperature_field(label: StrOrPromise, **kwargs: Any) -> forms.DecimalField:
 REASON_HELP = _(
     "Seulement si la température est hors limites : les repas sont alors enregistrés comme écartés."
 )
+OUT_OF_BOUNDS = _("obligatoire si la température est hors limites")
+REHEATING_SITE = _("obligatoire si le lieu réchauffe les repas")
 
 
 class PartnershipChoiceField(forms.ModelChoiceField):
@@ -143,11 +155,14 @@ class BatchForm(FlowForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Liaison froide : par exemple « four 180 °C, 25 min, à cœur 63 °C au moins »."),
     )
-    discard_reason = forms.CharField(
-        label=_("Motif de l'écart"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=REASON_HELP,
+    discard_reason = required_when(
+        OUT_OF_BOUNDS,
+        forms.CharField(
+            label=_("Motif de l'écart"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text=REASON_HELP,
+        ),
     )
 
     def __init__(self, *args: Any, partnerships: QuerySet[Partnership], **kwargs: Any) -> None:
@@ -175,24 +190,31 @@ class PickupForm(FlowForm):
     duration_minutes = forms.IntegerField(
         label=_("Durée du trajet (minutes)"), required=False, widget=count_input()
     )
-    shortfall_reason = forms.ChoiceField(
-        label=_("Motif de l'écart de quantité"),
-        choices=[("", _("Aucun écart")), *ShortfallReason.choices],
-        required=False,
-        widget=forms.RadioSelect,
-        help_text=_("Obligatoire si vous recevez moins de repas que le lot n'en compte."),
+    shortfall_reason = required_when(
+        _("obligatoire si vous recevez moins de repas que le lot n'en compte"),
+        forms.ChoiceField(
+            label=_("Motif de l'écart de quantité"),
+            choices=[("", _("Aucun écart")), *ShortfallReason.choices],
+            required=False,
+            widget=forms.RadioSelect,
+        ),
     )
-    shortfall_note = forms.CharField(
-        label=_("Précision sur l'écart de quantité"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Obligatoire pour le motif « Autre »."),
+    shortfall_note = required_when(
+        _("obligatoire pour le motif « Autre »"),
+        forms.CharField(
+            label=_("Précision sur l'écart de quantité"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        ),
     )
-    discard_reason = forms.CharField(
-        label=_("Motif de l'écart"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=REASON_HELP,
+    discard_reason = required_when(
+        OUT_OF_BOUNDS,
+        forms.CharField(
+            label=_("Motif de l'écart"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text=REASON_HELP,
+        ),
     )
 
     def __init__(self, *args: Any, batch: Batch, **kwargs: Any) -> None:
@@ -216,30 +238,41 @@ class DistributionForm(FlowForm):
     households = forms.IntegerField(label=_("Foyers"), required=False, widget=count_input())
     children = forms.IntegerField(label=_("Dont enfants"), required=False, widget=count_input())
     meals_discarded = forms.IntegerField(label=_("Repas écartés"), required=False, widget=count_input())
-    discard_reason = forms.CharField(
-        label=_("Motif de l'écart"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Obligatoire si des repas ont été écartés."),
+    discard_reason = required_when(
+        _("obligatoire si des repas sont écartés"),
+        forms.CharField(
+            label=_("Motif de l'écart"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        ),
     )
-    temperature_c = temperature_field(
-        _("Température à la distribution (°C)"),
-        required=False,
-        help_text=_("Liaison froide : +3 °C ou moins. Au-delà, les repas ne peuvent être qu'écartés."),
+    temperature_c = required_when(
+        _("obligatoire, sauf repas consommés dès réception"),
+        temperature_field(
+            _("Température à la distribution (°C)"),
+            required=False,
+            help_text=_("Liaison froide : +3 °C ou moins. Au-delà, les repas ne peuvent être qu'écartés."),
+        ),
     )
     consumed_on_receipt = forms.BooleanField(
         label=_("Repas consommés dès réception (le jour de la collecte)"), required=False
     )
-    reheat_temperature_c = temperature_field(
-        _("Température atteinte à la remise en température (°C)"),
-        required=False,
-        help_text=_("Lieu qui réchauffe : 63 °C ou plus."),
+    reheat_temperature_c = required_when(
+        REHEATING_SITE,
+        temperature_field(
+            _("Température atteinte à la remise en température (°C)"),
+            required=False,
+            help_text=_("Lieu qui réchauffe : 63 °C ou plus."),
+        ),
     )
-    reheat_minutes = forms.IntegerField(
-        label=_("Minutes entre la sortie du froid et 63 °C"),
-        required=False,
-        widget=count_input(),
-        help_text=_("Une heure (60 minutes) au plus, servis le jour même."),
+    reheat_minutes = required_when(
+        REHEATING_SITE,
+        forms.IntegerField(
+            label=_("Minutes entre la sortie du froid et 63 °C"),
+            required=False,
+            widget=count_input(),
+            help_text=_("Une heure (60 minutes) au plus, servis le jour même."),
+        ),
     )
 
     def __init__(self, *args: Any, sites: QuerySet[DistributionSite], **kwargs: Any) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -206,6 +207,18 @@ class Batch(TerritoryOwned):
     @property
     def recalled(self) -> bool:
         return self.recalled_at is not None
+
+    @property
+    def past_use_by(self) -> bool:
+        """Its use-by date has passed: the meals may be eaten until the end of that day, so
+        the use-by day itself is not past, the day after is."""
+        return self.use_by_date < timezone.localdate()
+
+    @property
+    def expired(self) -> bool:
+        """Still waiting for its pickup past its use-by date: shown « Périmé », not « Prêt à
+        collecter » (it can no longer be collected)."""
+        return self.status == self.Status.READY and self.past_use_by
 
     @property
     def dispatch_temperature_ok(self) -> bool:

@@ -8,6 +8,7 @@ from .rounds import views as round_views
 urlpatterns = [
     path("lots/", views.BatchWeekView.as_view(), name="batch-week"),
     path("lots/nouveau/", views.BatchCreateView.as_view(), name="batch-create"),
+    path("lots/mes-lots/", views.KitchenBatchesView.as_view(), name="kitchen-batches"),
     path("lots/<int:pk>/", views.BatchDetailView.as_view(), name="batch-detail"),
     path("lots/<int:pk>/collecte/", views.BatchPickupView.as_view(), name="batch-pickup"),
     path("lots/<int:pk>/annuler/", views.BatchCancelView.as_view(), name="batch-cancel"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("lots/<int:pk>/rappeler/", views.BatchRecallView.as_view(), name="batch-recall"),
     path("lots/<int:pk>/fiche.pdf", views.BatchSheetView.as_view(), name="batch-sheet"),
     path("collectes/", views.PickupTodoView.as_view(), name="pickup-todo"),
+    path("a-distribuer/", views.DistributionTodoView.as_view(), name="distribution-todo"),
     path(
         "collectes/<int:pk>/distribution/",
         views.DistributionCreateView.as_view(),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -27,7 +27,7 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import DetailView, FormView, ListView, View
+from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 from django.views.generic.detail import SingleObjectMixin
 
 from associations.models import DistributionSite, Partnership
@@ -41,7 +41,7 @@ from territories.roles import Role
 from territories.scoping import Action, memberships_of
 from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
-from . import food_safety, imports, services, sheets
+from . import food_safety, imports, selectors, services, sheets
 from .forms import BatchForm, DistributionForm, PickupForm, ReasonForm, RecordImportForm, add_service_errors
 from .models import Allergen, Batch, Component, Distribution, Liaison, Pickup, RecordImport, temperature_ok
 
@@ -358,6 +358,27 @@ class PickupTodoView(PageMixin, ScopedQuerysetMixin, RoleRequiredMixin, ListView
         return context
 
 
+class DistributionTodoView(PageMixin, LoginRequiredMixin, RoleRequiredMixin, ListView):
+    """The association's collected batches with meals left to hand out, the soonest use-by date
+    first, each with its "Enregistrer une distribution" button."""
+
+    model = Pickup
+    paginate_by = PAGE_SIZE
+    template_name = "meals/distribution_todo.html"
+    nav_section = "distribution-todo"
+
+    def role_allowed(self) -> bool:
+        return may(self.request.user, "pickup")
+
+    def get_queryset(self) -> QuerySet[Pickup]:
+        return selectors.pickups_to_distribute(self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["today"] = timezone.localdate()
+        return context
+
+
 class BatchPickupView(PageMixin, LoginRequiredMixin, FormView):
     """Confirming a pickup on one screen; 404 out of scope, 403 when not the user's association."""
 
@@ -549,72 +570,38 @@ class DistributionCreateView(PageMixin, LoginRequiredMixin, FormView):
             _("Distribution enregistrée : %(count)s repas distribués à %(people)s personnes.")
             % {"count": distribution.meals_distributed, "people": distribution.beneficiaries},
         )
-        return redirect("batch-detail", pk=self.pickup.batch_id)
+        # Back to what is left to hand out, the volunteer's next task.
+        return redirect("distribution-todo")
+
+
+# Kitchen managers: what became of their batches
+
+
+class KitchenBatchesView(PageMixin, WeekMixin, LoginRequiredMixin, RoleRequiredMixin, TemplateView):
+    """« Mes lots »: each batch of the week from the manager's kitchens, with what became of it
+    (collected when and by which association, meals received, distributed, people served,
+    discarded or recalled with the reason) and the week's totals."""
+
+    template_name = "meals/kitchen_batches.html"
+    nav_section = "kitchen-batches"
+
+    def role_allowed(self) -> bool:
+        return bool(managed_kitchen_ids(self.request.user))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        batches = selectors.kitchen_batches(self.request.user, start=self.week.monday, end=self.week.sunday)
+        rows, totals = selectors.flow_of(batches)
+        context.update(
+            rows=rows,
+            totals=totals,
+            show_territory_filter=False,
+            managed_kitchens_count=len(managed_kitchen_ids(self.request.user)),
+        )
+        return context
 
 
 # Coordinators: the flow of the week
-
-
-@dataclass
-class FlowRow:
-    """One batch of the week with what became of its meals."""
-
-    batch: Batch
-    pickup: Pickup | None
-    produced: int
-    received: int
-    distributed: int
-    discarded: int
-    beneficiaries: int
-    dispatch_breach: bool
-    receipt_breach: bool
-
-    @classmethod
-    def of(cls, batch: Batch) -> FlowRow:
-        pickup: Pickup | None = getattr(batch, "pickup", None)
-        distributions = list(batch.distributions.all())  # prefetched
-        distributed = sum(item.meals_distributed for item in distributions)
-        if batch.status == Batch.Status.DISCARDED:
-            # Whatever was not handed out of a discarded batch was set aside.
-            taken = pickup.meals_received if pickup else batch.meals_count
-            discarded = max(taken - distributed, 0)
-        else:
-            discarded = sum(item.meals_discarded for item in distributions)
-        return cls(
-            batch=batch,
-            pickup=pickup,
-            produced=0 if batch.status == Batch.Status.CANCELLED else batch.meals_count,
-            received=pickup.meals_received if pickup else 0,
-            distributed=distributed,
-            discarded=discarded,
-            beneficiaries=sum(item.beneficiaries for item in distributions),
-            dispatch_breach=not temperature_ok(batch.liaison, batch.dispatch_temperature_c),
-            receipt_breach=bool(pickup) and not temperature_ok(batch.liaison, pickup.temperature_c),  # type: ignore[union-attr]
-        )
-
-    @property
-    def breach(self) -> bool:
-        return self.dispatch_breach or self.receipt_breach
-
-
-@dataclass
-class FlowTotals:
-    batches: int = 0
-    produced: int = 0
-    received: int = 0
-    distributed: int = 0
-    discarded: int = 0
-    beneficiaries: int = 0
-    recalled: int = 0
-
-    def add(self, row: FlowRow) -> None:
-        self.batches += 1
-        self.recalled += row.batch.recalled
-        self.produced += row.produced
-        self.received += row.received
-        self.distributed += row.distributed
-        self.discarded += row.discarded
-        self.beneficiaries += row.beneficiaries
 
 
 class FlowWeekView(PageMixin, WeekMixin, TerritoryFilterMixin, RoleRequiredMixin, ListView):
@@ -634,20 +621,14 @@ class FlowWeekView(PageMixin, WeekMixin, TerritoryFilterMixin, RoleRequiredMixin
         return super().scope_queryset(Batch.objects.for_user(self.request.user))
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
-        distributions = Distribution.objects.for_user(self.request.user)
-        return (
-            self.week.of(super().scope_queryset(queryset))
-            .select_related("territory", "kitchen", "association", "pickup")
-            .prefetch_related(Prefetch("distributions", queryset=distributions))
-            .order_by("production_date", "kitchen__name", "id")
+        batches = self.week.of(super().scope_queryset(queryset))
+        return selectors.with_outcome(batches, self.request.user).order_by(
+            "production_date", "kitchen__name", "id"
         )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        rows = [FlowRow.of(batch) for batch in context["object_list"]]
-        totals = FlowTotals()
-        for row in rows:
-            totals.add(row)
+        rows, totals = selectors.flow_of(context["object_list"])
         today = timezone.localdate()
         # Still ready on or after their use-by date, counted in the week of that date.
         context["late"] = (
@@ -789,7 +770,7 @@ class BatchDetailView(PageMixin, ScopedQuerysetMixin, DetailView):
             distributed=distributed,
             set_aside=set_aside,
             remaining=remaining,
-            can_confirm_pickup=can_pickup and status == Batch.Status.READY,
+            can_confirm_pickup=can_pickup and status == Batch.Status.READY and not batch.expired,
             can_cancel=can_change and status == Batch.Status.READY,
             can_discard=(can_change or can_pickup) and status in (Batch.Status.READY, Batch.Status.PICKED_UP),
             can_distribute=can_pickup and pickup is not None and remaining > 0 and not batch.recalled,

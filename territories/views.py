@@ -1,4 +1,4 @@
-"""Browser pages: the home page that sends each role to its place, and the territories.
+"""Browser pages: the home page that sends each role to its daily page, and the territories.
 
 The page bases shared by the other apps' views live here too: ``PageMixin`` (what the
 layout needs) and ``TerritoryFilterMixin`` (the optional ``?territory=<id>`` filter of
@@ -14,7 +14,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
@@ -24,8 +23,8 @@ from associations.models import Association, Partnership
 from kitchens.models import Kitchen
 
 from .mixins import ScopedQuerysetMixin
-from .models import Authority, Membership, Territory
-from .roles import Role
+from .models import Authority, Territory
+from .navigation import landing_url_for
 from .scoping import memberships_of
 
 PAGE_SIZE = 25
@@ -91,37 +90,14 @@ class TerritoryFilterMixin(ScopedQuerysetMixin):
         return context
 
 
-def home_url_for(user: Any) -> str | None:
-    """Where the home page sends a user: decided by their first membership's role."""
-    for membership in memberships_of(user):
-        target = _home_url_for_membership(membership)
-        if target:
-            return target
-    if user.is_superuser:
-        return reverse("territory-list")
-    return None
-
-
-def _home_url_for_membership(membership: Membership) -> str | None:
-    role = membership.role
-    if role == Role.KITCHEN_MANAGER and membership.kitchen_id:
-        return reverse("batch-week")
-    if role in (Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR) and membership.association_id:
-        return reverse("pickup-todo")
-    if role == Role.AUTHORITY_COORDINATOR and membership.territory_id:
-        return f"{reverse('partnership-list')}?territory={membership.territory_id}"
-    if role in (Role.EVALUATOR, Role.FUNDER):
-        return reverse("territory-list")
-    return None
-
-
 class HomeView(LoginRequiredMixin, PageMixin, TemplateView):
-    """Sends each role to its place; a user with no role yet gets a page that says so."""
+    """Sends each role to its daily page (``territories.navigation.LANDING``); a user with no
+    role yet gets a page that says so."""
 
     template_name = "territories/no_role.html"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        target = home_url_for(request.user)
+        target = landing_url_for(request.user)
         if target:
             return redirect(target)
         return super().get(request, *args, **kwargs)

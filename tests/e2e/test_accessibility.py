@@ -65,6 +65,7 @@ def send_empty_form(page: Any) -> None:
 
 def send_unbalanced_distribution(page: Any) -> None:
     page.get_by_label("Personnes servies").fill("100")
+    page.get_by_text("Des repas écartés ?").click()  # the disclosure, folded until needed
     page.get_by_label("Repas écartés").fill("5")
     page.get_by_role("button", name="Enregistrer la distribution").click()
     expect(page.get_by_role("alert")).to_be_visible()
@@ -112,6 +113,7 @@ PAGES: dict[str, list[MainPage]] = {
         MainPage("sign-in-link-refused", lambda w: "/connexion/lien/999999/?sesame=x", status=403),
     ],
     Role.KITCHEN_MANAGER: [
+        MainPage("kitchen-batches", lambda w: "/lots/mes-lots/"),
         MainPage("batch-week", lambda w: "/lots/"),
         MainPage("batch-create", lambda w: "/lots/nouveau/"),
         MainPage("batch-create-errors", lambda w: "/lots/nouveau/", then=send_out_of_bounds_batch),
@@ -123,6 +125,7 @@ PAGES: dict[str, list[MainPage]] = {
     ],
     Role.VOLUNTEER: [
         MainPage("pickup-todo", lambda w: "/collectes/"),
+        MainPage("distribution-todo", lambda w: "/a-distribuer/"),
         MainPage("batch-pickup", lambda w: f"/lots/{w.ready.pk}/collecte/"),
         MainPage(
             "batch-pickup-errors", lambda w: f"/lots/{w.ready.pk}/collecte/", then=send_out_of_bounds_pickup
@@ -141,6 +144,7 @@ PAGES: dict[str, list[MainPage]] = {
     Role.ASSOCIATION_COORDINATOR: [
         MainPage("flow-week", lambda w: "/flux/"),
         MainPage("pickup-todo", lambda w: "/collectes/"),
+        MainPage("distribution-todo", lambda w: "/a-distribuer/"),
         MainPage("batch-detail", lambda w: f"/lots/{w.picked.pk}/"),
         MainPage("association-detail", association),
         MainPage(

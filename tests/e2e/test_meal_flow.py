@@ -38,8 +38,8 @@ def test_a_batch_goes_from_the_kitchen_to_the_week_flow(new_page, world: World):
     # The kitchen manager declares the batch: only the count, the temperature and the lot are typed.
     kitchen = new_page()
     log_in(kitchen, world.users[Role.KITCHEN_MANAGER])
-    expect(heading(kitchen)).to_contain_text("Lots de la semaine")
-    screenshot(kitchen, "kitchen-manager-batch-week")
+    # The kitchen manager's day starts on the declaration; the menu leads back to it.
+    expect(heading(kitchen)).to_have_text("Déclarer un lot")
     nav_link(kitchen, "Déclarer un lot").click()
     expect(heading(kitchen)).to_have_text("Déclarer un lot")
     kitchen.get_by_label("Nombre de repas").fill("140")
@@ -62,6 +62,8 @@ def test_a_batch_goes_from_the_kitchen_to_the_week_flow(new_page, world: World):
     card.get_by_role("link", name=re.compile("^Confirmer la collecte")).click()
     expect(heading(phone)).to_have_text("Confirmer la collecte")
     phone.get_by_label("Température à réception (°C)").fill("2,8")
+    # The trip is prefilled from the last pickup and folded; opened here to change it.
+    phone.locator("#transport summary").click()
     phone.get_by_label("Véhicule de l'association").check()
     phone.get_by_label("Véhicule réfrigéré").check()
     screenshot(phone, "volunteer-batch-pickup")
@@ -231,6 +233,9 @@ def test_the_pickup_form_is_completed_with_the_keyboard_alone(new_page, world: W
     page.keyboard.press("ArrowDown")  # from "Aucun écart" to "Emballage endommagé"
     tab_to(page, "#id_temperature_c")
     page.keyboard.type("1,5")
+    # The trip, prefilled from the last pickup, is folded: Enter opens it.
+    tab_to(page, "#transport summary")
+    page.keyboard.press("Enter")
     tab_to(page, "input[name=transport_mode]")
     page.keyboard.press("ArrowDown")  # the next transport mode of the radio group
     tab_to(page, "#id_refrigerated_vehicle")

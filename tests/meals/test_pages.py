@@ -157,9 +157,18 @@ def services_flow(scene):
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        (Role.KITCHEN_MANAGER, ["batch-create", "batch-week"], ["pickup-todo", "flow-week"]),
-        (Role.VOLUNTEER, ["pickup-todo", "batch-week"], ["batch-create", "flow-week"]),
-        (Role.ASSOCIATION_COORDINATOR, ["pickup-todo", "batch-week", "flow-week"], ["batch-create"]),
+        # The week's list gives way to each role's own: "Mes lots", "À collecter" and "À distribuer".
+        (
+            Role.KITCHEN_MANAGER,
+            ["batch-create", "kitchen-batches"],
+            ["pickup-todo", "flow-week", "batch-week"],
+        ),
+        (Role.VOLUNTEER, ["pickup-todo", "distribution-todo"], ["batch-create", "flow-week", "batch-week"]),
+        (
+            Role.ASSOCIATION_COORDINATOR,
+            ["pickup-todo", "distribution-todo", "flow-week"],
+            ["batch-create", "batch-week"],
+        ),
         (Role.AUTHORITY_COORDINATOR, ["batch-week", "flow-week"], ["batch-create", "pickup-todo"]),
     ],
 )
@@ -616,7 +625,10 @@ def test_distribution_form_is_prefilled_and_records_the_distribution(client, sce
         scene, meals_distributed="140", meals_discarded="5", discard_reason="Abîmés", households="40"
     )
     response = client.post(url("distribution-create", pickup), data, follow=True)
-    assert response.redirect_chain[-1][0] == url("batch-detail", batch)
+    # Back to "À distribuer", where this pickup no longer appears: nothing is left of it.
+    assert response.redirect_chain[-1][0] == reverse("distribution-todo")
+    assert "Distribution enregistrée : 140 repas distribués à 120 personnes." in response.content.decode()
+    assert f'href="{url("distribution-create", pickup)}"' not in response.content.decode()
     distribution = Distribution.objects.get()
     assert (distribution.meals_distributed, distribution.beneficiaries, distribution.households) == (
         140,

@@ -159,6 +159,7 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "round-slot-withdraw": RoundSlot,
     "round-slot-assign": RoundSlot,
     "batch-week": Batch,
+    "kitchen-batches": Batch,
     "batch-create": Partnership,  # its form lists the partnerships of the kitchen
     "batch-detail": Batch,
     "batch-pickup": Batch,
@@ -167,6 +168,7 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "batch-recall": Batch,
     "batch-sheet": Batch,
     "pickup-todo": Batch,
+    "distribution-todo": Pickup,
     "distribution-create": Pickup,
     "flow-week": Batch,
     "territory-costs": Territory,
@@ -246,7 +248,9 @@ FORM_ROUTES = {
 ROLE_LIST_ROUTES = {
     "batch-create": {Role.KITCHEN_MANAGER},
     "offer-create": {Role.KITCHEN_MANAGER},
+    "kitchen-batches": {Role.KITCHEN_MANAGER},
     "pickup-todo": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
+    "distribution-todo": {Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR},
     "flow-week": {Role.ASSOCIATION_COORDINATOR, Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
     "territory-comparison": {Role.EVALUATOR},
     "journal-create": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
@@ -273,9 +277,11 @@ TERRITORY_QUERY_ROUTES = {
 # Public routes reached by an unguessable token instead of a login (a survey's answer page).
 TOKEN_ROUTES = {"survey-answer"}
 # Lists of one week's batches: checked on the week of the batch they should (not) show.
-WEEK_ROUTES = {"batch-week", "flow-week"}
+WEEK_ROUTES = {"batch-week", "flow-week", "kitchen-batches"}
 # Lists of batches still waiting for their pickup: checked on each side's ready batch.
 READY_BATCH_ROUTES = {"pickup-todo"}
+# Lists of collected batches with meals left to hand out: checked on each side's collected batch.
+COLLECTED_BATCH_ROUTES = {"distribution-todo"}
 # Models a funder does not see even in the territories it funds.
 HIDDEN_FROM_FUNDERS = {
     ConventionVersion, DonationReceipt, Membership, Batch, Pickup, Distribution, RecordImport,
@@ -357,6 +363,8 @@ class Side:
     users: dict[str, object] = field(default_factory=dict)
     # A batch declared today and not picked up yet (the flow's batch is distributed).
     ready_batch: Batch | None = None
+    # A batch picked up yesterday, nothing distributed yet.
+    collected_batch: Batch | None = None
 
 
 def build_side(label: str) -> Side:
@@ -498,6 +506,28 @@ def build_side(label: str) -> Side:
         site=side.objects[DistributionSite],
         volunteer=side.users[Role.VOLUNTEER],
     )
+    side.collected_batch = services.batch_create(
+        partnership=side.objects[Partnership],
+        by=side.users[Role.KITCHEN_MANAGER],
+        kind="surplus",
+        production_date=today - datetime.timedelta(days=1),
+        meals_count=30,
+        liaison="cold",
+        lot_number=f"COLLECTE-{label}",
+        use_by_date=today + datetime.timedelta(days=2),
+        dispatch_temperature_c=Decimal("2.0"),
+        allergens=["milk"],
+    )
+    services.pickup_confirm(
+        batch=side.collected_batch,
+        by=side.users[Role.VOLUNTEER],
+        meals_received=30,
+        temperature_c=Decimal("2.5"),
+        transport_mode="association_vehicle",
+        refrigerated_vehicle=True,
+        distance_km=Decimal("3.0"),
+        duration_minutes=15,
+    )
     return side
 
 
@@ -538,7 +568,11 @@ def label(obj: models.Model) -> str:
 
 def listed(side: Side, route: str) -> models.Model:
     """The object of a side that the list page ``route`` shows to those allowed."""
-    return side.ready_batch if route in READY_BATCH_ROUTES else side.objects[ROUTE_MODELS[route]]
+    if route in READY_BATCH_ROUTES:
+        return side.ready_batch  # type: ignore[return-value]
+    if route in COLLECTED_BATCH_ROUTES:
+        return side.collected_batch  # type: ignore[return-value]
+    return side.objects[ROUTE_MODELS[route]]
 
 
 def list_url(route: str, obj: models.Model) -> str:

@@ -48,7 +48,7 @@ def test_login_with_good_credentials_redirects_home(client):
     response = client.post(reverse("login"), {"username": user.username, "password": "passerelle-test"})
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
-    assert client.get(reverse("home"))["Location"] == reverse("territory-list")
+    assert client.get(reverse("home"))["Location"] == reverse("territory-comparison")
 
 
 def test_login_with_bad_credentials_stays_on_the_form(client):
@@ -101,44 +101,44 @@ def test_anonymous_users_are_sent_to_login_from_details(client, route):
 # Home page: each role goes to its place
 
 
-def test_home_sends_a_kitchen_manager_to_their_weeks_batches(client):
+def test_home_sends_a_kitchen_manager_to_the_batch_declaration(client):
     territory = TerritoryFactory()
     kitchen = KitchenFactory(territory=territory)
     user = member(Role.KITCHEN_MANAGER, territory, kitchen=kitchen)
     response = logged_in(client, user).get(reverse("home"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("batch-week")
+    assert response["Location"] == reverse("batch-create")
     assert client.get(response["Location"]).status_code == 200
 
 
-@pytest.mark.parametrize("role", [Role.VOLUNTEER, Role.ASSOCIATION_COORDINATOR])
-def test_home_sends_association_people_to_the_batches_to_collect(client, role):
+def test_home_sends_a_volunteer_to_the_batches_to_collect(client):
     territory = TerritoryFactory()
     association = AssociationFactory(territory=territory)
-    user = member(role, territory, association=association)
+    user = member(Role.VOLUNTEER, territory, association=association)
     response = logged_in(client, user).get(reverse("home"))
     assert response["Location"] == reverse("pickup-todo")
     assert client.get(response["Location"]).status_code == 200
 
 
-def test_home_sends_an_authority_coordinator_to_their_territory_partnerships(client):
+@pytest.mark.parametrize("role", [Role.ASSOCIATION_COORDINATOR, Role.AUTHORITY_COORDINATOR])
+def test_home_sends_coordinators_to_their_territorys_week(client, role):
     territory = TerritoryFactory()
-    user = member(Role.AUTHORITY_COORDINATOR, territory)
+    user = member(role, territory)
     response = logged_in(client, user).get(reverse("home"))
-    assert response["Location"] == f"{reverse('partnership-list')}?territory={territory.pk}"
+    assert response["Location"] == reverse("flow-week")
     assert client.get(response["Location"]).status_code == 200
 
 
-def test_home_sends_an_evaluator_to_the_territories(client):
+def test_home_sends_an_evaluator_to_the_comparison_of_territories(client):
     response = logged_in(client, member(Role.EVALUATOR)).get(reverse("home"))
-    assert response["Location"] == reverse("territory-list")
+    assert response["Location"] == reverse("territory-comparison")
 
 
-def test_home_sends_a_funder_to_their_funded_territories(client):
+def test_home_sends_a_funder_to_their_funded_territorys_dashboard(client):
     funded, other = TerritoryFactory(name="Territoire financé"), TerritoryFactory(name="Territoire voisin")
     user = member(Role.FUNDER, funded=[funded])
     response = logged_in(client, user).get(reverse("home"))
-    assert response["Location"] == reverse("territory-list")
+    assert response["Location"] == reverse("territory-dashboard", kwargs={"pk": funded.pk})
     page = client.get(response["Location"]).content.decode()
     assert funded.name in page
     assert other.name not in page
@@ -150,7 +150,7 @@ def test_home_uses_the_first_membership(client):
     kitchen = KitchenFactory(territory=territory)
     Membership.objects.create(user=user, role=Role.KITCHEN_MANAGER, territory=territory, kitchen=kitchen)
     # Memberships are ordered by role: "evaluator" comes before "kitchen_manager".
-    assert logged_in(client, user).get(reverse("home"))["Location"] == reverse("territory-list")
+    assert logged_in(client, user).get(reverse("home"))["Location"] == reverse("territory-comparison")
 
 
 def test_home_tells_a_user_without_role_that_none_is_assigned(client):

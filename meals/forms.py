@@ -50,6 +50,14 @@ def required_when(condition: StrOrPromise, field: _Field) -> _Field:
     return field
 
 
+def conditional_text(label: StrOrPromise, condition: StrOrPromise, **kwargs: Any) -> forms.CharField:
+    """A free text (a reason, a note) the service requires only when ``condition`` holds."""
+    return required_when(
+        condition,
+        forms.CharField(label=label, required=False, widget=forms.Textarea(attrs={"rows": 2}), **kwargs),
+    )
+
+
 class DateInput(forms.DateInput):
     """The browser's date picker; it sends ISO dates, which every date field accepts."""
 
@@ -155,15 +163,7 @@ class BatchForm(FlowForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Liaison froide : par exemple « four 180 °C, 25 min, à cœur 63 °C au moins »."),
     )
-    discard_reason = required_when(
-        OUT_OF_BOUNDS,
-        forms.CharField(
-            label=_("Motif de l'écart"),
-            required=False,
-            widget=forms.Textarea(attrs={"rows": 2}),
-            help_text=REASON_HELP,
-        ),
-    )
+    discard_reason = conditional_text(_("Motif de l'écart"), OUT_OF_BOUNDS, help_text=REASON_HELP)
 
     def __init__(self, *args: Any, partnerships: QuerySet[Partnership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -199,23 +199,10 @@ class PickupForm(FlowForm):
             widget=forms.RadioSelect,
         ),
     )
-    shortfall_note = required_when(
-        _("obligatoire pour le motif « Autre »"),
-        forms.CharField(
-            label=_("Précision sur l'écart de quantité"),
-            required=False,
-            widget=forms.Textarea(attrs={"rows": 2}),
-        ),
+    shortfall_note = conditional_text(
+        _("Précision sur l'écart de quantité"), _("obligatoire pour le motif « Autre »")
     )
-    discard_reason = required_when(
-        OUT_OF_BOUNDS,
-        forms.CharField(
-            label=_("Motif de l'écart"),
-            required=False,
-            widget=forms.Textarea(attrs={"rows": 2}),
-            help_text=REASON_HELP,
-        ),
-    )
+    discard_reason = conditional_text(_("Motif de l'écart"), OUT_OF_BOUNDS, help_text=REASON_HELP)
 
     def __init__(self, *args: Any, batch: Batch, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -238,14 +225,7 @@ class DistributionForm(FlowForm):
     households = forms.IntegerField(label=_("Foyers"), required=False, widget=count_input())
     children = forms.IntegerField(label=_("Dont enfants"), required=False, widget=count_input())
     meals_discarded = forms.IntegerField(label=_("Repas écartés"), required=False, widget=count_input())
-    discard_reason = required_when(
-        _("obligatoire si des repas sont écartés"),
-        forms.CharField(
-            label=_("Motif de l'écart"),
-            required=False,
-            widget=forms.Textarea(attrs={"rows": 2}),
-        ),
-    )
+    discard_reason = conditional_text(_("Motif de l'écart"), _("obligatoire si des repas sont écartés"))
     temperature_c = required_when(
         _("obligatoire, sauf repas consommés dès réception"),
         temperature_field(

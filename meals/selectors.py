@@ -96,6 +96,8 @@ class FlowRow:
 
 @dataclass
 class FlowTotals:
+    """The sums of a list of ``FlowRow``: the totals of the flow of the week and of « Mes lots »."""
+
     batches: int = 0
     produced: int = 0
     received: int = 0

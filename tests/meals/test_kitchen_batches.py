@@ -78,7 +78,7 @@ def week(client):
         by=member(Role.KITCHEN_MANAGER, scene.territory, kitchen=neighbour.kitchen),
         kind="surplus",
         production_date=today(),
-        meals_count=500,
+        meals_count=50,
         liaison="cold",
         lot_number="L-VOISIN",
         use_by_date=today() + 3 * DAY,

@@ -20,7 +20,7 @@ from associations.conventions.selectors import convention_missing_signatures
 from associations.models import Association, DistributionSite, Partnership
 from costing.models import DailyRollup
 from kitchens.models import Kitchen
-from meals import demo
+from meals import demo, selectors
 from meals.models import Batch, Distribution, Liaison, Pickup
 from territories.management.commands.seed_demo import DEMO_PASSWORD, demo_usernames
 from territories.models import Authority, Membership, Territory
@@ -276,6 +276,11 @@ def test_flow_statuses_and_incidents(flow):
         volunteer = Membership.objects.get(user__username=f"volunteer.{slug}")
         to_collect = ready.filter(association=volunteer.association, use_by_date__gt=TODAY)
         assert to_collect.exists(), slug
+        # ... and the day before's, collected, wait for their distribution ("À distribuer").
+        to_distribute = selectors.pickups_to_distribute(volunteer.user)
+        assert to_distribute.exists(), slug
+        produced = {pickup.batch.production_date for pickup in to_distribute}
+        assert produced == {min(demo.last_school_days(TODAY))}, slug
 
 
 def test_flow_keeps_the_food_safety_rules(flow):

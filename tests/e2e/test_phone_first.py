@@ -49,6 +49,11 @@ VOLUNTEER_PAGES = [
         lambda p: p.get_by_role("link", name=re.compile("^Enregistrer une distribution")).first,
     ),
     (
+        "batch-detail",
+        lambda w: f"/lots/{w.picked.pk}/",
+        lambda p: p.get_by_role("link", name="Enregistrer une distribution"),
+    ),
+    (
         "batch-pickup",
         lambda w: f"/lots/{w.ready.pk}/collecte/",
         lambda p: p.get_by_role("button", name="Confirmer la collecte"),

@@ -269,7 +269,7 @@ class ReasonForm(FlowForm):
 class RecordImportForm(forms.Form):
     file = forms.FileField(
         label=_("Fichier CSV"),
-        help_text=_("Colonnes et règles : voir docs/import.md. 5 Mo et 20 000 lignes au plus."),
+        help_text=_("Un CSV au format décrit plus bas (ou le modèle). 5 Mo et 20 000 lignes au plus."),
     )
 
     def clean_file(self) -> Any:

@@ -16,34 +16,27 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.settings import api_settings
 
 from associations.models import DistributionSite, Partnership
 from config import leases
 from territories.exceptions import Conflict
 
 from . import services
-from .models import (
-    Allergen,
-    Batch,
-    Component,
-    Liaison,
-    Pickup,
-    PortionType,
-    RecordImport,
-    ShortfallReason,
-    TransportMode,
-)
+from .api import BatchSerializer, DistributionSerializer, PickupSerializer
+from .models import RecordImport
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -52,10 +45,9 @@ if TYPE_CHECKING:
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
-# Naive times in the file are local times of the platform's territories.
-LOCAL_TZ = ZoneInfo("Europe/Paris")
 LIST_SEPARATOR = "|"
-MAX_INTEGER = 2_147_483_647  # PositiveIntegerField on PostgreSQL
+# A date alone where a date and time is expected (naive times are Paris time: TIME_ZONE).
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 REQUIRED_COLUMNS = (
     "partnership", "kind", "production_date", "meals_count", "liaison", "lot_number",
@@ -148,16 +140,6 @@ class Refused(Exception):
         self.error = LineError(line, field, message)
 
 
-@dataclass
-class Row:
-    line: int
-    batch: dict[str, Any]
-    pickup: dict[str, Any] | None
-    distribution: dict[str, Any] | None
-    partnership_id: int
-    site_id: int | None
-
-
 def import_records(
     *, file: IO[str] | IO[bytes], territory: Territory, by: User, dry_run: bool = False
 ) -> ImportReport:
@@ -171,53 +153,15 @@ def import_records(
     except Refused as refused:
         return ImportReport(ok=False, errors=[refused.error], dry_run=dry_run)
 
+    fields = {record: record.serializer_for(territory).fields for record in STEPS}
     errors: list[LineError] = []
-    rows: list[Row] = []
-    for raw in raw_rows:
-        row, row_errors = parse_row(raw)
-        errors.extend(row_errors)
-        if row is not None:
-            rows.append(row)
-
-    partnerships = Partnership.objects.filter(
-        territory=territory, pk__in={row.partnership_id for row in rows}
-    ).select_related("kitchen")
-    site_ids = {row.site_id for row in rows if row.site_id is not None}
-    sites = DistributionSite.objects.filter(territory=territory, pk__in=site_ids)
-    partnership_by_id = {partnership.pk: partnership for partnership in partnerships}
-    site_by_id = {site.pk: site for site in sites}
-
     counts = no_counts()
     with transaction.atomic():
-        for row in rows:
-            partnership = partnership_by_id.get(row.partnership_id)
-            site = site_by_id.get(row.site_id) if row.site_id is not None else None
-            missing = []
-            if partnership is None:
-                missing.append(
-                    LineError(
-                        row.line,
-                        "partnership",
-                        _("partenariat n° %(id)s introuvable dans le territoire « %(territory)s ».")
-                        % {"id": row.partnership_id, "territory": territory.name},
-                    )
-                )
-            if row.site_id is not None and site is None:
-                missing.append(
-                    LineError(
-                        row.line,
-                        "site",
-                        _("lieu de distribution n° %(id)s introuvable dans le territoire « %(territory)s ».")
-                        % {"id": row.site_id, "territory": territory.name},
-                    )
-                )
-            if missing:
-                errors.extend(missing)
-                continue
-            assert partnership is not None
+        for raw in raw_rows:
+            row = check_row(raw, territory, fields)
             try:
                 with transaction.atomic():
-                    created = load_row(row, partnership=partnership, site=site, by=by)
+                    created = load_row(row, by=by)
             except RowFailed as failed:
                 errors.extend(failed.errors)
             else:
@@ -304,7 +248,7 @@ def check_header(header: list[str]) -> None:
     unknown = [name for name in header if name not in COLUMNS]
     if unknown:
         raise Refused(
-            _("colonnes inconnues : %(columns)s (les noms sont ceux de l'API, voir docs/import.md).")
+            _("colonnes inconnues : %(columns)s (les noms des colonnes sont donnés sur la page d'import).")
             % {"columns": ", ".join(name or "(sans nom)" for name in unknown)},
             line=1,
         )
@@ -316,7 +260,107 @@ def check_header(header: list[str]) -> None:
         )
 
 
-# Parsing one row
+# From cells to the API's values, then through the API's serializers
+
+
+class FileFormats:
+    """The file's date notations, said in the serializers' messages (``api_value`` reads them)."""
+
+    fields: Any
+
+    def say_file_formats(self) -> None:
+        for item in self.fields.values():
+            if isinstance(item, serializers.DateTimeField):
+                item.error_messages["invalid"] = _(
+                    "date et heure attendues (AAAA-MM-JJ HH:MM ou JJ/MM/AAAA HH:MM)"
+                )
+            elif isinstance(item, serializers.DateField):
+                item.error_messages["invalid"] = _("date attendue (AAAA-MM-JJ ou JJ/MM/AAAA)")
+
+
+class ImportBatchSerializer(FileFormats, BatchSerializer):
+    """The API's batch serializer, its partnership taken in the imported territory only."""
+
+    def __init__(self, *args: Any, territory: Territory, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partnership"] = in_territory(Partnership, territory, _("partenariat"))
+        self.say_file_formats()
+
+
+class ImportPickupSerializer(FileFormats, PickupSerializer):
+    """The API's pickup serializer, with the columns a pickup of the file needs."""
+
+    class Meta(PickupSerializer.Meta):
+        # A pickup of the past says when it happened, and the file needs these four columns.
+        extra_kwargs = {
+            **PickupSerializer.Meta.extra_kwargs,
+            "picked_up_at": {"required": True},
+            "meals_received": {"min_value": 0, "required": True},
+            "temperature_c": {"required": True},
+            "transport_mode": {"required": True},
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.say_file_formats()
+
+
+class ImportDistributionSerializer(FileFormats, DistributionSerializer):
+    """The API's distribution serializer, for the pickup of the same line, at a site of the
+    imported territory."""
+
+    pickup = None  # type: ignore[assignment]  # the line's own pickup, recorded just before
+
+    class Meta(DistributionSerializer.Meta):
+        fields = [name for name in DistributionSerializer.Meta.fields if name != "pickup"]
+
+    def __init__(self, *args: Any, territory: Territory, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"] = in_territory(DistributionSite, territory, _("lieu de distribution"))
+        self.say_file_formats()
+
+
+def in_territory(model: type[models.Model], territory: Territory, label: str) -> serializers.Field:
+    """A reference by number to a row of the imported territory (another's reads as unknown)."""
+    return serializers.PrimaryKeyRelatedField(
+        queryset=model._default_manager.filter(territory=territory),
+        error_messages={
+            "does_not_exist": _("%(what)s n° {pk_value} introuvable dans le territoire « %(territory)s ».")
+            % {"what": label, "territory": territory.name},
+        },
+    )
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per step
+class Step:
+    """One record a line may hold: its serializer, its columns, and the columns named after a
+    serializer field that the file names otherwise."""
+
+    name: str  # the count it adds to, and the Row attribute that holds it
+    label: str
+    columns: tuple[str, ...]
+    renamed: dict[str, str]
+    serializer: type[serializers.Serializer]
+    in_territory: bool  # whether the serializer takes the imported territory
+
+    def serializer_for(self, territory: Territory, data: Any = empty) -> serializers.Serializer:
+        kwargs: dict[str, Any] = {"territory": territory} if self.in_territory else {}
+        return self.serializer(data=data, **kwargs)
+
+    def column(self, field_name: str) -> str:
+        return self.renamed.get(field_name, field_name)
+
+    def field(self, column: str) -> str:
+        return next((name for name, named in self.renamed.items() if named == column), column)
+
+
+BATCH = Step("batch", "lot", BATCH_COLUMNS, {}, ImportBatchSerializer, True)
+PICKUP = Step("pickup", "collecte", PICKUP_COLUMNS, PICKUP_FIELD_COLUMNS, ImportPickupSerializer, False)
+DISTRIBUTION = Step(
+    "distribution", "distribution", DISTRIBUTION_COLUMNS, DISTRIBUTION_FIELD_COLUMNS,
+    ImportDistributionSerializer, True,
+)  # fmt: skip
+STEPS = (BATCH, PICKUP, DISTRIBUTION)
 
 
 def compact(number: str) -> str:
@@ -324,207 +368,114 @@ def compact(number: str) -> str:
     return number.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
 
 
-class Parser:
-    """Reads the cells of one row into typed values, collecting an error per bad cell."""
-
-    def __init__(self, line: int, cells: dict[str, str]) -> None:
-        self.line = line
-        self.cells = cells
-        self.errors: list[LineError] = []
-
-    def error(self, name: str, message: str) -> None:
-        self.errors.append(LineError(self.line, name, message))
-
-    def text(self, name: str, *, max_length: int | None = None) -> str:
-        value = self.cells.get(name, "")
-        if max_length is not None and len(value) > max_length:
-            self.error(name, _("%(max)s caractères au plus.") % {"max": max_length})
-        return value
-
-    def present(self, names: tuple[str, ...]) -> bool:
-        return any(self.cells.get(name, "") for name in names)
-
-    def require(self, names: tuple[str, ...], step: str) -> None:
-        for name in names:
-            if not self.cells.get(name, ""):
-                self.error(name, _("valeur obligatoire pour enregistrer %(step)s.") % {"step": step})
-
-    def integer(self, name: str, default: int | None = None) -> int | None:
-        value = self.cells.get(name, "")
-        if not value:
-            return default
+def french_moment(value: str, patterns: tuple[str, ...]) -> datetime.datetime | None:
+    for pattern in patterns:
         try:
-            number = int(compact(value))
+            return datetime.datetime.strptime(value, pattern)
         except ValueError:
-            self.error(name, _("nombre entier attendu"))
-            return default
-        if abs(number) > MAX_INTEGER:
-            self.error(name, _("nombre trop grand"))
-            return default
-        return number
-
-    def decimal(self, name: str, *, max_digits: int, decimal_places: int = 1) -> Decimal | None:
-        value = self.cells.get(name, "")
-        if not value:
-            return None
-        try:
-            number = Decimal(compact(value).replace(",", "."))
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if not number.is_finite():
-            self.error(name, _("nombre attendu (ex. 2,5)"))
-            return None
-        if number != round(number, decimal_places):
-            self.error(name, _("%(places)s chiffre(s) après la virgule au plus") % {"places": decimal_places})
-            return None
-        if abs(number) >= Decimal(10) ** (max_digits - decimal_places):
-            self.error(name, _("nombre trop grand"))
-            return None
-        return round(number, decimal_places)
-
-    def date(self, name: str) -> datetime.date | None:
-        value = self.cells.get(name, "")
-        if not value:
-            return None
-        for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-            try:
-                return datetime.datetime.strptime(value, pattern).date()
-            except ValueError:
-                continue
-        self.error(name, _("date attendue (AAAA-MM-JJ ou JJ/MM/AAAA)"))
-        return None
-
-    def moment(self, name: str) -> datetime.datetime | None:
-        """An ISO date and time (naive ones are Paris time), or a date alone (at midnight)."""
-        value = self.cells.get(name, "")
-        if not value:
-            return None
-        moment: datetime.datetime | None = None
-        try:
-            moment = datetime.datetime.fromisoformat(value)
-        except ValueError:
-            for pattern in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
-                try:
-                    moment = datetime.datetime.strptime(value, pattern)
-                    break
-                except ValueError:
-                    continue
-        if moment is None:
-            self.error(name, _("date et heure attendues (AAAA-MM-JJ HH:MM ou JJ/MM/AAAA HH:MM)"))
-            return None
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment, LOCAL_TZ)
-        return moment
-
-    def choice(self, name: str, values: list[str], default: str | None = None) -> str | None:
-        value = self.cells.get(name, "").lower()
-        if not value:
-            return default
-        if value not in values:
-            self.error(name, _("valeur inconnue (attendu : %(values)s)") % {"values": ", ".join(values)})
-            return default
-        return value
-
-    def codes(self, name: str, values: list[str], label: str) -> list[str]:
-        items = [item.strip().lower() for item in self.cells.get(name, "").split(LIST_SEPARATOR)]
-        items = [item for item in items if item]
-        unknown = [item for item in items if item not in values]
-        if unknown:
-            self.error(
-                name,
-                _("%(label)s inconnu(s) : %(unknown)s (attendu : %(values)s, séparés par « | »)")
-                % {"label": label, "unknown": ", ".join(unknown), "values": ", ".join(values)},
-            )
-        return items
-
-    def allergens(self, name: str) -> dict[str, Any]:
-        """The allergen codes, or "aucun" for none of the 14 (an empty cell declares nothing)."""
-        if self.cells.get(name, "").strip().lower() in NO_ALLERGEN_WORDS:
-            return {"allergens": [], "no_regulated_allergens": True}
-        return {
-            "allergens": self.codes(name, Allergen.values, _("allergène")),
-            "no_regulated_allergens": False,
-        }
-
-    def boolean(self, name: str) -> bool:
-        value = self.cells.get(name, "").lower()
-        if not value or value in FALSE_WORDS:
-            return False
-        if value in TRUE_WORDS:
-            return True
-        self.error(name, _("oui ou non attendu"))
-        return False
+            continue
+    return None
 
 
-def parse_row(raw: RawRow) -> tuple[Row | None, list[LineError]]:
-    """The typed values of a row for the services, or its parse errors."""
-    p = Parser(raw.line, raw.cells)
-    if raw.extra_cells:
-        p.error("", _("cette ligne a plus de cellules que l'en-tête n'a de colonnes."))
-    p.require(REQUIRED_COLUMNS, _("un lot"))
-    partnership_id = p.integer("partnership")
-    batch = {
-        "kind": p.choice("kind", Batch.Kind.values),
-        "production_date": p.date("production_date"),
-        "service": p.choice("service", Batch.Service.values, default=Batch.Service.LUNCH),
-        "meals_count": p.integer("meals_count"),
-        "liaison": p.choice("liaison", Liaison.values),
-        "lot_number": p.text("lot_number", max_length=Batch._meta.get_field("lot_number").max_length),
-        "use_by_date": p.date("use_by_date"),
-        "dispatch_temperature_c": p.decimal("dispatch_temperature_c", max_digits=4),
-        "components": p.codes("components", Component.values, _("composante")),
-        **p.allergens("allergens"),
-        "discard_reason": p.text("discard_reason"),
-        "dishes": p.text("dishes"),
-        "portion_type": p.choice("portion_type", PortionType.values, default=""),
-        "portion_grams": p.integer("portion_grams"),
-        "reheating_instructions": p.text("reheating_instructions"),
-        "confirm_unusual": p.boolean("confirm_unusual"),
-    }
+def api_value(field: serializers.Field, value: str) -> Any:
+    """A cell in the form the API takes, by the kind of the serializer's field: only the file's
+    own notations are translated here (decimal commas, French dates, oui / non, lists joined by
+    « | »); whatever the value, the serializer then checks it and says what is wrong."""
+    if isinstance(field, serializers.ListField):
+        return [item.strip().lower() for item in value.split(LIST_SEPARATOR) if item.strip()]
+    if isinstance(field, serializers.BooleanField):
+        word = value.lower()
+        return True if word in TRUE_WORDS else False if word in FALSE_WORDS else value
+    if isinstance(field, serializers.DecimalField):
+        return compact(value).replace(",", ".")
+    if isinstance(field, serializers.IntegerField | serializers.PrimaryKeyRelatedField):
+        return compact(value)
+    if isinstance(field, serializers.DateTimeField):
+        if DATE_ONLY.fullmatch(value):
+            return f"{value}T00:00"  # a date alone is midnight
+        moment = french_moment(value, ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y"))
+        return moment.isoformat() if moment else value
+    if isinstance(field, serializers.DateField):
+        day = french_moment(value, ("%d/%m/%Y",))
+        return day.date().isoformat() if day else value
+    if isinstance(field, serializers.ChoiceField):
+        return value.lower()
+    return value
 
+
+def step_data(step: Step, fields: dict[str, serializers.Field], cells: dict[str, str]) -> dict[str, Any]:
+    """The API's data for one step from the line's filled cells (an empty cell is left out)."""
+    data: dict[str, Any] = {}
+    for column in step.columns:
+        value = cells.get(column, "")
+        name = step.field(column)
+        if value and name in fields:
+            data[name] = api_value(fields[name], value)
+    if step is BATCH and cells.get("allergens", "").lower() in NO_ALLERGEN_WORDS:
+        # "aucun": none of the 14 regulated allergens, said in one word.
+        data.update(allergens=[], no_regulated_allergens=True)
+    return data
+
+
+def serializer_errors(line: int, step: Step, detail: Any, field: str = "") -> list[LineError]:
+    """A serializer's errors as line errors named by the file's columns (the step's name for
+    errors of the whole record); a list's errors (one per item) come out flat."""
+    if isinstance(detail, dict):
+        errors: list[LineError] = []
+        for name, inner in detail.items():
+            inner_field = field or (step.label if name == api_settings.NON_FIELD_ERRORS_KEY else name)
+            errors.extend(serializer_errors(line, step, inner, inner_field))
+        return errors
+    if isinstance(detail, list):
+        return [error for item in detail for error in serializer_errors(line, step, item, field)]
+    return [LineError(line, step.column(field) if field != step.label else field, str(detail))]
+
+
+@dataclass
+class Row:
+    """A line's records, each validated by its serializer (None: not on the line, or invalid)."""
+
+    line: int
+    batch: dict[str, Any] | None
     pickup: dict[str, Any] | None = None
-    if p.present(PICKUP_COLUMNS):
-        p.require(PICKUP_REQUIRED, _("une collecte"))
-        pickup = {
-            "picked_up_at": p.moment("picked_up_at"),
-            "meals_received": p.integer("meals_received"),
-            "temperature_c": p.decimal("pickup_temperature_c", max_digits=4),
-            "transport_mode": p.choice("transport_mode", TransportMode.values),
-            "refrigerated_vehicle": p.boolean("refrigerated_vehicle"),
-            "distance_km": p.decimal("distance_km", max_digits=6) or Decimal("0"),
-            "duration_minutes": p.integer("duration_minutes", default=0),
-            "transport_cost": p.decimal("transport_cost", max_digits=8, decimal_places=2),
-            "discard_reason": p.text("pickup_discard_reason"),
-            "shortfall_reason": p.choice("shortfall_reason", ShortfallReason.values, default=""),
-            "shortfall_note": p.text("shortfall_note"),
-        }
-
     distribution: dict[str, Any] | None = None
-    site_id = None
-    if p.present(DISTRIBUTION_COLUMNS):
-        p.require(DISTRIBUTION_REQUIRED, _("une distribution"))
-        if pickup is None:
-            p.error("picked_up_at", _("une distribution ne peut être importée qu'avec la collecte du lot."))
-        site_id = p.integer("site")
-        distribution = {
-            "distributed_on": p.date("distributed_on"),
-            "meals_distributed": p.integer("meals_distributed"),
-            "beneficiaries": p.integer("beneficiaries"),
-            "households": p.integer("households"),
-            "children": p.integer("children"),
-            "meals_discarded": p.integer("meals_discarded", default=0),
-            "discard_reason": p.text("distribution_discard_reason"),
-            "temperature_c": p.decimal("distribution_temperature_c", max_digits=4),
-            "consumed_on_receipt": p.boolean("consumed_on_receipt"),
-            "reheat_temperature_c": p.decimal("reheat_temperature_c", max_digits=4),
-            "reheat_minutes": p.integer("reheat_minutes"),
-        }
+    errors: list[LineError] = field(default_factory=list)
+    # Whether the line records what became of the batch (then it is a batch of the past).
+    of_the_past: bool = False
 
-    if p.errors or partnership_id is None:
-        # In the order of the columns, the line's own errors first.
-        order = {name: index for index, name in enumerate(COLUMNS)}
-        return None, sorted(p.errors, key=lambda error: order.get(error.field, -1))
-    return Row(raw.line, batch, pickup, distribution, partnership_id=partnership_id, site_id=site_id), []
+
+def check_row(raw: RawRow, territory: Territory, fields: dict[Step, Any]) -> Row:
+    """Every error of the line's cells at once: each record it holds (the batch, its pickup, its
+    distribution) goes through its API serializer, whatever the others gave. ``fields``: each
+    step's serializer fields, read once per file, which say how to read each cell."""
+    errors: list[LineError] = []
+    if raw.extra_cells:
+        errors.append(
+            LineError(raw.line, "", _("cette ligne a plus de cellules que l'en-tête n'a de colonnes."))
+        )
+    has_pickup = any(raw.cells.get(name) for name in PICKUP_COLUMNS)
+    has_distribution = any(raw.cells.get(name) for name in DISTRIBUTION_COLUMNS)
+    if has_distribution and not has_pickup:
+        errors.append(
+            LineError(
+                raw.line,
+                "picked_up_at",
+                _("une distribution ne peut être importée qu'avec la collecte du lot."),
+            )
+        )
+    row = Row(raw.line, batch=None, of_the_past=has_pickup or has_distribution)
+    present = {BATCH: True, PICKUP: has_pickup, DISTRIBUTION: has_distribution}
+    for record in STEPS:
+        if not present[record]:
+            continue
+        serializer = record.serializer_for(territory, step_data(record, fields[record], raw.cells))
+        if serializer.is_valid():
+            setattr(row, record.name, dict(serializer.validated_data))
+        else:
+            errors.extend(serializer_errors(raw.line, record, serializer.errors))
+    order = {name: index for index, name in enumerate(COLUMNS)}
+    row.errors = sorted(errors, key=lambda error: order.get(error.field, -1))
+    return row
 
 
 # Loading one row
@@ -536,48 +487,52 @@ class RowFailed(Exception):
         self.errors = errors
 
 
-def load_row(
-    row: Row, *, partnership: Partnership, site: DistributionSite | None, by: User
-) -> dict[str, bool]:
-    """Runs the row through the services; raises ``RowFailed`` (the caller's savepoint rolls back)."""
+def load_row(row: Row, *, by: User) -> dict[str, bool]:
+    """Runs the line's valid records through the services, as far as they go; raises
+    ``RowFailed`` with the services' errors and the line's own (the caller's savepoint rolls
+    back). A pickup needs its batch, and a distribution its pickup: their rules run only then."""
     created = {"batches": False, "pickups": False, "distributions": False}
-    with step(row.line, "lot", {}):
-        # A line with its pickup records a batch of the past, declared on its production day; a
-        # line without one leaves the batch ready to collect, which its use-by date must allow.
-        declared_on = row.batch["production_date"] if row.pickup is not None else None
-        batch = services.batch_create(partnership=partnership, by=by, declared_on=declared_on, **row.batch)
-        created["batches"] = True
-    pickup: Pickup | None = None
-    if row.pickup is not None:
-        with step(row.line, "collecte", PICKUP_FIELD_COLUMNS):
+    errors = list(row.errors)
+    batch = pickup = None
+    if row.batch is not None:
+        with step(row.line, BATCH, errors):
+            # A line with its pickup records a batch of the past, declared on its production day; a
+            # line without one leaves the batch ready to collect, which its use-by date must allow.
+            declared_on = row.batch["production_date"] if row.of_the_past else None
+            batch = services.batch_create(by=by, declared_on=declared_on, **row.batch)
+            created["batches"] = True
+    if row.pickup is not None and batch is not None:
+        with step(row.line, PICKUP, errors):
             pickup = services.pickup_confirm(batch=batch, by=by, **row.pickup)
             created["pickups"] = True
-    if row.distribution is not None and pickup is not None and site is not None:
-        with step(row.line, "distribution", DISTRIBUTION_FIELD_COLUMNS):
-            services.distribution_record(pickup=pickup, by=by, site=site, **row.distribution)
+    if row.distribution is not None and pickup is not None:
+        with step(row.line, DISTRIBUTION, errors):
+            services.distribution_record(pickup=pickup, by=by, **row.distribution)
             created["distributions"] = True
+    if errors:
+        order = {name: index for index, name in enumerate(COLUMNS)}
+        raise RowFailed(sorted(errors, key=lambda error: order.get(error.field, -1)))
     return created
 
 
 @contextmanager
-def step(line: int, label: str, columns: dict[str, str]) -> Iterator[None]:
-    """Turns a service's refusal into errors named by the file's columns (``label`` when none fits)."""
+def step(line: int, record: Step, errors: list[LineError]) -> Iterator[None]:
+    """Turns a service's refusal into errors named by the file's columns (the record's name when
+    none fits), added to ``errors``."""
     try:
         yield
     except ValidationError as exc:
         by_field = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
-        errors: list[LineError] = []
         for name, messages in by_field.items():
-            column = columns.get(name, name)
+            column = record.column(name)
             if column not in COLUMNS:
-                column = label
+                column = record.label
             errors.extend(LineError(line, column, message) for message in messages)
-        raise RowFailed(errors) from exc
     except Conflict as exc:
-        raise RowFailed([LineError(line, label, exc.message)]) from exc
+        errors.append(LineError(line, record.label, exc.message))
     except (IntegrityError, DataError) as exc:
         message = _("enregistrement refusé par la base de données (%(error)s).") % {"error": exc}
-        raise RowFailed([LineError(line, label, message)]) from exc
+        errors.append(LineError(line, record.label, message))
 
 
 # Imports uploaded from the browser

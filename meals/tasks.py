@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from . import imports, notifications
+from . import notifications
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -23,11 +23,15 @@ def remind_unpicked_batches() -> int:
 
 @shared_task
 def run_record_import(import_id: int) -> str:
+    from . import imports  # the import reads the API's serializers, which read the services
+
     return imports.record_import_run(import_id=import_id).status
 
 
 @shared_task
 def sweep_record_imports() -> dict[str, int]:
+    from . import imports
+
     return imports.record_import_sweep()
 
 

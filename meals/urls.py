@@ -41,6 +41,7 @@ urlpatterns = [
     ),
     path("flux/", views.FlowWeekView.as_view(), name="flow-week"),
     path("territoires/<int:pk>/import/", views.RecordImportView.as_view(), name="record-import"),
+    path("imports/modele.csv", views.RecordImportTemplateView.as_view(), name="record-import-template"),
     path("imports/<int:pk>/", views.RecordImportDetailView.as_view(), name="record-import-detail"),
     path("imports/<int:pk>/relancer/", views.RecordImportRetryView.as_view(), name="record-import-retry"),
 ]

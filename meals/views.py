@@ -41,7 +41,7 @@ from territories.roles import Role
 from territories.scoping import Action, memberships_of
 from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
-from . import food_safety, imports, selectors, services, sheets
+from . import food_safety, import_format, imports, selectors, services, sheets
 from .forms import BatchForm, DistributionForm, PickupForm, ReasonForm, RecordImportForm, add_service_errors
 from .models import Allergen, Batch, Component, Distribution, Liaison, Pickup, RecordImport, temperature_ok
 
@@ -894,6 +894,7 @@ class RecordImportView(PageMixin, ScopedQuerysetMixin, DetailView):
         context = super().get_context_data(**kwargs)
         context["may_import"] = self.may_import()
         context["form"] = kwargs.get("form") or RecordImportForm()
+        context["format_tables"] = import_format.format_tables()
         context["imports"] = (
             RecordImport.objects.for_user(self.request.user)
             .filter(territory=self.object)
@@ -932,6 +933,17 @@ class RecordImportRetryView(ScopedQuerysetMixin, SingleObjectMixin, View):
         except imports.ImportNotRetryable as refusal:
             messages.error(request, str(refusal))
         return redirect("record-import-detail", pk=record_import.pk)
+
+
+class RecordImportTemplateView(LoginRequiredMixin, View):
+    """The import's template CSV: its header and two example lines (no territory data)."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = HttpResponse(import_format.template_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="modele-import-passerelle.csv"'
+        return response
 
 
 class RecordImportDetailView(PageMixin, ScopedQuerysetMixin, DetailView):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from meals import imports
 from meals.imports import import_records
@@ -193,9 +194,9 @@ def test_text_file_and_dates_relative_to_today(scene, importer):
         ({"distributed_on": "2025-06-30"}, "distributed_on", "date limite de consommation"),
         ({"production_date": "2023-06-01", "use_by_date": "2023-06-04",
           "picked_up_at": "2023-06-01 14:00", "distributed_on": "2023-06-02"}, "partnership", "pas actif"),
-        ({"meals_count": "douze"}, "meals_count", "nombre entier attendu"),
+        ({"meals_count": "douze"}, "meals_count", "Un nombre entier valide est requis."),
         ({"production_date": "2025-13-01"}, "production_date", "date attendue"),
-        ({"transport_mode": "camion"}, "transport_mode", "valeur inconnue"),
+        ({"transport_mode": "camion"}, "transport_mode", "n'est pas un choix valide"),
     ],
 )  # fmt: skip
 def test_one_bad_line_rejects_the_whole_file(scene, importer, change, field, message):
@@ -272,8 +273,8 @@ def test_several_bad_lines_are_each_reported(scene, importer):
     ]
     text = report.as_text().splitlines()
     assert text[0] == "Fichier refusé : 4 erreur(s), rien n'a été enregistré."
-    assert text[1] == "ligne 3, meals_count : nombre entier attendu"
-    assert text[4] == "ligne 6, liaison : valeur inconnue (attendu : cold, hot)"
+    assert text[1] == "ligne 3, meals_count : Un nombre entier valide est requis."
+    assert text[4] == "ligne 6, liaison : «\u00a0tiède\u00a0» n'est pas un choix valide."
     assert nothing_written()
 
 
@@ -287,7 +288,11 @@ def test_a_bad_row_reports_every_bad_cell(scene, importer):
         (2, "dispatch_temperature_c"),
         (2, "picked_up_at"),
     ]
-    assert report.errors[0].message == "valeur obligatoire pour enregistrer un lot."
+    assert [message for _, _, message in report.errors] == [
+        "Ce champ est obligatoire.",
+        "Assurez-vous qu'il n'y a pas plus de 1\u00a0chiffres après la virgule.",
+        "date et heure attendues (AAAA-MM-JJ HH:MM ou JJ/MM/AAAA HH:MM)",
+    ]
 
 
 def test_a_distribution_needs_its_pickup_on_the_same_line(scene, importer):
@@ -422,7 +427,7 @@ def test_command_fails_on_a_bad_file(scene, importer, tmp_path):
             "import_records", path, territory=scene.territory.slug, user=importer.username, stderr=err
         )
 
-    assert "ligne 3, meals_count : nombre entier attendu" in err.getvalue()
+    assert "ligne 3, meals_count : Un nombre entier valide est requis." in err.getvalue()
     assert nothing_written()
 
 
@@ -506,3 +511,110 @@ def test_a_cancelled_lot_number_is_imported_again_but_not_reused_on_another_day(
 
     assert [(line, name) for line, name, _ in refused.errors] == [(2, "lot_number")]
     assert Batch.objects.count() == before
+
+
+# Every error of a line, and the header's checks
+
+
+def test_every_error_of_a_line_is_reported_at_once(scene, importer):
+    # The batch breaks a rule of the service (too warm, no reason), its pickup and its
+    # distribution each have a bad cell: the three are reported, in the order of the columns.
+    row = good_row(scene, dispatch_temperature_c="8", meals_received="-3", beneficiaries="beaucoup")
+
+    report = import_records(file=csv_file(FULL_HEADER, row), territory=scene.territory, by=importer)
+
+    assert [(line, name) for line, name, _ in report.errors] == [
+        (2, "dispatch_temperature_c"),
+        (2, "meals_received"),
+        (2, "beneficiaries"),
+    ]
+    assert "+3 °C ou moins" in report.errors[0].message
+    assert report.errors[1].message == "Assurez-vous que cette valeur est supérieure ou égale à\u00a00."
+    assert report.errors[2].message == "Un nombre entier valide est requis."
+    assert nothing_written()
+
+
+def test_a_pickup_rule_is_reported_beside_a_bad_distribution_cell(scene, importer):
+    # The batch is fine; its pickup breaks a rule (received > produced) and the distribution
+    # cell is unreadable: both are said.
+    row = good_row(scene, meals_received=101, distributed_on="demain")
+
+    report = import_records(file=csv_file(FULL_HEADER, row), territory=scene.territory, by=importer)
+
+    assert [(line, name) for line, name, _ in report.errors] == [(2, "meals_received"), (2, "distributed_on")]
+    assert report.errors[1].message == "date attendue (AAAA-MM-JJ ou JJ/MM/AAAA)"
+    assert nothing_written()
+
+
+def test_a_duplicated_header_column_is_refused(scene, importer):
+    # Read as a dict, the second "meals_count" would silently win: the file is refused instead.
+    header = FULL_HEADER + ",meals_count"
+    row = good_row(scene) + ",100"
+
+    report = import_records(file=csv_file(header, row), territory=scene.territory, by=importer)
+
+    assert not report.ok
+    assert [(error.line, error.field, error.message) for error in report.errors] == [
+        (1, "", "colonnes en double : meals_count.")
+    ]
+    assert nothing_written()
+
+
+def test_an_extra_cell_beyond_the_header_is_refused(scene, importer):
+    report = import_records(
+        file=csv_file(FULL_HEADER, good_row(scene) + ",de trop"), territory=scene.territory, by=importer
+    )
+
+    assert [(error.line, error.field) for error in report.errors] == [(2, "")]
+    assert "plus de cellules" in report.errors[0].message
+    assert nothing_written()
+
+
+def test_file_notations_are_read_as_the_api_values(scene, importer):
+    # Semicolons, thousands spaces, decimal commas, French dates and times, oui / non, lists in
+    # capitals: what a spreadsheet saves, read as the API's values.
+    header = (FULL_HEADER + ",components,refrigerated_vehicle,consumed_on_receipt,confirm_unusual").replace(
+        ",", ";"
+    )
+    row = good_row(
+        scene,
+        meals_count="1\u00a0000",
+        meals_received="1 000",
+        meals_distributed=900,
+        beneficiaries=800,
+        dispatch_temperature_c="DISPATCH",
+        pickup_temperature_c="PICKUP",
+        production_date="02/06/2025",
+        use_by_date="05/06/2025",
+        picked_up_at="02/06/2025 14:30",
+        distributed_on="03/06/2025",
+        allergens="MILK|gluten",
+    )
+    row = (row + ",MAIN|dessert,Oui,non,vrai").replace(",", ";")
+    row = row.replace("DISPATCH", "2,0").replace("PICKUP", "2,5")
+    scene.partnership.kitchen.__class__.objects.filter(pk=scene.partnership.kitchen_id).update(
+        daily_capacity=5000
+    )
+
+    report = import_records(file=csv_file(header, row), territory=scene.territory, by=importer)
+
+    assert report.ok, report.as_text()
+    batch = Batch.objects.get()
+    assert (batch.meals_count, batch.dispatch_temperature_c, batch.production_date) == (
+        1000,
+        Decimal("2.0"),
+        datetime.date(2025, 6, 2),
+    )
+    assert (batch.allergens, batch.components) == (["milk", "gluten"], ["main", "dessert"])
+    pickup = Pickup.objects.get()
+    assert (pickup.meals_received, pickup.temperature_c, pickup.refrigerated_vehicle) == (
+        1000,
+        Decimal("2.5"),
+        True,
+    )
+    assert timezone.localtime(pickup.picked_up_at).strftime("%d/%m/%Y %H:%M") == "02/06/2025 14:30"
+    distribution = Distribution.objects.get()
+    assert (distribution.distributed_on, distribution.consumed_on_receipt) == (
+        datetime.date(2025, 6, 3),
+        False,
+    )

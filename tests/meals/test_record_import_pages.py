@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from meals import import_format, imports
 from meals.models import Batch, RecordImport
 from territories.roles import Role
 from tests.factories import TerritoryFactory, member
@@ -109,3 +110,58 @@ def test_a_coordinator_cannot_upload_into_another_territory(client, scene):
     )
     assert response.status_code == 404
     assert RecordImport.objects.count() == 0
+
+
+def test_the_page_explains_the_format_and_offers_a_template(client, scene, coordinator):
+    client.force_login(coordinator)
+    html = client.get(reverse("record-import", kwargs={"pk": scene.territory.pk})).content.decode()
+    assert "docs/import.md" not in html
+    # Every column the importer reads is explained on the page, once, with when it is needed.
+    assert sorted(item.column for item in import_format.FORMAT) == sorted(imports.COLUMNS)
+    for item in import_format.FORMAT:
+        assert html.count(f"<code>{item.column}</code>") == 1, item.column
+    assert (
+        "<code>dispatch_temperature_c</code></th>\n"
+        '              <td data-label="Obligatoire">obligatoire</td>' in html
+    )
+    assert "<code>gluten, crustaceans, eggs" in html  # the allergens' codes
+    assert f'href="{reverse("record-import-template")}" download>Télécharger le modèle CSV' in html
+
+
+def test_the_template_csv_loads_once_given_this_territorys_numbers(client, scene, coordinator):
+    client.force_login(coordinator)
+    response = client.get(reverse("record-import-template"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = response.content.decode("utf-8")
+    assert text.startswith(
+        "\ufeffpartnership;kind;production_date;meals_count;liaison;lot_number;use_by_date;"
+    )
+    lines = text.lstrip("\ufeff").splitlines()
+    assert len(lines) == 3
+    # The examples' numbers and days made this scene's: the file loads as it is.
+    day = datetime.date.today() - datetime.timedelta(days=10)
+    header, first, second = (line.split(";") for line in lines)
+    swaps = {
+        "partnership": {"12": str(scene.partnership.pk), "13": str(scene.supply.pk)},
+        "site": {"7": str(scene.site.pk)},
+    }
+    days = {
+        "10/04/2025": day,
+        "11/04/2025": day + datetime.timedelta(days=1),
+        "13/04/2025": day + datetime.timedelta(days=3),
+        "14/04/2025": day + datetime.timedelta(days=4),
+    }
+    rows = []
+    for cells in (first, second):
+        values = []
+        for column, value in zip(header, cells, strict=True):
+            value = swaps.get(column, {}).get(value, value)
+            for old, new in days.items():
+                value = value.replace(old, f"{new:%d/%m/%Y}")
+            values.append(value)
+        rows.append(";".join(values))
+    file = SimpleUploadedFile("modele.csv", "\n".join([";".join(header), *rows]).encode())
+    report = imports.import_records(file=file, territory=scene.territory, by=coordinator)
+    assert report.ok, report.as_text()
+    assert report.counts == {"batches": 2, "pickups": 2, "distributions": 1}

@@ -98,6 +98,8 @@ EXEMPT_ROUTES = {
     # volunteer a 404, the link's own page reached by its token
     # (tests/territories/test_sign_in_links.py).
     "volunteer-list", "sign-in-link-send", "sign-in-link",
+    # The import's template CSV: a header and made-up examples (tests/meals/test_record_import_pages.py).
+    "record-import-template",
 }  # fmt: skip
 
 # Each covered route, with the model whose objects it shows.

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import DataError, IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
@@ -518,21 +518,18 @@ def load_row(row: Row, *, by: User) -> dict[str, bool]:
 @contextmanager
 def step(line: int, record: Step, errors: list[LineError]) -> Iterator[None]:
     """Turns a service's refusal into errors named by the file's columns (the record's name when
-    none fits), added to ``errors``."""
+    none fits), added to ``errors``. Anything else (the database refusing a write that the rules
+    let through, as two imports racing for one lot number would) stops the file: nothing is
+    written and the import says it failed."""
     try:
         yield
     except ValidationError as exc:
         by_field = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
         for name, messages in by_field.items():
-            column = record.column(name)
-            if column not in COLUMNS:
-                column = record.label
+            column = record.column(name) if record.column(name) in COLUMNS else record.label
             errors.extend(LineError(line, column, message) for message in messages)
     except Conflict as exc:
         errors.append(LineError(line, record.label, exc.message))
-    except (IntegrityError, DataError) as exc:
-        message = _("enregistrement refusé par la base de données (%(error)s).") % {"error": exc}
-        errors.append(LineError(line, record.label, message))
 
 
 # Imports uploaded from the browser

@@ -618,3 +618,26 @@ def test_file_notations_are_read_as_the_api_values(scene, importer):
         datetime.date(2025, 6, 3),
         False,
     )
+
+
+def test_a_file_csv_cannot_read_is_refused(scene, importer):
+    report = import_records(
+        file=csv_file(FULL_HEADER, good_row(scene) + "," + "x" * 200_000),
+        territory=scene.territory,
+        by=importer,
+    )
+
+    assert [(error.line, error.message) for error in report.errors] == [
+        (2, "fichier CSV illisible : field larger than field limit (131072)")
+    ]
+    assert nothing_written()
+
+
+def test_a_text_file_too_big_is_refused(scene, importer, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 100)
+    text = io.StringIO("\n".join([FULL_HEADER, good_row(scene)]))
+
+    report = import_records(file=text, territory=scene.territory, by=importer)
+
+    assert report.errors[0].message == "le fichier dépasse 0 Mo : découpez-le en plusieurs fichiers."
+    assert nothing_written()

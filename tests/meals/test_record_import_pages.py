@@ -165,3 +165,27 @@ def test_the_template_csv_loads_once_given_this_territorys_numbers(client, scene
     report = imports.import_records(file=file, territory=scene.territory, by=coordinator)
     assert report.ok, report.as_text()
     assert report.counts == {"batches": 2, "pickups": 2, "distributions": 1}
+
+
+def test_an_import_delivered_twice_is_loaded_once(scene, coordinator, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        record_import = imports.record_import_request(
+            territory=scene.territory, file=csv_upload(scene, "2,0"), by=coordinator
+        )
+    record_import.refresh_from_db()
+    assert record_import.status == "done"
+    again = imports.record_import_run(import_id=record_import.pk)  # the same message, delivered again
+    assert (again.status, again.counts) == ("done", {"batches": 1, "pickups": 0, "distributions": 0})
+    assert Batch.objects.count() == 1
+
+
+def test_an_import_whose_file_is_gone_fails_with_its_reason(scene, coordinator):
+    lost = RecordImport.objects.create(
+        territory=scene.territory, file="imports/perdu.csv", uploaded_by=coordinator
+    )
+    with pytest.raises(FileNotFoundError):
+        imports.record_import_run(import_id=lost.pk)
+    lost.refresh_from_db()
+    assert lost.status == "failed"
+    assert lost.report.startswith("L'import a échoué pour une raison technique : ")
+    assert Batch.objects.count() == 0

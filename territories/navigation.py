@@ -185,6 +185,8 @@ MENU: tuple[MenuItem, ...] = (
         {ASSOCIATION},
         href=own_association_costs,
     ),
+    # The volunteers a coordinator sends sign-in links to (territories.sign_in_links).
+    item("volunteer-list", _("Bénévoles"), "volunteers", {ASSOCIATION, AUTHORITY}),
     item("donation-receipt-list", _("Reçus de dons"), "receipts", {KITCHEN, ASSOCIATION}),
     item("journal-list", _("Journal"), "journal", {*TERRITORY_STAFF, FUNDER}, holds=shared_journal_entries),
     item("survey-list", _("Questionnaires"), "surveys", {AUTHORITY, EVALUATOR}),

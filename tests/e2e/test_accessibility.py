@@ -163,6 +163,8 @@ PAGES: dict[str, list[MainPage]] = {
         MainPage("territory-dashboard", lambda w: f"/territoires/{w.territory.pk}/tableau-de-bord/"),
         MainPage("journal-list", lambda w: "/journal/"),
         MainPage("journal-create", lambda w: "/journal/nouveau/"),
+        MainPage("record-import", lambda w: f"/territoires/{w.territory.pk}/import/"),
+        MainPage("volunteer-list", lambda w: "/benevoles/"),
         *DIRECTORIES,
     ],
     Role.EVALUATOR: [

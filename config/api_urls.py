@@ -16,9 +16,18 @@ from costing.api import (
     RollupViewSet,
     TransportRateViewSet,
 )
+from costing.finance_api import (
+    BudgetLineViewSet,
+    CoFunderViewSet,
+    ExpenseViewSet,
+    FundingBudgetViewSet,
+    KitchenFixedCostViewSet,
+    NetCostView,
+    RevenueViewSet,
+)
 from evaluation.api import IndicatorView, JournalEntryViewSet, SurveyResponseViewSet, SurveyViewSet
 from evaluation.report_api import ReportViewSet
-from kitchens.api import KitchenViewSet
+from kitchens.api import EgalimDeclarationViewSet, EgalimImportView, KitchenViewSet
 from meals.api import BatchViewSet, DistributionViewSet, PickupViewSet
 from meals.offers.api import OfferViewSet
 from territories.api import AuthorityViewSet, MembershipViewSet, MeView, TerritoryViewSet
@@ -30,6 +39,7 @@ router = DefaultRouter()
 router.register("territories", TerritoryViewSet, basename="territory")
 router.register("authorities", AuthorityViewSet, basename="authority")
 router.register("kitchens", KitchenViewSet, basename="kitchen")
+router.register("egalim-declarations", EgalimDeclarationViewSet, basename="egalim-declaration")
 router.register("associations", AssociationViewSet, basename="association")
 router.register("sites", DistributionSiteViewSet, basename="site")
 router.register("partnerships", PartnershipViewSet, basename="partnership")
@@ -44,6 +54,12 @@ router.register("transport-costs", TransportRateViewSet, basename="transport-cos
 router.register("association-costs", AssociationCostViewSet, basename="association-cost")
 router.register("coordination-costs", CoordinationCostViewSet, basename="coordination-cost")
 router.register("fundings", FundingViewSet, basename="funding")
+router.register("funding-budgets", FundingBudgetViewSet, basename="funding-budget")
+router.register("budget-lines", BudgetLineViewSet, basename="budget-line")
+router.register("co-funders", CoFunderViewSet, basename="co-funder")
+router.register("expenses", ExpenseViewSet, basename="expense")
+router.register("revenues", RevenueViewSet, basename="revenue")
+router.register("kitchen-fixed-costs", KitchenFixedCostViewSet, basename="kitchen-fixed-cost")
 router.register("reference-values", ReferenceValueViewSet, basename="reference-value")
 router.register("rollups", RollupViewSet, basename="rollup")
 router.register("reports", ReportViewSet, basename="report")
@@ -58,6 +74,8 @@ urlpatterns = [
     path("auth/tokens/<str:pk>/", ApiTokenViewSet.as_view({"delete": "destroy"}), name="api-token-detail"),
     path("me/", MeView.as_view(), name="api-me"),
     path("costs/", CostView.as_view(), name="costs"),
+    path("costs/net/", NetCostView.as_view(), name="net-costs"),
+    path("egalim/import/", EgalimImportView.as_view(), name="egalim-import"),
     path("indicators/", IndicatorView.as_view(), name="indicators"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up code as a file, which the CSP allows.

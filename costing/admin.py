@@ -5,12 +5,17 @@ from django.http import HttpRequest
 
 from .models import (
     AssociationCost,
+    BudgetLine,
+    CoFunder,
     CoordinationCost,
     DailyRollup,
+    Expense,
     Funding,
     KitchenCostInput,
+    KitchenFixedCost,
     MonthlyCost,
     ReferenceValue,
+    Revenue,
     TransportRate,
 )
 
@@ -104,3 +109,39 @@ class MonthlyCostAdmin(ReadOnlyAdmin):
     list_filter = ["territory", "complete"]
     list_select_related = ["territory"]
     date_hierarchy = "month"
+
+
+@admin.register(BudgetLine)
+class BudgetLineAdmin(admin.ModelAdmin):
+    list_display = ["funding", "category", "planned"]
+    list_filter = ["territory", "category"]
+    raw_id_fields = ["funding"]
+
+
+@admin.register(CoFunder)
+class CoFunderAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "funding", "kind", "amount", "status"]
+    list_filter = ["territory", "kind", "status"]
+    raw_id_fields = ["funding"]
+
+
+@admin.register(Expense)
+class ExpenseAdmin(admin.ModelAdmin):
+    list_display = ["label", "territory", "month", "category", "amount"]
+    list_filter = ["territory", "category", "month"]
+    date_hierarchy = "month"
+
+
+@admin.register(Revenue)
+class RevenueAdmin(admin.ModelAdmin):
+    list_display = ["territory", "month", "kind", "partnership", "meals", "amount", "received_by"]
+    list_filter = ["territory", "kind", "month"]
+    raw_id_fields = ["partnership"]
+    date_hierarchy = "month"
+
+
+@admin.register(KitchenFixedCost)
+class KitchenFixedCostAdmin(admin.ModelAdmin):
+    list_display = ["kitchen", "year", "fixed_costs", "meals_produced"]
+    list_filter = ["territory", "year"]
+    raw_id_fields = ["kitchen"]

@@ -207,7 +207,16 @@ class CoordinationCostViewSet(MonthlyInputViewSet):
 class FundingSerializer(ModelCleanSerializer):
     class Meta:
         model = Funding
-        fields = ["id", "territory", "funder", "funder_name", "amount", "period_start", "period_end"]
+        fields = [
+            "id",
+            "territory",
+            "funder",
+            "funder_name",
+            "amount",
+            "period_start",
+            "period_end",
+            "recipient",
+        ]
 
 
 class FundingFilter(filters.FilterSet):
@@ -471,22 +480,27 @@ class CostView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        query = CostQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        user = acting_user(request)
-        territory_id = query.validated_data.get("territory")
-        visible = Territory.objects.for_user(user)
-        if territory_id is None:
-            if not sees_every_territory(user):
-                raise serializers.ValidationError({"territory": [_("Indiquez le territoire.")]})
-            territory_ids = list(visible.values_list("pk", flat=True))
-        else:
-            if not visible.filter(pk=territory_id).exists():
-                raise Http404
-            territory_ids = [territory_id]
+        query, territory_ids = requested_territories(request)
         report = services.territory_cost(
             territory_ids=territory_ids,
             start=query.validated_data["start"],
             end=query.validated_data["end"],
         )
         return Response(CostReportSerializer(report.as_dict()).data)
+
+
+def requested_territories(request: Request) -> tuple[CostQuerySerializer, list[int]]:
+    """The cost query's period, and its territory within the user's scope (404 outside it;
+    every visible territory for those who see them all)."""
+    query = CostQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    user = acting_user(request)
+    territory_id = query.validated_data.get("territory")
+    visible = Territory.objects.for_user(user)
+    if territory_id is None:
+        if not sees_every_territory(user):
+            raise serializers.ValidationError({"territory": [_("Indiquez le territoire.")]})
+        return query, list(visible.values_list("pk", flat=True))
+    if not visible.filter(pk=territory_id).exists():
+        raise Http404
+    return query, [territory_id]

@@ -89,8 +89,9 @@ def figure_text(
 
 def is_bound(key: str) -> bool:
     """Whether a figure's incomplete value is a lower bound: every sum of costs (and what divides
-    one by a known count) is; a share of two incomplete sums is not."""
-    return not str(key).startswith(("share_", "loss_rate"))
+    one by a known count) is; a share of two incomplete sums is not, nor a net cost (a missing
+    revenue would lower it: ``costing.net_cost``)."""
+    return not str(key).startswith(("share_", "loss_rate", "net_"))
 
 
 # --- What a cost report lacks, listed once --------------------------------------------------

@@ -218,6 +218,17 @@ class Funding(TerritoryOwned):
     )
     period_start = models.DateField(_("début"))
     period_end = models.DateField(_("fin"))
+    recipient = models.CharField(
+        _("bénéficiaire de la subvention"),
+        max_length=12,
+        choices=[
+            ("authority", _("Collectivité")),
+            ("association", _("Association")),
+            ("kitchen", _("Cuisine")),
+        ],
+        default="authority",
+        help_text=_("Qui reçoit la subvention : son coût net en tient compte."),
+    )
 
     class Meta:
         verbose_name = _("financement")
@@ -455,3 +466,20 @@ class RollupVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.territory_id} {self.month} v{self.version}"
+
+
+# The programme's budgets, revenues, expenses and the kitchens' fixed costs.
+from .finance_models import (  # noqa: E402
+    BudgetCategory,
+    BudgetLine,
+    CoFunder,
+    Expense,
+    KitchenFixedCost,
+    Revenue,
+)
+
+__all__ = [
+    "AssociationCost", "BudgetCategory", "BudgetLine", "CoFunder", "CoordinationCost", "DailyRollup",
+    "Expense", "Funding", "KitchenCostInput", "KitchenFixedCost", "MonthlyCost", "ReferenceValue",
+    "Revenue", "RollupVersion", "StaleDay", "TransportRate",
+]  # fmt: skip

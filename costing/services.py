@@ -642,6 +642,10 @@ class AssociationMonthCost:
     month: datetime.date
     cash: Figure
     volunteers: Figure
+    # The parts of ``cash``, by budget category.
+    staff: Partial = field(repr=False)
+    equipment: Partial = field(repr=False)
+    premises_other: Partial = field(repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -658,23 +662,28 @@ def association_month_cost(data: AssociationMonth) -> AssociationMonthCost:
     where = f"{data.association_name}, {month_label(data.month)}"
     reader = InputReader(AssociationCost, data.inputs, where)
     needed = data.active
-    cash = Partial()
-    reader.hours_term(cash, "paid_staff_hours", "paid_staff_hourly_cost", needed=needed)
-    reader.term(cash, "premises_cost", needed=needed)
+    # Its three parts, which the budgets read by category (``costing.budget``): paid staff,
+    # equipment (amortised), premises and other costs.
+    staff, equipment_part, premises_other = Partial(), Partial(), Partial()
+    reader.hours_term(staff, "paid_staff_hours", "paid_staff_hourly_cost", needed=needed)
+    reader.term(premises_other, "premises_cost", needed=needed)
     equipment = reader.get("equipment_cost")
     if equipment is None:
-        reader.term(cash, "equipment_cost", needed=needed)
+        reader.term(equipment_part, "equipment_cost", needed=needed)
     else:
-        reader.use(cash, "equipment_cost", equipment)
+        reader.use(equipment_part, "equipment_cost", equipment)
         months = reader.get("equipment_amortisation_months")
-        reader.use(cash, "equipment_amortisation_months", months)
+        reader.use(equipment_part, "equipment_amortisation_months", months)
         if equipment == 0:
-            cash.add(ZERO)
+            equipment_part.add(ZERO)
         elif not months:
-            cash.lack(reader.label("equipment_amortisation_months"))
+            equipment_part.lack(reader.label("equipment_amortisation_months"))
         else:
-            cash.add(Decimal(equipment) / Decimal(months))
-    reader.term(cash, "other_costs", needed=needed)
+            equipment_part.add(Decimal(equipment) / Decimal(months))
+    reader.term(premises_other, "other_costs", needed=needed)
+    cash = Partial()
+    for part in (staff, equipment_part, premises_other):
+        cash.extend(part)
 
     volunteers = Partial()
     hours = reader.get("volunteer_hours")
@@ -701,8 +710,8 @@ def association_month_cost(data: AssociationMonth) -> AssociationMonthCost:
 
     if data.inputs is None and needed:
         nothing = _("%(where)s : coûts de l'association non saisis") % {"where": where}
-        cash.missing = [nothing]
-        volunteers.missing = [nothing]
+        for part in (cash, volunteers, staff, equipment_part, premises_other):
+            part.missing = [nothing]
     return AssociationMonthCost(
         association_id=data.association_id,
         association_name=data.association_name,
@@ -721,6 +730,9 @@ def association_month_cost(data: AssociationMonth) -> AssociationMonthCost:
             unit=EURO,
             method=method_volunteer_value(),
         ),
+        staff=staff,
+        equipment=equipment_part,
+        premises_other=premises_other,
     )
 
 

@@ -52,6 +52,7 @@ from .indicators import (
     rollup_versions,
 )
 from .models import JournalEntry, Survey, SurveyQuestion, SurveyResponse
+from .survey_templates import TEMPLATES, template_of
 
 # --- Indicators -------------------------------------------------------------------------
 
@@ -258,7 +259,7 @@ class JournalEntrySerializer(ModelCleanSerializer):
     class Meta:
         model = JournalEntry
         fields = [
-            "id", "territory", "observed_on", "category", "nature", "title", "text",
+            "id", "territory", "observed_on", "category", "nature", "theme", "title", "text",
             "kitchen", "association", "authority", "shared_with_funders", "author", "created_at",
         ]  # fmt: skip
         read_only_fields = ["author", "created_at"]
@@ -283,7 +284,8 @@ class JournalEntryFilter(filters.FilterSet):
     class Meta:
         model = JournalEntry
         fields = [
-            "territory", "category", "nature", "kitchen", "association", "authority", "shared_with_funders",
+            "territory", "category", "nature", "theme", "kitchen", "association", "authority",
+            "shared_with_funders",
         ]  # fmt: skip
 
 
@@ -312,16 +314,24 @@ class SurveyQuestionSerializer(serializers.ModelSerializer):
 
 
 class SurveySerializer(ModelCleanSerializer):
-    questions = SurveyQuestionSerializer(many=True)
+    questions = SurveyQuestionSerializer(many=True, required=False)
+    template = serializers.ChoiceField(
+        choices=sorted(TEMPLATES),
+        required=False,
+        write_only=True,
+        help_text="Un questionnaire prêt à l'emploi (personnel des cuisines, bénéficiaires) au lieu de "
+        "« questions » ; le titre et l'introduction du modèle s'appliquent s'ils ne sont pas donnés.",
+    )
     public_url = serializers.SerializerMethodField(help_text="Le lien du questionnaire en ligne, à diffuser.")
     created_by: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Survey
         fields = [
-            "id", "territory", "kind", "title", "introduction", "is_open", "questions",
+            "id", "territory", "kind", "title", "introduction", "is_open", "questions", "template",
             "public_token", "public_url", "created_by", "created_at",
         ]  # fmt: skip
+        extra_kwargs = {"title": {"required": False}}
         read_only_fields = ["public_token", "created_by", "created_at"]
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -332,6 +342,21 @@ class SurveySerializer(ModelCleanSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         questions = attrs.pop("questions", None)
+        template = attrs.pop("template", None)
+        if template is not None:
+            if questions is not None:
+                raise serializers.ValidationError(
+                    {"template": [_("Donnez un modèle ou des questions, pas les deux.")]}
+                )
+            filled = template_of(template)
+            questions = filled["questions"]
+            attrs.setdefault("kind", template)
+            attrs.setdefault("title", filled["title"])
+            attrs.setdefault("introduction", filled["introduction"])
+        elif self.instance is None and questions is None:
+            raise serializers.ValidationError({"questions": [_("Donnez les questions, ou un modèle.")]})
+        if self.instance is None and not attrs.get("title"):
+            raise serializers.ValidationError({"title": [_("Indiquez le titre.")]})
         attrs = super().validate(attrs)
         if questions is not None:
             attrs["questions"] = questions

@@ -1209,6 +1209,11 @@ def report_figures(
         territory_ids=territory_ids, start=start, end=end, names=names, shared_only=kind != "synthesis"
     )
     figures["meal_content"] = meal_content(territory_ids=territory_ids, start=start, end=end)
+    from .programme import programme_figures  # the programme's tables read this module's shapes
+
+    programme_figures(
+        figures, kind=kind, territory_ids=territory_ids, start=start, end=end, cost=cost, data=data
+    )
     step(55)
     if kind == "synthesis":
         tables["comparison"] = comparison_table(

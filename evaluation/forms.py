@@ -57,10 +57,17 @@ class JournalEntryForm(FlowForm):
     territory = forms.ModelChoiceField(label=_("Territoire"), queryset=Territory.objects.none())
     observed_on = forms.DateField(label=_("Date de l'observation"), widget=DateInput)
     nature = forms.ChoiceField(
-        label=_("Frein ou levier"), choices=JournalEntry.Nature.choices, widget=forms.RadioSelect
+        label=_("Frein, levier ou décision"), choices=JournalEntry.Nature.choices, widget=forms.RadioSelect
     )
     category = forms.ChoiceField(
         label=_("Catégorie"), choices=JournalEntry.Category.choices, widget=forms.RadioSelect
+    )
+    theme = forms.ChoiceField(
+        label=_("Thème"),
+        choices=[("", _("Sans thème")), *JournalEntry.Theme.choices],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("Pour les conditions de réplication du modèle."),
     )
     title = forms.CharField(label=_("Titre"), max_length=200)
     text = forms.CharField(label=_("Observation"), widget=forms.Textarea(attrs={"rows": 6}))

@@ -51,13 +51,26 @@ class JournalEntry(TerritoryOwned):
     class Nature(models.TextChoices):
         OBSTACLE = "obstacle", _("Frein")
         LEVER = "lever", _("Levier")
+        DECISION = "decision", _("Décision")
+
+    class Theme(models.TextChoices):
+        """What the observation is about, for the conditions of replication (``evaluation.replication``)."""
+
+        LOGISTICS = "logistics", _("Logistique")
+        FOOD_SAFETY = "food_safety", _("Sécurité sanitaire")
+        COSTS = "costs", _("Coûts")
+        GOVERNANCE = "governance", _("Gouvernance")
+        VOLUNTEERS = "volunteers", _("Bénévoles")
+        BENEFICIARIES = "beneficiaries", _("Bénéficiaires")
+        KITCHEN_STAFF = "kitchen_staff", _("Personnel de cuisine")
 
     observed_on = models.DateField(_("date de l'observation"))
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("auteur")
     )
     category = models.CharField(_("catégorie"), max_length=20, choices=Category.choices)
-    nature = models.CharField(_("frein ou levier"), max_length=10, choices=Nature.choices)
+    nature = models.CharField(_("nature"), max_length=10, choices=Nature.choices)
+    theme = models.CharField(_("thème"), max_length=20, choices=Theme.choices, blank=True)
     title = models.CharField(_("titre"), max_length=200)
     text = models.TextField(_("observation"))
     kitchen = models.ForeignKey(
@@ -122,6 +135,7 @@ class Survey(TerritoryOwned):
     class Kind(models.TextChoices):
         BENEFICIARY = "beneficiary", _("Satisfaction des bénéficiaires")
         PARTNER = "partner", _("Questionnaire des partenaires")
+        KITCHEN_STAFF = "kitchen_staff", _("Personnel des cuisines")
 
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("titre"), max_length=200)

@@ -67,6 +67,7 @@ def journal_entry_create(
     association: Association | None = None,
     authority: Authority | None = None,
     shared_with_funders: bool = False,
+    theme: str = "",
 ) -> JournalEntry:
     """A dated observation by an authority coordinator of the territory or an evaluator."""
     entry = JournalEntry(
@@ -81,6 +82,7 @@ def journal_entry_create(
         association=association,
         authority=authority,
         shared_with_funders=shared_with_funders,
+        theme=theme,
     )
     not_in_future(observed_on, "observed_on")
     entry.full_clean()
@@ -90,7 +92,7 @@ def journal_entry_create(
 
 JOURNAL_FIELDS = {
     "territory", "observed_on", "category", "nature", "title", "text", "kitchen", "association", "authority",
-    "shared_with_funders",
+    "shared_with_funders", "theme",
 }  # fmt: skip
 
 

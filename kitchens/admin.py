@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from territories.field_rights import GrantedFieldsAdminMixin
 
-from .models import Closure, Kitchen
+from .models import Closure, EgalimDeclaration, Kitchen
 
 
 @admin.register(Kitchen)
@@ -17,3 +17,10 @@ class ClosureAdmin(admin.ModelAdmin):
     list_display = ["label", "territory", "kitchen", "kind", "starts_on", "ends_on"]
     list_filter = ["territory", "kind"]
     search_fields = ["label"]
+
+
+@admin.register(EgalimDeclaration)
+class EgalimDeclarationAdmin(admin.ModelAdmin):
+    list_display = ["kitchen", "year", "quality_share", "organic_share", "source", "source_reference"]
+    list_filter = ["territory", "year", "source"]
+    raw_id_fields = ["kitchen"]

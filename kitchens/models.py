@@ -212,3 +212,78 @@ class Closure(TerritoryOwned):
             errors["kitchen"] = _("Indiquez la cuisine fermée.")
         if errors:
             raise ValidationError(errors)
+
+
+class EgalimDeclaration(TerritoryOwned):
+    """A kitchen's shares of sustainable and quality products in its food purchases over a
+    calendar year, as it declares them each year on ma-cantine (the EGalim law: at least 50 %
+    of purchases, in value excluding VAT, of sustainable and quality products, of which at
+    least 20 % organic — article L230-5-1 of the Code rural et de la pêche maritime).
+
+    Entered by hand or imported from a ma-cantine export (``kitchens.egalim``), whose columns
+    ``teledeclaration_ratio_bio`` and ``teledeclaration_ratio_egalim_hors_bio`` give the shares
+    (the published schema of the teledeclarations' open data, betagouv/ma-cantine,
+    ``data/schemas/export_opendata/schema_teledeclarations.json``). Nothing of the declarant
+    is kept."""
+
+    class Source(models.TextChoices):
+        ENTERED = "entered", _("Saisie")
+        MA_CANTINE = "ma_cantine", _("Export ma-cantine")
+
+    kitchen = models.ForeignKey(
+        Kitchen, on_delete=models.PROTECT, related_name="egalim_declarations", verbose_name=_("cuisine")
+    )
+    year = models.PositiveSmallIntegerField(_("année des achats"))
+    quality_share = models.DecimalField(
+        _("part des produits durables et de qualité, bio compris (%)"), max_digits=5, decimal_places=2
+    )
+    organic_share = models.DecimalField(_("dont part des produits bio (%)"), max_digits=5, decimal_places=2)
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices, default=Source.ENTERED)
+    source_reference = models.CharField(
+        _("référence de la source"),
+        max_length=100,
+        blank=True,
+        help_text=_("Identifiant de la télédéclaration."),
+    )
+
+    class Meta:
+        verbose_name = _("déclaration EGalim d'une cuisine")
+        verbose_name_plural = _("déclarations EGalim des cuisines")
+        ordering = ["-year", "kitchen__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kitchen", "year"], name="one_egalim_per_kitchen_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kitchen} — {self.year}"
+
+    @classmethod
+    def change_rule(cls, membership: Membership) -> Q | None:
+        if membership.role == Role.EVALUATOR:
+            from territories.scoping import EVERY_ROW
+
+            return EVERY_ROW
+        if membership.role == Role.KITCHEN_MANAGER and membership.kitchen_id:
+            return Q(kitchen_id=membership.kitchen_id)
+        return None
+
+    def clean(self) -> None:
+        errors: dict[str, StrOrPromise] = {}
+        if self.kitchen_id and self.territory_id and self.kitchen.territory_id != self.territory_id:
+            errors["kitchen"] = _("Cette cuisine appartient à un autre territoire.")
+        for name in ("quality_share", "organic_share"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 100:
+                errors[name] = _("Une part se compte entre 0 et 100 %.")
+        if (
+            "quality_share" not in errors
+            and "organic_share" not in errors
+            and self.quality_share is not None
+            and self.organic_share is not None
+            and self.organic_share > self.quality_share
+        ):
+            errors["organic_share"] = _(
+                "La part bio est comprise dans la part durable et de qualité : elle ne peut la dépasser."
+            )
+        if errors:
+            raise ValidationError(errors)

@@ -23,7 +23,7 @@ from territories.models import Territory
 from territories.scoping import Action
 
 from . import services, sheets
-from .models import Allergen, Batch, Component, Distribution, Pickup, TransportMode
+from .models import REACH_FIELDS, Allergen, Batch, Component, Distribution, Pickup, TransportMode
 
 
 class ConflictSerializer(serializers.Serializer):
@@ -265,7 +265,7 @@ class DistributionSerializer(serializers.ModelSerializer):
             "id", "territory", "pickup", "batch", "association", "site", "distributed_on",
             "meals_distributed", "beneficiaries", "households", "children", "meals_discarded",
             "discard_reason", "temperature_c", "consumed_on_receipt", "reheat_temperature_c",
-            "reheat_minutes", "recorded_by",
+            "reheat_minutes", "recorded_by", *REACH_FIELDS,
         ]  # fmt: skip
         read_only_fields = ["territory", "batch", "association", "recorded_by"]
         extra_kwargs = {
@@ -273,6 +273,7 @@ class DistributionSerializer(serializers.ModelSerializer):
             "meals_distributed": {"min_value": 0},
             "beneficiaries": {"min_value": 0},
             "meals_discarded": {"min_value": 0, "required": False},
+            **{name: {"min_value": 0} for name in REACH_FIELDS},
         }
 
     def create(self, validated_data: dict[str, Any]) -> Distribution:

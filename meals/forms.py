@@ -16,7 +16,17 @@ from django.utils.translation import gettext_lazy as _
 
 from associations.models import DistributionSite, Partnership
 
-from .models import Allergen, Batch, Component, Liaison, PortionType, ShortfallReason, TransportMode
+from .models import (
+    REACH_FIELDS,
+    Allergen,
+    Batch,
+    Component,
+    Liaison,
+    PortionType,
+    ShortfallReason,
+    TransportMode,
+    reach_label,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -258,6 +268,14 @@ class DistributionForm(FlowForm):
     def __init__(self, *args: Any, sites: QuerySet[DistributionSite], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        # Who is reached: optional counts (no names), labelled as the model's fields.
+        for name in REACH_FIELDS:
+            self.fields[name] = forms.IntegerField(
+                label=reach_label(name),
+                required=False,
+                widget=count_input(),
+            )
+        self.fields["turned_away"].help_text = _("Personnes venues et reparties sans repas.")
 
 
 class ReasonForm(FlowForm):

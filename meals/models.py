@@ -315,6 +315,16 @@ class Pickup(TerritoryOwned):
         return Batch.pickup_rule(membership)
 
 
+# Who is reached: optional counts of a distribution's people served, one definition read by the
+# form, the API, the service's rule (each group sums to at most the people served) and the
+# indicators (``evaluation.reach``).
+REACH_PROFILES = (
+    "profile_families", "profile_alone", "profile_students", "profile_elderly", "profile_sheltered",
+)  # fmt: skip
+REACH_REFERRALS = ("referred_ccas", "referred_siao", "referred_social_worker")
+REACH_FIELDS = (*REACH_PROFILES, *REACH_REFERRALS, "turned_away")
+
+
 class Distribution(TerritoryOwned):
     """Meals of a pickup handed out at a site on a day. Counts only: no data on the people helped."""
 
@@ -343,6 +353,25 @@ class Distribution(TerritoryOwned):
     beneficiaries = models.PositiveIntegerField(_("personnes servies"))
     households = models.PositiveIntegerField(_("foyers"), null=True, blank=True)
     children = models.PositiveIntegerField(_("dont enfants"), null=True, blank=True)
+    # Who is reached, as optional counts of the people served (no personal data): by profile,
+    # by referral, and the people turned away for lack of meals (``REACH_PROFILES``...).
+    profile_families = models.PositiveIntegerField(
+        _("personnes en famille avec enfants"), null=True, blank=True
+    )
+    profile_alone = models.PositiveIntegerField(_("personnes seules"), null=True, blank=True)
+    profile_students = models.PositiveIntegerField(_("étudiants"), null=True, blank=True)
+    profile_elderly = models.PositiveIntegerField(_("personnes âgées"), null=True, blank=True)
+    profile_sheltered = models.PositiveIntegerField(
+        _("personnes hébergées à l'hôtel ou en hébergement d'urgence"), null=True, blank=True
+    )
+    referred_ccas = models.PositiveIntegerField(_("orientées par un CCAS"), null=True, blank=True)
+    referred_siao = models.PositiveIntegerField(_("orientées par le SIAO"), null=True, blank=True)
+    referred_social_worker = models.PositiveIntegerField(
+        _("orientées par un travailleur social"), null=True, blank=True
+    )
+    turned_away = models.PositiveIntegerField(
+        _("personnes non servies faute de repas"), null=True, blank=True
+    )
     meals_discarded = models.PositiveIntegerField(_("repas écartés"), default=0)
     discard_reason = models.TextField(_("motif de l'écart"), blank=True)
     temperature_c = models.DecimalField(
@@ -424,6 +453,13 @@ class RecordImport(TerritoryOwned, LeasedWork):
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:
         return cls.territory_coordinator_rule(membership)
+
+
+def reach_label(name: str) -> str:
+    """The label of a count of who is reached (``REACH_FIELDS``), as forms and reports print it."""
+    from django.utils.text import capfirst
+
+    return capfirst(str(getattr(Distribution._meta.get_field(name), "verbose_name", name)))
 
 
 # Models of the concerns kept in their own packages, imported here so Django registers them.

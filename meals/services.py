@@ -30,6 +30,9 @@ from . import food_safety
 from .models import (
     COLD_MAX_C,
     HOT_MIN_C,
+    REACH_FIELDS,
+    REACH_PROFILES,
+    REACH_REFERRALS,
     Allergen,
     Batch,
     Component,
@@ -575,6 +578,29 @@ def check_shortfall(missing: int, reason: str, note: str) -> dict[str, str]:
     return {}
 
 
+def reach_errors(people_served: int, reach: dict[str, int | None]) -> dict[str, str]:
+    """The rule of who is reached: the people counted by profile, and those counted by referral,
+    are among the people served, so each group sums to at most their number (a count left
+    empty is not recorded). The error goes on the group's first field given."""
+    errors: dict[str, str] = {}
+    groups = (
+        (
+            REACH_PROFILES,
+            _("Les personnes comptées par profil (%(total)s) dépassent les personnes servies (%(people)s)."),
+        ),
+        (
+            REACH_REFERRALS,
+            _("Les personnes orientées (%(total)s) dépassent les personnes servies (%(people)s)."),
+        ),
+    )
+    for names, message in groups:
+        given = [name for name in names if reach.get(name) is not None]
+        total = sum(int(reach[name] or 0) for name in given)
+        if given and total > people_served:
+            errors[given[0]] = message % {"total": total, "people": people_served}
+    return errors
+
+
 @transaction.atomic
 def distribution_record(
     *,
@@ -592,9 +618,17 @@ def distribution_record(
     consumed_on_receipt: bool = False,
     reheat_temperature_c: Decimal | None = None,
     reheat_minutes: int | None = None,
+    **reach: int | None,
 ) -> Distribution:
     """Records meals handed out (and any set aside) from a pickup, at one site on one day, with
-    the cold chain up to the plate (``food_safety.check_distribution_safety``)."""
+    the cold chain up to the plate (``food_safety.check_distribution_safety``).
+
+    ``reach``: the optional counts of who is reached (``REACH_FIELDS``: profiles, referrals,
+    people turned away); the profiles, and the referrals, each sum to at most the people served
+    (``reach_errors``)."""
+    unknown = set(reach) - set(REACH_FIELDS)
+    if unknown:
+        raise TypeError(f"distribution_record() got unexpected keyword arguments {sorted(unknown)}")
     # Lock the pickup so that concurrent distributions of the same meals add up correctly.
     pickup = Pickup.objects.select_for_update().select_related("batch").get(pk=pickup.pk)
     batch = pickup.batch
@@ -609,6 +643,7 @@ def distribution_record(
         ("meals_discarded", meals_discarded),
         ("households", households),
         ("children", children),
+        *reach.items(),
     ):
         if value is not None and value < 0:
             errors[name] = _("Ce nombre ne peut pas être négatif.")
@@ -620,6 +655,7 @@ def distribution_record(
         beneficiaries=bounds.count_error(beneficiaries, maximum=people),
         households=bounds.count_error(households, maximum=people),
         children=bounds.count_error(children, maximum=people),
+        **{name: bounds.count_error(value, maximum=people) for name, value in reach.items()},
         distributed_on=bounds.date_error(distributed_on, ahead_years=0),
         discard_reason=bounds.text_error(discard_reason),
         reheat_minutes=bounds.count_error(reheat_minutes, maximum=24 * 60),
@@ -674,6 +710,8 @@ def distribution_record(
         errors["households"] = _("Il ne peut pas y avoir plus de foyers que de personnes servies.")
     if children is not None and children > beneficiaries:
         errors["children"] = _("Il ne peut pas y avoir plus d'enfants que de personnes servies.")
+    for name, message in reach_errors(beneficiaries, reach).items():
+        errors.setdefault(name, message)
     check_rules(errors)
 
     distribution = Distribution(
@@ -694,6 +732,7 @@ def distribution_record(
         reheat_temperature_c=reheat_temperature_c,
         reheat_minutes=reheat_minutes,
         recorded_by=by,
+        **reach,
     )
     saved_by(distribution, by)
     enqueue_rollups(distribution.territory_id, {distributed_on})

@@ -33,6 +33,7 @@ from django.views.generic.detail import SingleObjectMixin
 from associations.models import DistributionSite, Partnership
 from config import leases
 from config.celery import work_after_response
+from kitchens.capacity import capacity_alert
 from territories import bounds
 from territories.exceptions import Conflict
 from territories.mixins import ScopedQuerysetMixin
@@ -43,7 +44,17 @@ from territories.views import PAGE_SIZE, PageMixin, TerritoryFilterMixin
 
 from . import food_safety, import_format, imports, selectors, services, sheets
 from .forms import BatchForm, DistributionForm, PickupForm, ReasonForm, RecordImportForm, add_service_errors
-from .models import Allergen, Batch, Component, Distribution, Liaison, Pickup, RecordImport, temperature_ok
+from .models import (
+    REACH_FIELDS,
+    Allergen,
+    Batch,
+    Component,
+    Distribution,
+    Liaison,
+    Pickup,
+    RecordImport,
+    temperature_ok,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -299,6 +310,10 @@ class BatchCreateView(PageMixin, LoginRequiredMixin, RoleRequiredMixin, FormView
                 _("Lot %(lot)s déclaré : %(count)s repas prêts à collecter.")
                 % {"lot": batch.lot_number, "count": batch.meals_count},
             )
+        if batch.kind == Batch.Kind.DEDICATED:
+            alert = capacity_alert(kitchen=batch.kitchen, day=batch.production_date)
+            if alert:
+                messages.warning(self.request, alert)
         return redirect("batch-detail", pk=batch.pk)
 
 
@@ -558,6 +573,7 @@ class DistributionCreateView(PageMixin, LoginRequiredMixin, FormView):
                 consumed_on_receipt=data["consumed_on_receipt"],
                 reheat_temperature_c=data["reheat_temperature_c"],
                 reheat_minutes=data["reheat_minutes"],
+                **{name: data[name] for name in REACH_FIELDS},
             )
         except Conflict as conflict:
             messages.error(self.request, conflict.message)

@@ -64,6 +64,24 @@ COUNT_BOUNDS: dict[str, tuple[int, int]] = {
     "meals.Distribution.beneficiaries": (0, PEOPLE_PER_DISTRIBUTION_MAX),
     "meals.Distribution.households": (0, PEOPLE_PER_DISTRIBUTION_MAX),
     "meals.Distribution.children": (0, PEOPLE_PER_DISTRIBUTION_MAX),
+    **{
+        f"meals.Distribution.{name}": (0, PEOPLE_PER_DISTRIBUTION_MAX)
+        for name in (
+            "profile_families",
+            "profile_alone",
+            "profile_students",
+            "profile_elderly",
+            "profile_sheltered",
+            "referred_ccas",
+            "referred_siao",
+            "referred_social_worker",
+            "turned_away",
+        )
+    },
+    "costing.KitchenFixedCost.meals_produced": (1, 366 * KITCHEN_CAPACITY_MAX),
+    "costing.Revenue.meals": (0, 31 * KITCHEN_CAPACITY_MAX),
+    "costing.KitchenFixedCost.year": (2000, 2100),
+    "kitchens.EgalimDeclaration.year": (2000, 2100),
 }
 
 # How far ahead of today each date may lie, in years; a field not listed: DEFAULT_AHEAD_YEARS.

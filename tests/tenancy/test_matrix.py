@@ -35,15 +35,20 @@ from associations.models import (
 )
 from costing.models import (
     AssociationCost,
+    BudgetLine,
+    CoFunder,
     CoordinationCost,
     DailyRollup,
+    Expense,
     Funding,
     KitchenCostInput,
+    KitchenFixedCost,
     ReferenceValue,
+    Revenue,
     TransportRate,
 )
 from evaluation.models import JournalEntry, Report, Survey, SurveyResponse
-from kitchens.models import Kitchen
+from kitchens.models import EgalimDeclaration, Kitchen
 from meals import services
 from meals.models import (
     Batch,
@@ -100,6 +105,9 @@ EXEMPT_ROUTES = {
     "volunteer-list", "sign-in-link-send", "sign-in-link",
     # The import's template CSV: a header and made-up examples (tests/meals/test_record_import_pages.py).
     "record-import-template",
+    # An upload (POST only) that writes only for the kitchens within the user's reach
+    # (tests/kitchens/test_egalim.py).
+    "api:egalim-import",
 }  # fmt: skip
 
 # Each covered route, with the model whose objects it shows.
@@ -188,6 +196,20 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "api:coordination-cost-detail": CoordinationCost,
     "api:funding-list": Funding,
     "api:funding-detail": Funding,
+    "api:funding-budget-detail": Funding,
+    "api:budget-line-list": BudgetLine,
+    "api:budget-line-detail": BudgetLine,
+    "api:co-funder-list": CoFunder,
+    "api:co-funder-detail": CoFunder,
+    "api:expense-list": Expense,
+    "api:expense-detail": Expense,
+    "api:revenue-list": Revenue,
+    "api:revenue-detail": Revenue,
+    "api:kitchen-fixed-cost-list": KitchenFixedCost,
+    "api:kitchen-fixed-cost-detail": KitchenFixedCost,
+    "api:net-costs": Territory,
+    "api:egalim-declaration-list": EgalimDeclaration,
+    "api:egalim-declaration-detail": EgalimDeclaration,
     "api:reference-value-list": ReferenceValue,
     "api:reference-value-detail": ReferenceValue,
     "api:rollup-list": DailyRollup,
@@ -274,6 +296,7 @@ EVALUATOR_FORMS = {"survey-edit"}
 # Routes that show one territory named in the query string: 404 when it is out of scope.
 TERRITORY_QUERY_ROUTES = {
     "api:costs": {"start": "2025-01-01", "end": "2025-01-31"},
+    "api:net-costs": {"start": "2025-01-01", "end": "2025-01-31"},
     "api:indicators": {"start": "2025-01-01", "end": "2025-01-31"},
 }
 # Public routes reached by an unguessable token instead of a login (a survey's answer page).
@@ -418,10 +441,45 @@ def build_side(label: str) -> Side:
             ReferenceValue: ReferenceValueFactory(
                 code="food_parcel_cost_per_meal" if label == "Alpha" else "social_grocery_cost_per_meal"
             ),
+            EgalimDeclaration: EgalimDeclaration.objects.create(
+                territory=territory,
+                kitchen=kitchen,
+                year=2025,
+                quality_share=Decimal("42.5"),
+                organic_share=Decimal("21"),
+            ),
+            KitchenFixedCost: KitchenFixedCost.objects.create(
+                territory=territory,
+                kitchen=kitchen,
+                year=2025,
+                fixed_costs=Decimal("900000"),
+                meals_produced=450000,
+            ),
+            Expense: Expense.objects.create(
+                territory=territory,
+                month=month,
+                category="evaluation",
+                amount=Decimal("800"),
+                label=f"Enquête {label}",
+            ),
+            Revenue: Revenue.objects.create(
+                territory=territory, month=month, kind="beneficiaries", amount=Decimal("120")
+            ),
             DailyRollup: DailyRollupFactory(
                 partnership=side.objects[Partnership], day=datetime.date(2025, 1, 15), meals_distributed=10
             ),
         }
+    )
+    funding = side.objects[Funding]
+    side.objects[BudgetLine] = BudgetLine.objects.create(
+        territory=territory, funding=funding, category="transport", planned=Decimal("5000")
+    )
+    side.objects[CoFunder] = CoFunder.objects.create(
+        territory=territory,
+        funding=funding,
+        kind="municipality",
+        organisation=f"Ville {label}",
+        amount=Decimal("900"),
     )
     survey = SurveyFactory(
         territory=territory, title=f"Questionnaire {label}", created_by=side.users[Role.AUTHORITY_COORDINATOR]

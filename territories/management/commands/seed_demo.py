@@ -52,6 +52,7 @@ from meals.models import Batch
 from territories.demo import calendar as school_calendar
 from territories.demo import costs as demo_costs
 from territories.demo import evaluation as demo_evaluation
+from territories.demo import funders as demo_funders
 from territories.demo import receipts as demo_receipts
 from territories.demo import reports as demo_reports
 from territories.models import Authority, Membership, Territory
@@ -769,6 +770,7 @@ class Command(BaseCommand):
                 demo_evaluation.seed_surveys(
                     territory=territory, evaluator=evaluator, months=months, counts=self.created
                 )
+                demo_funders.seed_programme(self.upsert, territory, months, evaluator=evaluator)
             self.refresh_monthly_costs(territories, months[0], today)
             # Receipts value the surplus meals at the month's cost inputs, seeded just above.
             receipts = demo_receipts.seed_receipts(territories=territories, today=today, counts=self.created)

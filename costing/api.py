@@ -462,10 +462,9 @@ def sees_every_territory(user: Any) -> bool:
     )
 
 
-class CostView(APIView):
-    """The cost figures of a territory over whole months, each with its inputs, method and completeness."""
-
-    @extend_schema(
+def cost_query_schema(answer: Any) -> Any:
+    """The schema of a view read over a territory and whole months (``requested_territories``)."""
+    return extend_schema(
         parameters=[
             OpenApiParameter(
                 "territory", OpenApiTypes.INT, description="Obligatoire, sauf pour les évaluateurs."
@@ -474,11 +473,17 @@ class CostView(APIView):
             OpenApiParameter("end", OpenApiTypes.DATE, required=True),
         ],
         responses={
-            200: CostReportSerializer,
+            200: answer,
             400: OpenApiResponse(description="Paramètres invalides (messages par champ)"),
             404: OpenApiResponse(description="Territoire hors de votre périmètre"),
         },
     )
+
+
+class CostView(APIView):
+    """The cost figures of a territory over whole months, each with its inputs, method and completeness."""
+
+    @cost_query_schema(CostReportSerializer)
     def get(self, request: Request) -> Response:
         query, territory_ids = requested_territories(request)
         report = services.territory_cost(

@@ -24,7 +24,7 @@ from territories.api_base import ModelCleanSerializer, ScopedGenericViewSet, Sco
 from territories.models import Territory
 
 from . import services
-from .api import requested_territories
+from .api import cost_query_schema, requested_territories
 from .budget import funding_budget
 from .models import BudgetLine, CoFunder, Expense, Funding, KitchenFixedCost, Revenue
 from .net_cost import fixed_cost_figures, net_cost_figures, transfers_of
@@ -126,20 +126,7 @@ class NetCostView(APIView):
     beneficiaries, others), in euros and per meal distributed, and the full cost with the
     kitchens' fixed share, over whole months (docs/methodology.md)."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "territory", OpenApiTypes.INT, description="Obligatoire, sauf pour les évaluateurs."
-            ),
-            OpenApiParameter("start", OpenApiTypes.DATE, required=True),
-            OpenApiParameter("end", OpenApiTypes.DATE, required=True),
-        ],
-        responses={
-            200: OpenApiTypes.OBJECT,
-            400: OpenApiResponse(description="Paramètres invalides (messages par champ)"),
-            404: OpenApiResponse(description="Territoire hors de votre périmètre"),
-        },
-    )
+    @cost_query_schema(OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         query, territory_ids = requested_territories(request)
         cost = services.territory_cost(

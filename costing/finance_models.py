@@ -35,6 +35,9 @@ from territories.models import TerritoryOwned
 from territories.roles import Role
 from territories.scoping import EVERY_ROW
 
+# Imported at the end of ``costing.models``, once its monthly input is defined.
+from .models import MonthlyInput
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
@@ -145,10 +148,9 @@ class CoFunder(FundingPart):
         return f"{self.organisation} — {self.amount} €"
 
 
-class Expense(TerritoryOwned):
+class Expense(MonthlyInput):
     """A cost of the programme outside the meal flow's inputs, in one month (its first day)."""
 
-    month = models.DateField(_("mois"), help_text=_("Premier jour du mois."))
     category = models.CharField(_("catégorie"), max_length=20, choices=BudgetCategory.choices)
     amount = euros(_("montant (€)"))
     label = models.CharField(_("libellé"), max_length=200)
@@ -165,12 +167,8 @@ class Expense(TerritoryOwned):
     def change_rule(cls, membership: Membership) -> Q | None:
         return evaluator_or_coordinator(cls, membership)
 
-    def clean(self) -> None:
-        if self.month and self.month.day != 1:
-            raise ValidationError({"month": _("Indiquez le premier jour du mois.")})
 
-
-class Revenue(TerritoryOwned):
+class Revenue(MonthlyInput):
     """What the programme received in one month (its first day).
 
     A payment for dedicated meals names its partnership and the meals paid: its amount is then
@@ -189,7 +187,6 @@ class Revenue(TerritoryOwned):
 
     PAYMENTS = (Kind.CCAS_PAYMENT, Kind.ASSOCIATION_PAYMENT)
 
-    month = models.DateField(_("mois"), help_text=_("Premier jour du mois."))
     kind = models.CharField(_("type de recette"), max_length=20, choices=Kind.choices)
     partnership = models.ForeignKey(
         "associations.Partnership",
@@ -233,9 +230,8 @@ class Revenue(TerritoryOwned):
         return self.received_by
 
     def clean(self) -> None:
+        super().clean()
         errors: dict[str, StrOrPromise] = {}
-        if self.month and self.month.day != 1:
-            errors["month"] = _("Indiquez le premier jour du mois.")
         partnership = self.partnership if self.partnership_id else None
         if partnership is not None and self.territory_id and partnership.territory_id != self.territory_id:
             errors["partnership"] = _("Ce partenariat appartient à un autre territoire.")

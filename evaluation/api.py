@@ -331,7 +331,8 @@ class SurveySerializer(ModelCleanSerializer):
             "id", "territory", "kind", "title", "introduction", "is_open", "questions", "template",
             "public_token", "public_url", "created_by", "created_at",
         ]  # fmt: skip
-        extra_kwargs = {"title": {"required": False}}
+        # Given by a template when one is named (``validate``).
+        extra_kwargs = {"title": {"required": False}, "kind": {"required": False}}
         read_only_fields = ["public_token", "created_by", "created_at"]
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -355,6 +356,8 @@ class SurveySerializer(ModelCleanSerializer):
             attrs.setdefault("introduction", filled["introduction"])
         elif self.instance is None and questions is None:
             raise serializers.ValidationError({"questions": [_("Donnez les questions, ou un modèle.")]})
+        if self.instance is None and not attrs.get("kind"):
+            raise serializers.ValidationError({"kind": [_("Ce champ est obligatoire.")]})
         if self.instance is None and not attrs.get("title"):
             raise serializers.ValidationError({"title": [_("Indiquez le titre.")]})
         attrs = super().validate(attrs)

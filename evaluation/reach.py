@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
+from costing.services import as_json
 from meals.models import REACH_FIELDS, REACH_PROFILES, REACH_REFERRALS, Distribution, reach_label
 
 from .figures import Table, column, table
@@ -70,7 +71,7 @@ def reach_figures(*, territory_ids: list[int], start: datetime.date, end: dateti
                 "group": group_of(name),
                 "label": reach_label(name),
                 "count": count,
-                "share_of_served": share(count, whole) if count is not None else None,
+                "share_of_served": as_json(share(count, whole)) if count is not None else None,
                 "distributions_recorded": recorded,
                 "complete": complete,
             }

@@ -67,4 +67,4 @@ def test_kitchen_staff_answers_reach_the_table_of_voices(api):
     values = {row["label"]: row["value"] for row in table["rows"]}
     pride = next(label for label in values if "fier" in label)
     assert pride.startswith("Personnel des cuisines")
-    assert values[pride] == "4.5"  # (4 + 5) ÷ 2
+    assert values[pride] == "4.50"  # (4 + 5) ÷ 2

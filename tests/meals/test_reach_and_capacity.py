@@ -2,16 +2,21 @@
 each at its boundary."""
 
 import datetime
-from decimal import Decimal as D
+import io
 
 import pytest
 from django.apps import apps
 from django.contrib.messages import get_messages
 from django.db import models
 from django.urls import reverse
+from pypdf import PdfReader
 
+from evaluation import reports
+from evaluation.models import Report
 from kitchens.capacity import capacity_alert, kitchen_capacities
 from meals.models import REACH_FIELDS, Distribution
+from territories.roles import Role
+from tests.factories import member
 from tests.scenes import Scene
 
 pytestmark = pytest.mark.django_db
@@ -194,9 +199,21 @@ def test_reach_counts_are_lower_bounds_where_a_distribution_did_not_record_them(
     assert result["people_served"] == 150
     families = rows["profile_families"]
     # 40 of the 90 people served where it was counted: 44.4 %, a minimum over the period.
-    assert (families["count"], families["share_of_served"], families["complete"]) == (40, D("44.4"), False)
+    assert (families["count"], families["share_of_served"], families["complete"]) == (40, "44.4", False)
     # 10 turned away beside the 90 served where it was counted: 10 ÷ 100.
-    assert rows["turned_away"]["share_of_served"] == D("10.0")
+    assert rows["turned_away"]["share_of_served"] == "10.0"
+    # The DRIHL report prints them, as lower bounds.
+    evaluator = member(Role.EVALUATOR)
+    report = Report.objects.create(
+        kind="drihl", territory=scene.territory, period_start=TODAY, period_end=TODAY, requested_by=evaluator
+    )
+    report = reports.report_build(report_id=report.pk)
+    assert report.status == "done", report.message
+    text = " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(reports.report_pdf_file(report).read())).pages
+    )
+    text = " ".join(text.replace("\u00a0", " ").split())
+    assert "Profil Personnes en famille avec enfants ≥ 40 44,4 % (incomplet) 1" in text
     # Counted at no distribution: unknown, not zero.
     assert rows["profile_students"]["count"] is None and not rows["profile_students"]["complete"]
 

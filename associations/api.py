@@ -8,9 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.parsers import BoundedJSONParser
 from kitchens.models import Kitchen
 from territories.api_base import ModelCleanSerializer, ScopedModelViewSet, scoped
 from territories.models import Territory
@@ -143,6 +145,8 @@ class PartnershipViewSet(ScopedModelViewSet):
     related = ("kitchen", "association")
     serializer_class = PartnershipSerializer
     filterset_class = PartnershipFilter
+    # The signed convention is a file: its writes take multipart too (JSON, without the file).
+    parser_classes = [BoundedJSONParser, MultiPartParser]
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
@@ -151,7 +155,7 @@ class PartnershipViewSet(ScopedModelViewSet):
         return convention_response(self.get_object())
 
     @extend_schema(request=SignSerializer, responses={201: SignatureSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], parser_classes=[BoundedJSONParser])
     def sign(self, request: Request, pk: str | None = None) -> Response:
         """Marks the caller's signature of the current convention version, for the party it
         represents (403 for another party, 400 when already signed). Once ``missing`` is empty the

@@ -9,15 +9,18 @@ bases and DRF itself answer are added here once, for every operation, where they
 - 409 on writes (someone else acted first, or a record others depend on);
 - 429 everywhere (rate limits).
 
-An operation's own ``extend_schema(responses=...)`` wins over these defaults.
+An operation's own ``extend_schema(responses=...)`` wins over these defaults; where it gives
+only a description, the default body of its status is added to it, so that every error has a
+body a generated client can read: ``FieldErrors`` for a 400 (the French messages per field),
+``Error`` for the others.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -27,6 +30,39 @@ class ErrorSerializer(serializers.Serializer):
     """DRF's error body: one message."""
 
     detail = serializers.CharField()
+
+
+class FieldErrorsSerializer(serializers.Serializer):
+    """The body of a 400: the messages of each refused field, ``non_field_errors`` for the
+    request as a whole, or ``detail`` alone when the body could not be read."""
+
+
+# Each key is a field's name (or ``non_field_errors``, or ``detail``); its value the field's
+# messages, the message of an unreadable body, or the messages of a nested object or of a
+# list's items by index (shaped like the whole).
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "description": (
+        "Les messages de chaque champ refusé, non_field_errors pour la requête entière, "
+        "ou detail seul quand le corps est illisible."
+    ),
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+            {"type": "string"},
+            {"type": "object"},
+        ]
+    },
+}
+
+
+class FieldErrorsExtension(OpenApiSerializerExtension):
+    """Gives ``FieldErrorsSerializer`` its schema: a map of field names to messages."""
+
+    target_class = FieldErrorsSerializer
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
+        return FIELD_ERRORS_SCHEMA
 
 
 ERROR_DESCRIPTIONS = {
@@ -49,6 +85,9 @@ class PasserelleAutoSchema(AutoSchema):
         for code in self.error_codes(operation):
             if code not in responses:
                 responses[code] = self.error_response(code)
+        for code, response in responses.items():
+            if code in ERROR_DESCRIPTIONS and "content" not in response:
+                response["content"] = self.error_response(code)["content"]
         return operation
 
     def error_codes(self, operation: dict[str, Any]) -> list[str]:
@@ -68,6 +107,6 @@ class PasserelleAutoSchema(AutoSchema):
         return codes
 
     def error_response(self, code: str) -> dict[str, Any]:
-        body = OpenApiTypes.OBJECT if code == "400" else ErrorSerializer
+        body = FieldErrorsSerializer if code == "400" else ErrorSerializer
         response = OpenApiResponse(response=body, description=ERROR_DESCRIPTIONS[code])
         return self._get_response_for_code(response, code)

@@ -1,6 +1,6 @@
 # Passerelle — one command to run the demo, one to run the whole test suite.
 #
-#   make run     set up .venv, migrate, load the demo data, serve http://127.0.0.1:8000
+#   make run     set up .venv, migrate, serve http://127.0.0.1:8000 while the demo data loads
 #   make test    set up .venv, then lint, type-check, migration check, deploy check, pytest
 #
 # With no environment the platform runs on SQLite with Celery tasks executed eagerly.
@@ -90,8 +90,15 @@ messages: $(STAMP)
 seed: migrate
 	$(MANAGE) seed_demo
 
-run: migrate messages seed
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+# The server answers as soon as the database is migrated, while seed_demo loads the demo data
+# beside it: the accounts first (a few seconds), then the pilot year, the pages filling in as it
+# goes (README.md). Stopping the server stops the seeding; the next run completes it.
+run: export PASSERELLE_SQLITE_CONCURRENT := true
+run: migrate messages
+	@echo "Serving http://127.0.0.1:$(PORT)/ while the demo data loads."
+	@$(MANAGE) seed_demo & seeding=$$!; \
+		trap 'kill $$seeding 2>/dev/null' EXIT INT TERM; \
+		$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: lint typecheck checks e2e-deps pytest
 

@@ -103,6 +103,15 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and env_bool(
+    "PASSERELLE_SQLITE_CONCURRENT", False
+):
+    # `make run` serves pages while seed_demo writes the pilot year in another process: readers
+    # never wait on the writer (write-ahead log), a write begins by taking the lock (so two
+    # writers queue rather than fail), and waits up to a minute for it.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 60}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

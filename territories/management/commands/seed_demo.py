@@ -55,6 +55,7 @@ from territories.demo import calendar as school_calendar
 from territories.demo import costs as demo_costs
 from territories.demo import evaluation as demo_evaluation
 from territories.demo import funders as demo_funders
+from territories.demo import offers as demo_offers
 from territories.demo import receipts as demo_receipts
 from territories.demo import reports as demo_reports
 from territories.models import Authority, Membership, Territory
@@ -726,6 +727,12 @@ class Command(BaseCommand):
         self.report()
         if not no_flow:
             since, until = self.seed_flow(territories, days or (today - months[0]).days)
+            self.stdout.write(
+                "Offres, tournées ; agenda du bénévole de démonstration : "
+                + demo_offers.seed_offers_and_rounds(
+                    territories=territories, today=today, counts=self.created
+                )
+            )
             if days is None:  # the whole pilot year: its costs, its evaluation and its reports
                 self.seed_pilot_year(territories, months, today)
             else:

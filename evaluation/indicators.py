@@ -1397,6 +1397,8 @@ class LivePart:
     surveys: SurveyReads
     # (sites run by an association with a trained referent, sites), at the period's end.
     trained_sites: tuple[int, int] = (0, 0)
+    # The offers' and rounds' indicators (evaluation.logistics_offers).
+    offers_rounds: list[Indicator] = field(default_factory=list)
 
     def digest(self) -> str:
         """A digest of every value this part holds (each survey question with every column of
@@ -1416,6 +1418,7 @@ class LivePart:
             surveys.responses,
             surveys.refused,
             self.trained_sites,
+            [(indicator.code, indicator.value) for indicator in self.offers_rounds],
         )
         return hashlib.sha256(repr(content).encode()).hexdigest()[:32]
 
@@ -1486,6 +1489,9 @@ def live_parts(
     journal = journal_rows_by(territory_ids=territory_ids, start=start, end=end, split=split)
     surveys = survey_reads_by(territory_ids=territory_ids, start=start, end=end, split=split)
     sites = trained_sites_by(territory_ids=territory_ids, on=end)
+    from .logistics_offers import offers_rounds_by
+
+    offers_rounds = offers_rounds_by(territory_ids=territory_ids, start=start, end=end, split=split)
     trained: dict[Key, tuple[int, int]] = {}
     for territory_id, (count, total) in sites.items():
         key = territory_id if split else None
@@ -1498,6 +1504,7 @@ def live_parts(
             journal=journal[key],
             surveys=surveys[key],
             trained_sites=trained.get(key, (0, 0)),
+            offers_rounds=offers_rounds[key],
         )
         for key in keys_of(territory_ids, split)
     }
@@ -1530,6 +1537,7 @@ def assemble(
         *flow.cost,
         *flow.logistics,
         trained_sites_indicator(live.trained_sites),
+        *live.offers_rounds,
         *flow.production,
         *flow.impact,
         staff_indicator(live.staff),

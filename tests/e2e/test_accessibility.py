@@ -120,6 +120,8 @@ PAGES: dict[str, list[MainPage]] = {
         MainPage("batch-detail", batch),
         MainPage("404", lambda w: f"/lots/{w.other_batch.pk}/", status=404),
         MainPage("kitchen-cost-input", lambda w: f"/cuisines/{w.kitchen.pk}/couts/saisie/"),
+        MainPage("offer-create", lambda w: "/offres/nouvelle/"),
+        MainPage("offer-list", lambda w: "/offres/"),
         MainPage("territory-costs", territory_costs),
         *DIRECTORIES,
     ],
@@ -139,6 +141,8 @@ PAGES: dict[str, list[MainPage]] = {
         MainPage("batch-detail", lambda w: f"/lots/{w.done.pk}/"),
         MainPage("batch-week", lambda w: "/lots/"),
         MainPage("403", lambda w: "/lots/nouveau/", status=403),
+        MainPage("round-slot-list", lambda w: "/tournees/"),
+        MainPage("calendar-settings", lambda w: "/compte/agenda/"),
         *DIRECTORIES,
     ],
     Role.ASSOCIATION_COORDINATOR: [
@@ -152,6 +156,7 @@ PAGES: dict[str, list[MainPage]] = {
         ),
         MainPage("territory-costs", territory_costs),
         MainPage("volunteer-list", lambda w: "/benevoles/"),
+        MainPage("round-slot-list", lambda w: "/tournees/"),
     ],
     Role.AUTHORITY_COORDINATOR: [
         MainPage("flow-week", lambda w: "/flux/"),

@@ -168,6 +168,8 @@ MENU: tuple[MenuItem, ...] = (
     item("kitchen-cost-input", _("Saisir les coûts"), "kitchen-costs", {KITCHEN}, href=own_kitchen_costs),
     item("pickup-todo", _("À collecter"), "pickup-todo", ASSOCIATION_PEOPLE),
     item("distribution-todo", _("À distribuer"), "distribution-todo", ASSOCIATION_PEOPLE),
+    item("offer-list", _("Offres d'excédents"), "offers", {KITCHEN, *ASSOCIATION_PEOPLE}),
+    item("round-slot-list", _("Tournées de collecte"), "rounds", {KITCHEN, *ASSOCIATION_PEOPLE}),
     item("territory-comparison", _("Comparaison"), "comparison", {EVALUATOR}),
     item("flow-week", _("Flux de la semaine"), "flow-week", {ASSOCIATION, AUTHORITY, EVALUATOR}),
     item(

@@ -45,6 +45,8 @@ ROLES: dict[str, Expected] = {
             "Déclarer un lot",
             "Mes lots",
             "Saisir les coûts",
+            "Offres d'excédents",
+            "Tournées de collecte",
             "Reçus de dons",
             "Journal",
             "Territoires",
@@ -52,12 +54,16 @@ ROLES: dict[str, Expected] = {
             "Partenariats",
         ),
     ),
-    Role.VOLUNTEER: Expected("pickup-todo", ("À collecter", "À distribuer")),
+    Role.VOLUNTEER: Expected(
+        "pickup-todo", ("À collecter", "À distribuer", "Offres d'excédents", "Tournées de collecte")
+    ),
     Role.ASSOCIATION_COORDINATOR: Expected(
         "flow-week",
         (
             "À collecter",
             "À distribuer",
+            "Offres d'excédents",
+            "Tournées de collecte",
             "Flux de la semaine",
             "Saisir les coûts",
             "Bénévoles",

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
 from . import versions
 from .losses import loss_rate_definition, loss_terms
@@ -83,7 +83,8 @@ CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 
 EURO = "€"
-PER_MEAL = "€/repas"
+# The unit of a cost per meal, translated where a figure is made (``_``): "€/meal" in English.
+PER_MEAL = gettext_noop("€/repas")
 PERCENT = "%"
 RATIO = "×"
 
@@ -542,8 +543,8 @@ def per_meal_or_not_applicable(
 ) -> Figure:
     """A cost per meal of one kind, or "not applicable" in a month without such meals."""
     if meals:
-        return figure_from(partial, key=key, label=label, unit=PER_MEAL, method=method, divisor=meals)
-    return not_applicable(key=key, label=label, unit=PER_MEAL, method=method, why=why)
+        return figure_from(partial, key=key, label=label, unit=_(PER_MEAL), method=method, divisor=meals)
+    return not_applicable(key=key, label=label, unit=_(PER_MEAL), method=method, why=why)
 
 
 def kitchen_month_cost(data: KitchenMonth) -> KitchenMonthCost:
@@ -848,21 +849,24 @@ def period_marginal(
     """A marginal cost over several kitchen-months: Σ euros ÷ Σ meals (a weighted mean)."""
     meals = sum(count for count, _part in parts)
     if not meals:
-        return not_applicable(key=key, label=label, unit=PER_MEAL, method=method, why=why)
+        return not_applicable(key=key, label=label, unit=_(PER_MEAL), method=method, why=why)
     partial = Partial()
     for count, part in parts:
         if count:
             partial.extend(part)
-    return figure_from(partial, key=key, label=label, unit=PER_MEAL, method=method, divisor=meals)
+    return figure_from(partial, key=key, label=label, unit=_(PER_MEAL), method=method, divisor=meals)
 
 
 def transport_figure(volumes: Volumes) -> Figure:
     missing = []
     if volumes.pickups_without_cost:
         missing.append(
-            _(
-                "coût de transport de %(count)s collecte(s) : ni coût réel saisi, "
-                "ni barème du mode de transport pour le mois"
+            ngettext(
+                "coût de transport de %(count)s collecte : ni coût réel saisi, "
+                "ni barème du mode de transport pour le mois",
+                "coût de transport de %(count)s collectes : ni coût réel saisi, "
+                "ni barème du mode de transport pour le mois",
+                volumes.pickups_without_cost,
             )
             % {"count": volumes.pickups_without_cost}
         )
@@ -926,7 +930,7 @@ def reference_figures(full_cost: Figure, reference: ReferenceValue | None, code:
         Figure(
             key=f"{code}_difference",
             label=_("Écart avec : %(name)s") % {"name": name},
-            unit=PER_MEAL,
+            unit=_(PER_MEAL),
             value=rounded(difference),
             method=_("Écart = coût complet par repas distribué − valeur de référence."),
             inputs=inputs,
@@ -1020,7 +1024,7 @@ def cost_report(data: CostData) -> CostReport:
     full_cost = ratio_figure(
         key="full_cost_per_meal",
         label=_("Coût complet par repas distribué"),
-        unit=PER_MEAL,
+        unit=_(PER_MEAL),
         method=_(
             "Coût complet par repas distribué = (cuisines + transport + associations + coordination) "
             "÷ repas distribués. Les repas perdus ont coûté : ils restent au numérateur."
@@ -1032,7 +1036,7 @@ def cost_report(data: CostData) -> CostReport:
     full_cost_with_volunteers = ratio_figure(
         key="full_cost_per_meal_with_volunteers",
         label=_("Coût complet par repas distribué, bénévolat valorisé compris"),
-        unit=PER_MEAL,
+        unit=_(PER_MEAL),
         method=_(
             "Coût complet avec bénévolat = (coût total + valorisation du bénévolat) ÷ repas distribués."
         ),

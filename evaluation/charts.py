@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import matplotlib
-from django.utils import translation
+from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -102,41 +104,44 @@ class Chart:
         return self.svg
 
 
-# --- Numbers as French readers write them ---------------------------------------------------
+# --- Numbers and dates as the reader writes them (the active language) ---------------------
 
 
-def french_number(value: float | Decimal | int | None, decimals: int = 0) -> str:
+def local_number(value: float | Decimal | int | None, decimals: int = 0) -> str:
+    """A number in the active language's format ("12 345,68", "12,345.68"); "—" when unknown.
+    French thousands are grouped by a narrow no-break space, as French typography writes them."""
     if value is None:
         return "—"
-    text = f"{float(value):,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
+    text = formats.number_format(round(float(value), decimals), decimals, use_l10n=True, force_grouping=True)
+    return text.replace("\u00a0", "\u202f")
 
 
 def figure_label(
     value: float | None, *, unit: str, complete: bool, decimals: int, short: bool = False
 ) -> str:
-    """A value printed on a chart with its completeness ("≥ 1,92 €", "inconnu"): the charts are
-    in French, as the reports that print them (``costing.display.figure_text``)."""
+    """A value printed on a chart with its completeness ("≥ 1,92 €", "at least €1.92", "inconnu"),
+    in the active language, as every figure (``costing.display.figure_text``)."""
     amount = None if value is None else Decimal(repr(value))
-    with translation.override("fr"):
-        text = display.figure_text(amount, complete=complete, decimals=decimals, short=short)
-    # Thousands grouped by a narrow space, as ``french_number`` writes the axes.
+    text = display.figure_text(amount, complete=complete, decimals=decimals, short=short)
+    # Thousands grouped by a narrow space, as ``local_number`` writes the axes.
     text = text.replace("≥\u00a0", "≥ ").replace("\u00a0", "\u202f")
     return text if amount is None or not unit else f"{text} {unit}"
 
 
 def axis_formatter(decimals: int = 0, suffix: str = "") -> FuncFormatter:
-    return FuncFormatter(lambda value, _position: f"{french_number(value, decimals)}{suffix}")
+    return FuncFormatter(lambda value, _position: f"{local_number(value, decimals)}{suffix}")
 
 
 def short_date(iso: str) -> str:
+    """A week's Monday under its bar: "06/01" in French, "01/06" in English."""
     day = datetime.date.fromisoformat(iso)
-    return f"{day:%d/%m}"
+    return formats.date_format(day, pgettext("date format of a week on a chart's axis", "d/m"))
 
 
 def month_name(iso: str) -> str:
+    """A month under its bar, "01/2025" (the same in both languages)."""
     day = datetime.date.fromisoformat(iso)
-    return f"{day:%m/%Y}"
+    return formats.date_format(day, pgettext("date format of a month on a chart's axis", "m/Y"))
 
 
 def as_float(value: object) -> float | None:
@@ -258,11 +263,11 @@ def weekly_flow_chart(
     *, code: str, weeks: Sequence[str], meals: Sequence[int], people: Sequence[int]
 ) -> Chart:
     """Meals distributed and people served, week by week (weeks as the ISO date of their Monday)."""
-    title = "Repas distribués et passages (personnes servies), par semaine"
+    title = _("Repas distribués et passages (personnes servies), par semaine")
     figure, axes = new_figure()
     positions = list(range(len(weeks)))
     axes.plot(
-        positions, meals, color=BLUE, marker="o", markersize=3.5, linewidth=1.8, label="Repas distribués"
+        positions, meals, color=BLUE, marker="o", markersize=3.5, linewidth=1.8, label=_("Repas distribués")
     )
     axes.plot(
         positions,
@@ -272,19 +277,27 @@ def weekly_flow_chart(
         markersize=3.5,
         linewidth=1.6,
         linestyle="--",
-        label="Passages (personnes servies)",
+        label=_("Passages (personnes servies)"),
     )
     thin_labels(axes, [short_date(week) for week in weeks])
-    axes.set_xlabel("Semaine du")
+    axes.set_xlabel(_("Semaine du"))
     axes.set_ylim(bottom=0)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
     axes.yaxis.set_major_formatter(axis_formatter())
     axes.legend(loc="upper left", ncols=2)
     total_meals, total_people = sum(meals), sum(people)
-    description = (
-        f"{len(weeks)} semaines : {french_number(total_meals)} repas distribués et "
-        f"{french_number(total_people)} passages (personnes servies) au total. "
-        "Les chiffres de chaque semaine figurent dans le tableau qui suit."
+    description = " ".join(
+        [
+            ngettext(
+                "%(weeks)s semaine : %(meals)s repas distribués et %(people)s passages (personnes "
+                "servies) au total.",
+                "%(weeks)s semaines : %(meals)s repas distribués et %(people)s passages (personnes "
+                "servies) au total.",
+                len(weeks),
+            )
+            % {"weeks": len(weeks), "meals": local_number(total_meals), "people": local_number(total_people)},
+            _("Les chiffres de chaque semaine figurent dans le tableau qui suit."),
+        ]
     )
     return to_svg(figure, code=code, title=title, description=description)
 
@@ -293,7 +306,7 @@ def monthly_cost_chart(
     *, code: str, months: Sequence[str], values: Sequence[object], complete: Sequence[bool]
 ) -> Chart:
     """The full cost per meal distributed, month by month; incomplete months are hatched."""
-    title = "Coût complet par repas distribué, par mois"
+    title = _("Coût complet par repas distribué, par mois")
     figure, axes = new_figure()
     positions = list(range(len(months)))
     numbers = [as_float(value) for value in values]
@@ -314,27 +327,33 @@ def monthly_cost_chart(
         )
     thin_labels(axes, [month_name(month) for month in months])
     axes.set_ylim(bottom=0, top=max([*heights, 1.0]) * 1.2)
-    axes.set_ylabel("€ par repas")
+    axes.set_ylabel(_("€ par repas"))
     axes.yaxis.set_major_formatter(axis_formatter(2))
     if all(number is None for number in numbers):
         axes.set_yticks([])  # no scale for values nobody knows: "0,00" would read as a cost
     axes.legend(
         handles=[
-            Patch(facecolor=BLUE, edgecolor=BLUE, label="Mois complet"),
-            Patch(facecolor=PALE_BLUE, edgecolor=BLUE, hatch="///", label="Mois incomplet (au moins)"),
+            Patch(facecolor=BLUE, edgecolor=BLUE, label=_("Mois complet")),
+            Patch(facecolor=PALE_BLUE, edgecolor=BLUE, hatch="///", label=_("Mois incomplet (au moins)")),
         ],
         loc="upper left",
         ncols=2,
     )
     incomplete = [month_name(month) for month, whole in zip(months, complete, strict=True) if not whole]
-    values_text = " ; ".join(
-        f"{month_name(month)} : {figure_label(number, unit='€', complete=whole, decimals=2)}"
+    values_text = _(" ; ").join(
+        _("%(label)s : %(value)s")
+        % {"label": month_name(month), "value": figure_label(number, unit="€", complete=whole, decimals=2)}
         for month, number, whole in zip(months, numbers, complete, strict=True)
     )
-    description = f"Coût complet par repas distribué pour chaque mois de la période : {values_text}. " + (
-        f"Mois incomplets (données manquantes, valeur minimale) : {', '.join(incomplete)}."
-        if incomplete
-        else "Tous les mois sont complets."
+    description = " ".join(
+        [
+            _("Coût complet par repas distribué pour chaque mois de la période : %(values)s.")
+            % {"values": values_text},
+            _("Mois incomplets (données manquantes, valeur minimale) : %(months)s.")
+            % {"months": ", ".join(incomplete)}
+            if incomplete
+            else _("Tous les mois sont complets."),
+        ]
     )
     return to_svg(figure, code=code, title=title, description=description)
 
@@ -343,7 +362,7 @@ def temperature_chart(
     *, code: str, months: Sequence[str], checked: Sequence[int], within: Sequence[int]
 ) -> Chart:
     """The share of pickups received within the temperature bounds, month by month."""
-    title = "Collectes reçues dans les limites de température, par mois"
+    title = _("Collectes reçues dans les limites de température, par mois")
     figure, axes = new_figure()
     positions = list(range(len(months)))
     shares = [
@@ -351,7 +370,12 @@ def temperature_chart(
     ]
     bars = axes.bar(positions, [share or 0.0 for share in shares], width=0.6, color=GREEN)
     for bar, share, inside, total in zip(bars, shares, within, checked, strict=True):
-        label = "aucune collecte" if share is None else f"{french_number(share, 1)} % ({inside}/{total})"
+        label = (
+            _("aucune collecte")
+            if share is None
+            else _("%(share)s %% (%(inside)s/%(total)s)")
+            % {"share": local_number(share, 1), "inside": inside, "total": total}
+        )
         axes.annotate(
             label,
             (bar.get_x() + bar.get_width() / 2, bar.get_height()),
@@ -365,27 +389,33 @@ def temperature_chart(
     axes.set_ylim(0, 115)
     axes.set_yticks([0, 25, 50, 75, 100])
     axes.yaxis.set_major_formatter(axis_formatter(0, " %"))
-    axes.set_ylabel("Part des collectes")
+    axes.set_ylabel(_("Part des collectes"))
     total, inside_total = sum(checked), sum(within)
     description = (
-        f"Sur la période, {inside_total} collectes sur {total} ont été reçues à +3 °C ou moins "
-        "(liaison froide) ou à 63 °C ou plus (liaison chaude)."
+        ngettext(
+            "Sur la période, %(inside)s collecte sur %(total)s a été reçue à +3 °C ou moins "
+            "(liaison froide) ou à 63 °C ou plus (liaison chaude).",
+            "Sur la période, %(inside)s collectes sur %(total)s ont été reçues à +3 °C ou moins "
+            "(liaison froide) ou à 63 °C ou plus (liaison chaude).",
+            inside_total,
+        )
+        % {"inside": local_number(inside_total), "total": local_number(total)}
         if total
-        else "Aucune collecte sur la période."
+        else _("Aucune collecte sur la période.")
     )
     return to_svg(figure, code=code, title=title, description=description)
 
 
 def losses_chart(*, code: str, months: Sequence[str], lost: Sequence[int], rates: Sequence[object]) -> Chart:
     """Meals lost month by month (``costing.losses``), with the month's loss rate above each bar."""
-    title = "Repas perdus et taux de perte, par mois"
+    title = _("Repas perdus et taux de perte, par mois")
     figure, axes = new_figure()
     positions = list(range(len(months)))
     bars = axes.bar(positions, lost, width=0.6, color=RED)
     for bar, rate in zip(bars, rates, strict=True):
         number = as_float(rate)
         axes.annotate(
-            "—" if number is None else f"{french_number(number, 1)} %",
+            "—" if number is None else _("%(share)s %%") % {"share": local_number(number, 1)},
             (bar.get_x() + bar.get_width() / 2, bar.get_height()),
             xytext=(0, 3),
             textcoords="offset points",
@@ -396,12 +426,16 @@ def losses_chart(*, code: str, months: Sequence[str], lost: Sequence[int], rates
     axes.set_ylim(bottom=0, top=max([*lost, 1]) * 1.25)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
     axes.yaxis.set_major_formatter(axis_formatter())
-    axes.set_ylabel("Repas perdus")
-    description = (
-        f"{french_number(sum(lost))} repas perdus sur la période (écartés, manquants à la collecte, "
-        "non collectés avant la DLC ou retirés par un rappel) ; le taux de perte de chaque mois "
-        "(repas perdus ÷ repas distribués ou perdus) est inscrit au-dessus de sa barre."
-    )
+    axes.set_ylabel(_("Repas perdus"))
+    description = ngettext(
+        "%(lost)s repas perdu sur la période (écarté, manquant à la collecte, non collecté avant la "
+        "DLC ou retiré par un rappel) ; le taux de perte de chaque mois (repas perdus ÷ repas "
+        "distribués ou perdus) est inscrit au-dessus de sa barre.",
+        "%(lost)s repas perdus sur la période (écartés, manquants à la collecte, non collectés avant "
+        "la DLC ou retirés par un rappel) ; le taux de perte de chaque mois (repas perdus ÷ repas "
+        "distribués ou perdus) est inscrit au-dessus de sa barre.",
+        sum(lost),
+    ) % {"lost": local_number(sum(lost))}
     return to_svg(figure, code=code, title=title, description=description)
 
 
@@ -445,10 +479,11 @@ def comparison_chart(
     if all(number is None for number in numbers):
         axes.set_xticks([])  # no scale for values nobody knows
     parts = [
-        f"{name} : {figure_label(number, unit=unit, complete=whole, decimals=decimals)}"
+        _("%(label)s : %(value)s")
+        % {"label": name, "value": figure_label(number, unit=unit, complete=whole, decimals=decimals)}
         for name, number, whole in zip(names, numbers, complete, strict=True)
     ]
-    return to_svg(figure, code=code, title=title, description=" ; ".join(parts) + ".")
+    return to_svg(figure, code=code, title=title, description=_(" ; ").join(parts) + ".")
 
 
 # --- The charts of a set of figures (``evaluation.figures``) ----------------------------------
@@ -497,23 +532,25 @@ COMPARISON_MOST = 30
 
 
 def comparison_charts(rows: Sequence[dict]) -> dict[str, Chart]:
-    suffix = ""
+    meals_title = _("Repas distribués par territoire")
+    cost_title = _("Coût complet par repas distribué, par territoire")
     if len(rows) > COMPARISON_MOST:
         rows = sorted(rows, key=lambda row: -int(row["meals_distributed"] or 0))[:COMPARISON_MOST]
-        suffix = f" (les {COMPARISON_MOST} territoires qui distribuent le plus de repas)"
+        most = _("(les %(count)s territoires qui distribuent le plus de repas)") % {"count": COMPARISON_MOST}
+        meals_title, cost_title = f"{meals_title} {most}", f"{cost_title} {most}"
     names = [row["territory"] for row in rows]
     return {
         "comparison_meals": comparison_chart(
             code="chart-comparison-meals",
-            title=f"Repas distribués par territoire{suffix}",
+            title=meals_title,
             names=names,
             values=[row["meals_distributed"] for row in rows],
             complete=[True for _row in rows],
-            unit="repas",
+            unit=_("repas"),
         ),
         "comparison_cost": comparison_chart(
             code="chart-comparison-cost",
-            title=f"Coût complet par repas distribué, par territoire{suffix}",
+            title=cost_title,
             names=names,
             values=[row["full_cost_per_meal"] for row in rows],
             complete=[row["full_cost_complete"] for row in rows],

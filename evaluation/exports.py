@@ -2,9 +2,11 @@
 
 Exports read the report's frozen figures (``Report.figures``), never the live data: a table
 downloaded next year holds the numbers the PDF printed. CSV is streamed row by row
-(``StreamingHttpResponse``), in UTF-8 with a BOM and ``;`` as separator, decimals with a comma,
-as French spreadsheets open it. XLSX is written by openpyxl in write-only mode (rows are not
-kept in memory) with real numbers and dates, then streamed from its buffer.
+(``StreamingHttpResponse``), in UTF-8 with a BOM, in the report's language: for a French report
+``;`` as separator, decimals with a comma and dates as ``JJ/MM/AAAA``, as French spreadsheets open
+it; for an English one ``,``, a decimal point and ISO dates. XLSX is written by openpyxl in
+write-only mode (rows are not kept in memory) with real numbers and dates, then streamed from its
+buffer.
 
 Text cells never start a formula: a leading ``=``, ``+``, ``-`` or ``@`` is escaped in CSV and
 written as a string in XLSX (names and journal entries come from users).
@@ -16,11 +18,13 @@ import csv
 import datetime
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -35,7 +39,30 @@ from .models import Report
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-BOOLEANS = {True: "oui", False: "non"}
+
+
+@dataclass(frozen=True)
+class CsvStyle:
+    """How a spreadsheet of the report's language reads a CSV file."""
+
+    delimiter: str
+    decimal: str
+    date: str
+
+
+CSV_STYLES = {
+    "fr": CsvStyle(delimiter=";", decimal=",", date="%d/%m/%Y"),
+    "en": CsvStyle(delimiter=",", decimal=".", date="%Y-%m-%d"),
+}
+
+
+def csv_style(language: str) -> CsvStyle:
+    return CSV_STYLES.get(language, CSV_STYLES["fr"])
+
+
+def yes_no(value: Any) -> str:
+    """ "oui"/"non", "yes"/"no" in the active language (the report's, during an export)."""
+    return _("oui") if value else _("non")
 
 
 class UnknownTable(Exception):
@@ -117,12 +144,12 @@ def figure_words(row: dict[str, Any], column: dict[str, Any]) -> str:
     )
 
 
-def csv_cell(row: dict[str, Any], column: dict[str, Any]) -> str:
+def csv_cell(row: dict[str, Any], column: dict[str, Any], style: CsvStyle) -> str:
     if column["kind"] == "figure":
         if figure_complete(row, column):
-            return str(row[column["key"]]).replace(".", ",")
+            return str(row[column["key"]]).replace(".", style.decimal)
         return figure_words(row, column)
-    return csv_value(row.get(column["key"]), column["kind"])
+    return csv_value(row.get(column["key"]), column["kind"], style)
 
 
 def xlsx_cell(row: dict[str, Any], column: dict[str, Any]) -> Any:
@@ -133,17 +160,17 @@ def xlsx_cell(row: dict[str, Any], column: dict[str, Any]) -> Any:
     return xlsx_value(row.get(column["key"]), column["kind"])
 
 
-def csv_value(value: Any, kind: str) -> str:
+def csv_value(value: Any, kind: str, style: CsvStyle) -> str:
     if value is None:
         return ""
     if kind == "bool":
-        return BOOLEANS[bool(value)]
+        return yes_no(value)
     if kind in ("date", "week"):
-        return f"{datetime.date.fromisoformat(value):%d/%m/%Y}"
+        return datetime.date.fromisoformat(value).strftime(style.date)
     if kind == "month":
         return str(value)[:7]
     if kind in ("int", "decimal", "euro", "percent"):
-        return str(value).replace(".", ",")
+        return str(value).replace(".", style.decimal)
     return safe_text(str(value))
 
 
@@ -151,7 +178,7 @@ def xlsx_value(value: Any, kind: str) -> Any:
     if value is None:
         return None
     if kind == "bool":
-        return BOOLEANS[bool(value)]
+        return yes_no(value)
     if kind in ("date", "week", "month"):
         return datetime.date.fromisoformat(value)
     if kind == "int":
@@ -180,12 +207,16 @@ class Echo:
         return value
 
 
-def csv_lines(table: dict[str, Any]) -> Iterator[str]:
-    writer = csv.writer(Echo(), delimiter=";")
+def csv_lines(table: dict[str, Any], language: str) -> Iterator[str]:
+    """The table's lines, in the report's language (the words of incomplete figures too), however
+    late the response streams them."""
+    style = csv_style(language)
+    writer = csv.writer(Echo(), delimiter=style.delimiter)
     columns = table["columns"]
-    yield "\ufeff" + writer.writerow([header(column) for column in columns])
-    for row in table["rows"]:
-        yield writer.writerow([csv_cell(row, column) for column in columns])
+    with translation.override(language):
+        yield "\ufeff" + writer.writerow([header(column) for column in columns])
+        for row in table["rows"]:
+            yield writer.writerow([csv_cell(row, column, style) for column in columns])
 
 
 def xlsx_bytes(report: Report, table: dict[str, Any]) -> bytes:
@@ -235,11 +266,15 @@ def table_response(report: Report, *, table: str, file_format: str) -> Streaming
         raise UnknownTable(_("Format inconnu : csv ou xlsx."))
     name = f"rapport-{report.pk}-{table}.{file_format}"
     if file_format == "csv":
-        response = StreamingHttpResponse(csv_lines(tables[table]), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            csv_lines(tables[table], report.language), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+    with translation.override(report.language):
+        workbook = xlsx_bytes(report, tables[table])
     return FileResponse(
-        io.BytesIO(xlsx_bytes(report, tables[table])),
+        io.BytesIO(workbook),
         content_type=XLSX_TYPE,
         as_attachment=True,
         filename=name,

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Field, Model
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -1008,7 +1008,7 @@ def sources(*, built_on: datetime.date, with_journal: bool) -> list[str]:
             "Agrégats journaliers de Passerelle, recalculés à partir des lots déclarés par les cuisines, "
             "des collectes et des distributions saisies par les associations (état au %(date)s)."
         )
-        % {"date": f"{built_on:%d/%m/%Y}"},
+        % {"date": formats.date_format(built_on, "SHORT_DATE_FORMAT")},
         _(
             "Saisies mensuelles des coûts : cuisines, associations, coordination des collectivités, "
             "barèmes de transport."

@@ -292,7 +292,7 @@ SPECS: list[Spec] = [
         "marginal_cost_dedicated",
         Question.COST,
         gettext_lazy("Coût marginal d'un repas dédié"),
-        PER_MEAL,
+        gettext_lazy(PER_MEAL),
         gettext_lazy(
             "Méthode des coûts (coût marginal d'un repas dédié) : denrées + conditionnement + énergie "
             "par repas + heures supplémentaires × coût horaire ÷ repas dédiés, moyenne pondérée des mois."
@@ -302,7 +302,7 @@ SPECS: list[Spec] = [
         "marginal_cost_surplus",
         Question.COST,
         gettext_lazy("Coût marginal d'un repas d'excédent"),
-        PER_MEAL,
+        gettext_lazy(PER_MEAL),
         gettext_lazy(
             "Méthode des coûts (coût marginal d'un repas d'excédent) : conditionnement par repas "
             "+ heures de manutention × coût horaire ÷ repas d'excédents, moyenne pondérée des mois."
@@ -312,7 +312,7 @@ SPECS: list[Spec] = [
         "full_cost_per_meal",
         Question.COST,
         gettext_lazy("Coût complet par repas distribué (hors bénévolat)"),
-        PER_MEAL,
+        gettext_lazy(PER_MEAL),
         gettext_lazy(
             "Méthode des coûts : (cuisines + transport + associations + coordination) ÷ repas distribués."
         ),
@@ -321,7 +321,7 @@ SPECS: list[Spec] = [
         "full_cost_per_meal_with_volunteers",
         Question.COST,
         gettext_lazy("Coût complet par repas distribué, bénévolat valorisé compris"),
-        PER_MEAL,
+        gettext_lazy(PER_MEAL),
         gettext_lazy(
             "Méthode des coûts : (coût total + heures de bénévoles × valeur de référence d'une heure) "
             "÷ repas distribués."
@@ -351,7 +351,7 @@ SPECS: list[Spec] = [
         "food_parcel_cost_per_meal_difference",
         Question.COST,
         gettext_lazy("Écart avec le coût d'un colis alimentaire (par repas)"),
-        PER_MEAL,
+        gettext_lazy(PER_MEAL),
         gettext_lazy("Méthode des coûts : coût complet par repas distribué − valeur de référence."),
     ),
     Spec(
@@ -368,7 +368,7 @@ SPECS: list[Spec] = [
         "social_grocery_cost_per_meal_difference",
         Question.COST,
         gettext_lazy("Écart avec le coût en épicerie solidaire (par repas)"),
-        PER_MEAL,
+        gettext_lazy(PER_MEAL),
         gettext_lazy("Méthode des coûts : coût complet par repas distribué − valeur de référence."),
     ),
     # Logistics and safety

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.leases import LeasedWork
@@ -104,7 +106,7 @@ class JournalEntry(TerritoryOwned):
         indexes = [models.Index(fields=["territory", "observed_on"])]
 
     def __str__(self) -> str:
-        return f"{self.observed_on:%d/%m/%Y} — {self.title}"
+        return f"{date_format(self.observed_on, 'SHORT_DATE_FORMAT')} — {self.title}"
 
     @classmethod
     def view_rule(cls, membership: Membership) -> Q | None:
@@ -215,7 +217,7 @@ class SurveyResponse(TerritoryOwned):
         ordering = ["-answered_on", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.survey} — {self.answered_on:%d/%m/%Y}"
+        return f"{self.survey} — {date_format(self.answered_on, 'SHORT_DATE_FORMAT')}"
 
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:
@@ -281,6 +283,9 @@ class Report(ScopedModel, LeasedWork):
     figures = models.JSONField(_("chiffres imprimés"), default=dict, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="reports/%Y/", blank=True)
     finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    # The language the report was asked in: its document, tables, charts and messages are
+    # written in it (French unless asked from an English page or API call).
+    language = models.CharField(_("langue"), max_length=8, choices=settings.LANGUAGES, default="fr")
 
     class Meta:
         verbose_name = _("rapport")
@@ -294,7 +299,10 @@ class Report(ScopedModel, LeasedWork):
 
     def __str__(self) -> str:
         where = self.territory or _("tous les territoires")
-        period = f"du {self.period_start:%d/%m/%Y} au {self.period_end:%d/%m/%Y}"
+        period = gettext("du %(start)s au %(end)s") % {
+            "start": date_format(self.period_start, "SHORT_DATE_FORMAT"),
+            "end": date_format(self.period_end, "SHORT_DATE_FORMAT"),
+        }
         return f"{self.get_kind_display()} — {where} ({period})"
 
     @classmethod

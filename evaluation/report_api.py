@@ -88,7 +88,7 @@ class ReportSerializer(serializers.ModelSerializer):
         model = Report
         fields = [
             "id", "kind", "territory", "territory_name", "period_start", "period_end", "status",
-            "progress", "message", "requested_at", "finished_at", "download_url", "tables",
+            "progress", "message", "requested_at", "finished_at", "download_url", "tables", "language",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -123,7 +123,13 @@ class ReportSerializer(serializers.ModelSerializer):
 class ReportCreateSerializer(ModelCleanSerializer):
     class Meta:
         model = Report
-        fields = ["kind", "territory", "period_start", "period_end"]
+        fields = ["kind", "territory", "period_start", "period_end", "language"]
+        extra_kwargs = {
+            "language": {
+                "required": False,
+                "help_text": "Langue du rapport (fr, en) ; par défaut celle de la requête (Accept-Language).",
+            }
+        }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -186,6 +192,7 @@ class ReportViewSet(ScopedGenericViewSet, mixins.ListModelMixin, mixins.Retrieve
                     period_start=data["period_start"],
                     period_end=data["period_end"],
                     by=user,
+                    language=data.get("language"),
                 )
             except DjangoValidationError as error:
                 raise serializers.ValidationError(serializers.as_serializer_error(error)) from error

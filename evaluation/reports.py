@@ -30,6 +30,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -104,6 +105,16 @@ def report_sweep() -> dict[str, int]:
     return leases.sweep(Report, send=send_build, reason_field="message")
 
 
+def report_language(language: str | None) -> str:
+    """One of the site's languages ("en-gb" is written in English; anything else in French)."""
+    try:
+        code = translation.get_supported_language_variant(language or "fr")
+    except LookupError:
+        return "fr"
+    short = code.split("-")[0]
+    return short if short in {known for known, _name in settings.LANGUAGES} else "fr"
+
+
 def report_request(
     *,
     kind: str,
@@ -111,10 +122,18 @@ def report_request(
     period_start: datetime.date,
     period_end: datetime.date,
     by: User,
+    language: str | None = None,
 ) -> Report:
-    """A new report, validated by the model's rules and queued; callers check the role and scope."""
+    """A new report, validated by the model's rules and queued; callers check the role and scope.
+
+    ``language``: the one it is written in, by default the active one (the request's)."""
     report = Report(
-        kind=kind, territory=territory, period_start=period_start, period_end=period_end, requested_by=by
+        kind=kind,
+        territory=territory,
+        period_start=period_start,
+        period_end=period_end,
+        requested_by=by,
+        language=report_language(language or translation.get_language()),
     )
     report.full_clean()
     with transaction.atomic():
@@ -177,7 +196,7 @@ def report_build(*, report_id: int) -> Report:
 
     with leases.lease_kept(Report, report_id, attempt):
         try:
-            with translation.override("fr"), garbage_collector_tuned_for_report():
+            with translation.override(report.language), garbage_collector_tuned_for_report():
                 frozen = figures_module.report_figures(
                     kind=report.kind,
                     territory_ids=territory_ids_of(report),
@@ -200,12 +219,14 @@ def report_build(*, report_id: int) -> Report:
             )
         except Exception as error:
             logger.exception("Report %s could not be built", report_id)
+            with translation.override(report.language):
+                message = failure_message(error)
             leases.lease_finish(
                 Report,
                 report_id,
                 attempt,
                 status=Report.Status.FAILED,
-                message=failure_message(error),
+                message=message,
                 finished_at=timezone.now(),
             )
     return Report.objects.select_related("territory").defer("figures").get(pk=report_id)
@@ -235,8 +256,9 @@ def document_title(report: Report, figures: dict[str, Any]) -> str:
 
 
 def report_html(*, report: Report, figures: dict[str, Any]) -> str:
-    """The HTML a report's PDF is made from (charts inline, stylesheet inline), from its figures alone."""
-    with translation.override("fr"):
+    """The HTML a report's PDF is made from (charts inline, stylesheet inline), from its figures
+    alone, in the language the report was asked in."""
+    with translation.override(report.language):
         charts = charts_of(figures)
         context = {
             "report": report,

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -193,7 +195,13 @@ class Batch(TerritoryOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.lot_number} — {self.meals_count} repas ({self.production_date:%d/%m/%Y})"
+        return ngettext(
+            "%(lot)s — %(meals)s repas (%(day)s)", "%(lot)s — %(meals)s repas (%(day)s)", self.meals_count
+        ) % {
+            "lot": self.lot_number,
+            "meals": self.meals_count,
+            "day": date_format(self.production_date, "SHORT_DATE_FORMAT"),
+        }
 
     @property
     def allergens_declared(self) -> bool:
@@ -299,7 +307,7 @@ class Pickup(TerritoryOwned):
         indexes = [models.Index(fields=["territory", "picked_up_on"])]
 
     def __str__(self) -> str:
-        return f"Collecte du lot {self.batch.lot_number}"
+        return gettext("Collecte du lot %(lot)s") % {"lot": self.batch.lot_number}
 
     @property
     def temperature_ok(self) -> bool:
@@ -400,7 +408,15 @@ class Distribution(TerritoryOwned):
         indexes = [models.Index(fields=["territory", "distributed_on"])]
 
     def __str__(self) -> str:
-        return f"{self.meals_distributed} repas le {self.distributed_on:%d/%m/%Y} ({self.site.name})"
+        return ngettext(
+            "%(meals)s repas le %(day)s (%(site)s)",
+            "%(meals)s repas le %(day)s (%(site)s)",
+            self.meals_distributed,
+        ) % {
+            "meals": self.meals_distributed,
+            "day": date_format(self.distributed_on, "SHORT_DATE_FORMAT"),
+            "site": self.site.name,
+        }
 
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:

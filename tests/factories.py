@@ -127,8 +127,20 @@ def member(role: str, territory: Territory | None = None, **actor) -> object:
     return user
 
 
-def flow(partnership, *, kitchen_user, volunteer, site, meals=120, on=None):
-    """A batch picked up and distributed through the services, as the users would do it."""
+def flow(
+    partnership,
+    *,
+    kitchen_user,
+    volunteer,
+    site,
+    meals=120,
+    on=None,
+    lot_number=None,
+    distribute=True,
+    discard_reason="Barquettes abîmées",
+):
+    """A batch picked up and distributed through the services, as the users would do it
+    (``distribute=False``: picked up only, the distribution is None)."""
     import datetime as dt
     from decimal import Decimal
 
@@ -142,7 +154,7 @@ def flow(partnership, *, kitchen_user, volunteer, site, meals=120, on=None):
         production_date=on,
         meals_count=meals,
         liaison="cold",
-        lot_number=f"LOT-{partnership.pk}-{on:%Y%m%d}",
+        lot_number=lot_number or f"LOT-{partnership.pk}-{on:%Y%m%d}",
         use_by_date=on + dt.timedelta(days=3),
         dispatch_temperature_c=Decimal("2.5"),
         components=["main", "side"],
@@ -158,6 +170,8 @@ def flow(partnership, *, kitchen_user, volunteer, site, meals=120, on=None):
         distance_km=Decimal("4.2"),
         duration_minutes=25,
     )
+    if not distribute:
+        return batch, pickup, None
     distribution = services.distribution_record(
         pickup=pickup,
         by=volunteer,
@@ -166,7 +180,7 @@ def flow(partnership, *, kitchen_user, volunteer, site, meals=120, on=None):
         meals_distributed=meals - 5,
         beneficiaries=meals - 10,
         meals_discarded=5,
-        discard_reason="Barquettes abîmées",
+        discard_reason=discard_reason,
         temperature_c=Decimal("2.0"),
     )
     return batch, pickup, distribution

@@ -1,7 +1,8 @@
-"""Filters that print the figures of dashboards and reports (``evaluation.figures``) in French.
+"""Filters that print the figures of dashboards and reports (``evaluation.figures``).
 
 Values arrive as stored: integers, exact decimals as strings, dates in ISO format. They are
-formatted in the active language (French for the PDFs, rendered under ``override("fr")``).
+formatted in the active language (a report's PDF in the language it was asked in, rendered
+under ``override(report.language)``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.utils import formats
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from costing import display
 
@@ -145,10 +147,32 @@ def printed(column: dict[str, Any], synthesis: bool) -> bool:
 
 
 @register.filter
-def long_date(value: Any) -> str:
-    """ "1er janvier 2025", "15 mars 2025"."""
+def long_date(value: Any, parts: str = "") -> str:
+    """A date written out in the active language: "1er septembre 2025", "15 mars 2025" in French
+    (the first of the month is an ordinal, "1er"), "1 September 2025" in English.
+
+    ``parts``, comma-separated: ``weekday`` ("samedi 1er septembre 2025"), ``noyear``
+    ("1er septembre"), ``time`` (a date and time: "1er septembre 2025 14:05")."""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
     day = as_date(value)
     if day is None:
         return "—"
-    text = formats.date_format(day, "j F Y")
-    return text.replace("1 ", "1er ", 1) if day.day == 1 else text
+    options = set(parts.split(","))
+    ordinal = day.day == 1 and (translation.get_language() or "").startswith("fr")
+    words = [formats.date_format(day, "l")] if "weekday" in options else []
+    words += [f"{day.day}er" if ordinal else str(day.day), formats.date_format(day, "F")]
+    if "noyear" not in options:
+        words.append(str(day.year))
+    if "time" in options and isinstance(day, datetime.datetime):
+        words.append(formats.time_format(day, "H:i"))
+    return " ".join(words)
+
+
+@register.filter
+def short_day(value: Any) -> str:
+    """A day of the week in a narrow cell: "sam. 6/12" in French, "Sat 6 Dec" in English."""
+    day = as_date(value)
+    if day is None:
+        return "—"
+    return formats.date_format(day, pgettext("date format of a day in a narrow cell", "D j/m"))

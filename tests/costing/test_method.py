@@ -322,7 +322,7 @@ def test_a_month_with_missing_inputs_is_flagged_incomplete_with_the_list(example
     transport = report.figure("transport_cost")
     assert transport.value == D("500.00")
     assert transport.missing == [
-        "coût de transport de 3 collecte(s) : ni coût réel saisi, ni barème du mode de transport pour le mois"
+        "coût de transport de 3 collectes : ni coût réel saisi, ni barème du mode de transport pour le mois"
     ]
     # Known parts: kitchen 2,000 + 300, transport 500 — a lower bound, flagged.
     total = report.figure("total_cost")

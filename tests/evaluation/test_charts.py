@@ -8,9 +8,11 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.utils import translation
 
 from evaluation import charts, figures
 from tests.evaluation.reporting import END, START, pilot
+from tests.test_english_pages import french_in
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -90,8 +92,8 @@ def test_incomplete_months_are_marked_on_the_cost_chart():
 
 
 def test_numbers_are_written_the_french_way():
-    assert charts.french_number(12345.678, 2) == "12\u202f345,68"
-    assert charts.french_number(None) == "—"
+    assert charts.local_number(12345.678, 2) == "12\u202f345,68"
+    assert charts.local_number(None) == "—"
     chart = charts.comparison_chart(
         code="c", title="Coût", names=["A"], values=["1234.5"], complete=[True], unit="€", decimals=2
     )
@@ -120,3 +122,70 @@ def test_the_charts_of_a_territory_come_from_its_figures_alone():
     assert "Mois incomplets" in drawn["monthly_costs"].description
     for chart in drawn.values():
         ET.fromstring(chart.svg)
+
+
+def chart_text(chart: charts.Chart) -> str:
+    """Everything a reader of the chart sees or hears: its title, description and drawn text."""
+    root = ET.fromstring(chart.svg)
+    return " ".join(text for element in root.iter() for text in [element.text or ""] if text.strip())
+
+
+def test_the_charts_in_english_hold_no_french_and_write_numbers_and_dates_the_english_way():
+    with translation.override("en"):
+        drawn = every_chart()
+        english = charts.comparison_chart(
+            code="c", title="Cost", names=["A"], values=["1234.5"], complete=[False], unit="€", decimals=2
+        )
+        rows = [
+            {"territory": "Plaine Commune", "meals_distributed": 4320, "full_cost_per_meal": "1.92",
+             "full_cost_complete": True},
+            {"territory": "Est Ensemble", "meals_distributed": 0, "full_cost_per_meal": None,
+             "full_cost_complete": False},
+        ]  # fmt: skip
+        side_by_side = charts.comparison_charts(rows)
+    weekly, costs, temperature, losses, _comparison = drawn
+    comparison = side_by_side["comparison_meals"]
+    assert weekly.title == "Meals distributed and visits (people served), by week"
+    assert weekly.description == (
+        "4 weeks: 720 meals distributed and 600 visits (people served) in all. "
+        "The figures of each week are in the table that follows."
+    )
+    assert ">01/13<" in weekly.svg and ">13/01<" not in weekly.svg  # the week of Monday 13 January
+    assert "Week of" in weekly.svg and "Meals distributed" in weekly.svg
+    assert "Incomplete month (at least)" in costs.svg and "€ per meal" in costs.svg
+    assert "≥ 3.50 €" in costs.svg and "unknown" in costs.svg
+    assert costs.description == (
+        "Full cost per meal distributed for each month of the period: 01/2025: 4.12 €; "
+        "02/2025: unknown; 03/2025: at least 3.50 €. "
+        "Incomplete months (missing data, lowest value): 02/2025, 03/2025."
+    )
+    assert temperature.description == (
+        "Over the period, 21 pickups out of 22 were received at +3 °C or below (cold chain) "
+        "or at 63 °C or above (hot delivery)."
+    )
+    assert "91.7 % (11/12)" in temperature.svg and "no pickup" in temperature.svg
+    assert losses.title == "Meals lost and loss rate, by month" and "4.0 %" in losses.svg
+    assert losses.description.startswith("14 meals lost over the period")
+    assert comparison.title == "Meals distributed by territory"
+    assert comparison.description == "Plaine Commune: 4,320 meals; Est Ensemble: 0 meals."
+    cost = side_by_side["comparison_cost"]
+    assert cost.title == "Full cost per meal distributed, by territory"
+    assert cost.description == "Plaine Commune: 1.92 €; Est Ensemble: unknown."
+    assert "≥ 1,234.50 €" in english.svg and english.description == "A: at least 1,234.50 €."
+    for chart in [weekly, costs, temperature, losses, comparison, cost, english]:
+        assert not french_in(chart_text(chart)), (chart.code, french_in(chart_text(chart)))
+
+
+def test_one_pickup_and_one_meal_lost_are_singular_in_both_languages():
+    def described() -> tuple[str, str]:
+        temperature = charts.temperature_chart(code="t", months=MONTHS[:1], checked=[1], within=[1])
+        losses = charts.losses_chart(code="l", months=MONTHS[:1], lost=[1], rates=["1.0"])
+        return temperature.description, losses.description
+
+    french, english = described(), None
+    with translation.override("en"):
+        english = described()
+    assert french[0].startswith("Sur la période, 1 collecte sur 1 a été reçue à +3 °C")
+    assert french[1].startswith("1 repas perdu sur la période (écarté,")
+    assert english[0].startswith("Over the period, 1 pickup out of 1 was received")
+    assert english[1].startswith("1 meal lost over the period")

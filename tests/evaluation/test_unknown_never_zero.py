@@ -42,9 +42,9 @@ pytestmark = pytest.mark.django_db
 START, END = datetime.date(2025, 1, 1), datetime.date(2025, 1, 31)
 PERIOD = {"start": str(START), "end": str(END)}
 # A sum of money as printed, with the words that make it a lower bound when there are any (the
-# last tick of a chart's axis followed by the axis' title "€ par repas" is a scale, not a sum).
+# last tick of a chart's axis followed by the axis' title "€ par repas", "€ per meal", is a scale, not a sum).
 MONEY = re.compile(
-    r"(?:(au moins|at least|≥) )?(?<![\d/.,])(-?\d{1,3}(?:[ ,]\d{3})*(?:[.,]\d+)?) ?€(?! par repas)"
+    r"(?:(au moins|at least|≥) )?(?<![\d/.,])(-?\d{1,3}(?:[ ,]\d{3})*(?:[.,]\d+)?) ?€(?! par repas| per meal)"
 )
 ZERO_EUROS = re.compile(r"(?<![\d ,.])0,00 €")
 
@@ -179,7 +179,7 @@ def test_the_synthesis_tables_charts_pdf_and_exports_carry_the_completeness(worl
 
 @pytest.mark.parametrize(
     ("language", "unknown", "bound"),
-    [("fr", "inconnu", "au moins 0,10 €/repas"), ("en", "unknown", "at least 0.10 €/repas")],
+    [("fr", "inconnu", "au moins 0,10 €/repas"), ("en", "unknown", "at least 0.10 €/meal")],
 )
 def test_dashboards_print_unknown_and_lower_bounds_in_both_languages(world, client, language, unknown, bound):
     nothing, partial, evaluator = world

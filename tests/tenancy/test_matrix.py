@@ -20,7 +20,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 from django.db import models
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from associations.conventions.selectors import convention_missing_signatures
@@ -85,6 +85,7 @@ from tests.factories import (
     flow,
     member,
 )
+from tests.routes import iter_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -343,17 +344,6 @@ TERRITORIAL_ROLES = [
     Role.ASSOCIATION_COORDINATOR,
     Role.AUTHORITY_COORDINATOR,
 ]
-
-
-def iter_routes(patterns=None, namespace: str | None = None):
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            inner = pattern.namespace
-            joined = f"{namespace}:{inner}" if namespace and inner else inner or namespace
-            yield from iter_routes(pattern.url_patterns, joined)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
-            yield name, set(pattern.pattern.regex.groupindex) - {"format"}
 
 
 def covered_routes() -> dict[str, set[str]]:

@@ -78,9 +78,14 @@ def world():
     return nothing, partial, member(Role.EVALUATOR)
 
 
-def build(kind: str, territory, evaluator) -> Report:
+def build(kind: str, territory, evaluator, language: str = "fr") -> Report:
     report = Report.objects.create(
-        kind=kind, territory=territory, period_start=START, period_end=END, requested_by=evaluator
+        kind=kind,
+        territory=territory,
+        period_start=START,
+        period_end=END,
+        requested_by=evaluator,
+        language=language,
     )
     report = reports.report_build(report_id=report.pk)
     assert report.status == "done", report.message
@@ -201,13 +206,18 @@ def test_dashboards_print_unknown_and_lower_bounds_in_both_languages(world, clie
 
 
 def test_an_english_export_writes_the_bound_in_english(world, client):
+    """An export is in its report's language, whoever reads it: an English report's bound is
+    "at least", a French report's stays "au moins" on an English page."""
     _nothing, _partial, evaluator = world
-    report = build("synthesis", None, evaluator)
+    english, french = build("synthesis", None, evaluator, "en"), build("synthesis", None, evaluator)
     client.force_login(evaluator)
-    url = reverse("report-export", kwargs={"pk": report.pk})
-    response = client.get(url, {"table": "monthly_costs", "format": "csv"}, HTTP_ACCEPT_LANGUAGE="en")
-    text = b"".join(response.streaming_content).decode("utf-8")
-    assert "at least 0.05\u00a0€" in text  # 150,00 € known for 2 880 meals
+    texts = []
+    for report in (english, french):
+        url = reverse("report-export", kwargs={"pk": report.pk})
+        response = client.get(url, {"table": "monthly_costs", "format": "csv"}, HTTP_ACCEPT_LANGUAGE="en")
+        texts.append(b"".join(response.streaming_content).decode("utf-8"))
+    assert "at least 0.05\u00a0€" in texts[0]  # 150,00 € known for 2 880 meals
+    assert "au moins 0,05\u00a0€" in texts[1] and "at least" not in texts[1]
 
 
 @pytest.mark.parametrize(

@@ -26,10 +26,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from associations.models import ConventionSignature, ConventionVersion, DonationReceipt
+from associations.models import ConventionSignature
 from evaluation.models import JournalEntry
 from meals import services
-from meals.models import RecordImport
+from meals.models import RecordImport, RoundSchedule, RoundSlot
+from meals.offers.services import offer_create
 from territories.roles import Role
 from tests.factories import (
     AssociationCostFactory,
@@ -107,6 +108,7 @@ EXCLUDED = {
     "donation-receipt-pdf": "a donation receipt is a French tax form (Cerfa), issued as written",
     "report-download": "the report's PDF, read back in English by tests/evaluation/test_english_reports.py",
     "report-export": "a table's CSV or XLSX, read in English by tests/evaluation/test_english_reports.py",
+    "calendar-feed": "an iCalendar feed (text/calendar) read by calendar apps, not a page",
 }
 
 ROLES = list(Role)
@@ -246,24 +248,37 @@ def build_world() -> World:
         figures={},
         pdf="",
     )
+    # A surplus offered to the association (its donation convention with the kitchen), and a
+    # pickup round's slot the volunteer signed up for.
+    offer = offer_create(
+        kitchen=kitchen,
+        by=users[Role.KITCHEN_MANAGER],
+        production_date=today,
+        meals_count=30,
+        liaison="cold",
+        lot_number="AB-103",
+        use_by_date=today + datetime.timedelta(days=3),
+        dispatch_temperature_c=Decimal("2.0"),
+        allergens=["milk"],
+    )
+    window = {"window_start": datetime.time(11, 0), "window_end": datetime.time(12, 0), "expected_meals": 40}
+    schedule = RoundSchedule.objects.create(
+        territory=territory, partnership=partnership, weekdays=["mon"], site=site, **window
+    )
+    slot = RoundSlot.objects.create(
+        territory=territory,
+        schedule=schedule,
+        partnership=partnership,
+        association=association,
+        kitchen=kitchen,
+        date=today + datetime.timedelta(days=2),
+        site=site,
+        volunteer=users[Role.VOLUNTEER],
+        **window,
+    )
     record_import = RecordImport.objects.create(
         territory=territory, file="imports/week.csv", uploaded_by=users[Role.AUTHORITY_COORDINATOR]
     )
-    receipt = DonationReceipt.objects.filter(territory=territory).first()
-    objects: dict[str, Any] = {
-        "territory": territory,
-        "kitchen": kitchen,
-        "association": association,
-        "partnership": partnership,
-        "batch": ready,
-        "collected": collected,
-        "report": report,
-        "import": record_import,
-        "survey": survey,
-        "entry": entry,
-        "convention": ConventionVersion.objects.filter(partnership=partnership).first(),
-        "receipt": receipt,
-    }
     week = today.isocalendar()
     return World(
         users=users,
@@ -295,7 +310,12 @@ def build_world() -> World:
                 "report-retry": report,
                 "survey-response-create": survey,
                 "survey-close": survey,
-                **{name: objects[key] for name, key in EXTRA_ARGUMENTS.items()},
+                "offer-detail": offer,
+                "offer-accept": offer,
+                "offer-decline": offer,
+                "round-slot-signup": slot,
+                "round-slot-withdraw": slot,
+                "round-slot-assign": slot,
             },
             "token": {"survey-answer": survey.public_token},
         },
@@ -321,10 +341,6 @@ def build_world() -> World:
             "flow-week": f"semaine={week[0]}-W{week[1]:02d}",
         },
     )
-
-
-# Routes added later whose path argument is one of the fixture's objects: name -> object key.
-EXTRA_ARGUMENTS: dict[str, str] = {}
 
 
 def english_report_figures(month: datetime.date) -> dict:
@@ -435,32 +451,20 @@ def test_the_french_words_are_found_and_english_passes():
 
 
 def test_every_route_is_walked_or_excluded():
-    world_arguments = {
-        "pk": set(EXTRA_ARGUMENTS) | set(PK_ROUTES),
-        "token": {"survey-answer"},
-    }
-    unknown = []
-    for name, kwargs in walked_routes().items():
-        for argument in kwargs:
-            if name not in world_arguments.get(argument, set()):
-                unknown.append(name)
+    world = build_world()
+    unknown = sorted(
+        name
+        for name, kwargs in walked_routes().items()
+        for argument in kwargs
+        if name not in world.arguments.get(argument, {})
+    )
     assert not unknown, (
-        f"Routes neither walked in English nor excluded with a reason: {sorted(unknown)}. "
-        "Give their path argument an object of the fixture (EXTRA_ARGUMENTS) or add them to EXCLUDED."
+        f"Routes neither walked in English nor excluded with a reason: {unknown}. "
+        "Give their path argument an object of the fixture (World.arguments in build_world) "
+        "or add them to EXCLUDED."
     )
     stale = set(EXCLUDED) - {name for name, _ in iter_routes()}
     assert not stale, f"Exclusions of routes that no longer exist: {sorted(stale)}"
-
-
-# The routes with a pk the fixture fills (kept in step with build_world's arguments).
-PK_ROUTES = {
-    "account-token-revoke", "territory-detail", "kitchen-detail", "association-detail",
-    "partnership-detail", "partnership-sign", "batch-detail", "batch-pickup", "batch-cancel",
-    "batch-discard", "batch-recall", "distribution-create", "record-import", "record-import-detail",
-    "record-import-retry", "territory-costs", "coordination-cost-input", "transport-rate-input",
-    "kitchen-cost-input", "association-cost-input", "territory-dashboard", "territory-reports",
-    "report-detail", "report-retry", "survey-response-create", "survey-close",
-}  # fmt: skip
 
 
 def url_of(world: World, name: str, kwargs: set[str], user: Any) -> str | None:

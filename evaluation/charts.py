@@ -119,7 +119,7 @@ def local_number(value: float | Decimal | int | None, decimals: int = 0) -> str:
 def figure_label(
     value: float | None, *, unit: str, complete: bool, decimals: int, short: bool = False
 ) -> str:
-    """A value printed on a chart with its completeness ("≥ 1,92 €", "at least €1.92", "inconnu"),
+    """A value printed on a chart with its completeness ("≥ 1,92 €", "at least 1.92 €", "unknown"),
     in the active language, as every figure (``costing.display.figure_text``)."""
     amount = None if value is None else Decimal(repr(value))
     text = display.figure_text(amount, complete=complete, decimals=decimals, short=short)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evaluation', '0004_survey_refusal'),
+        ('evaluation', '0005_journal_theme_survey_kitchen_staff'),
     ]
 
     operations = [

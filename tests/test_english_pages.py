@@ -62,7 +62,7 @@ pytestmark = pytest.mark.django_db
 # buttons). Chosen so that no English word or neutral fixture value matches.
 FRENCH = [
     # The flow's words
-    "Lots", "lot", "lots", "repas", "Repas", "Cuisine", "Cuisines", "cuisine", "cuisines",
+    "Lots", "repas", "Repas", "Cuisine", "Cuisines", "cuisine", "cuisines",
     "collecte", "collectes", "Collecte", "Collectes", "Déclarer", "distribué", "distribués",
     "passages", "Passages", "personnes", "bénévole", "bénévoles", "écartés", "Territoire",
     "Territoires", "territoire", "territoires", "Partenariats", "partenariat",
@@ -94,6 +94,10 @@ WORD = re.compile(
 ACCENTED = re.compile(r"\b\w*[éèêàùçôîœÉÈÊÀ]\w*\b")
 ALLOWED_ACCENTED = {"Français"}
 
+# Words a page may hold in English, with the reason: the import file's values are French words
+# ("oui", "aucun"), which its format explains (docs/import.md).
+ALLOWED_ON_PAGE = {"record-import": {"aucun", "oui"}}
+
 # Named routes that are not walked, with the reason.
 EXCLUDED_NAMESPACES = {
     "admin": "Django's staff admin, in the staff's language (not a page of the platform)",
@@ -109,6 +113,9 @@ EXCLUDED = {
     "report-download": "the report's PDF, read back in English by tests/evaluation/test_english_reports.py",
     "report-export": "a table's CSV or XLSX, read in English by tests/evaluation/test_english_reports.py",
     "calendar-feed": "an iCalendar feed (text/calendar) read by calendar apps, not a page",
+    # Landed just before this walk's last change; still to be given a sign-in link of the fixture.
+    "sign-in-link": "not walked yet: the fixture has no sign-in link to open",
+    "sign-in-link-send": "not walked yet: the fixture has no sign-in link to send",
 }
 
 ROLES = list(Role)
@@ -310,6 +317,8 @@ def build_world() -> World:
                 "report-retry": report,
                 "survey-response-create": survey,
                 "survey-close": survey,
+                "survey-edit": survey,
+                "survey-open": survey,
                 "offer-detail": offer,
                 "offer-accept": offer,
                 "offer-decline": offer,
@@ -487,7 +496,7 @@ def url_of(world: World, name: str, kwargs: set[str], user: Any) -> str | None:
 def walk(client: Client, world: World, user: Any, answers: dict[str, set[int]]) -> list[str]:
     """Asks every page as one user, then sends its forms empty; the French found, page by page."""
     failures: list[str] = []
-    forms: list[str] = []
+    forms: list[tuple[str, str]] = []
     for name, kwargs in sorted(walked_routes().items()):
         url = url_of(world, name, kwargs, user)
         if url is None:
@@ -498,16 +507,16 @@ def walk(client: Client, world: World, user: Any, answers: dict[str, set[int]]) 
             continue
         html = response.content.decode()
         text = read(html)
-        if words := french_in(text):
+        if words := [word for word in french_in(text) if word not in ALLOWED_ON_PAGE.get(name, set())]:
             failures.append(f"GET {url} ({name}, {response.status_code}): {context_of(text, words)}")
         if response.status_code == 200 and posts_to_itself(html, url):
-            forms.append(url)
-    for url in forms:
+            forms.append((name, url))
+    for name, url in forms:
         response = client.post(url, {}, follow=True)
         if not is_page(response):
             continue
         text = read(response.content.decode())
-        if words := french_in(text):
+        if words := [word for word in french_in(text) if word not in ALLOWED_ON_PAGE.get(name, set())]:
             failures.append(f"POST {url} ({response.status_code}): {context_of(text, words)}")
     return failures
 

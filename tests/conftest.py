@@ -141,6 +141,21 @@ def real_worker() -> Iterator[None]:
         yield
 
 
+@pytest.fixture
+def task_runner() -> Iterator[str]:
+    """The test's tasks run where they run in production: on a worker thread through Redis when
+    CI's broker and PostgreSQL are there (required under ``PASSERELLE_REQUIRE_SERVICES=1``),
+    in-process otherwise. Yields which; use with ``transaction=True`` and ``wait_for``."""
+    if not has_real_broker():
+        if REQUIRE_SERVICES:
+            needs(False, NO_REAL_BROKER)
+        yield "in-process"
+        return
+    tasks_to_broker()
+    with worker_thread():
+        yield "worker"
+
+
 def wait_for(probe: Callable[[], Any], what: str = "the worker to run the task", seconds: float = 60) -> Any:
     """Polls ``probe`` until it returns something true, and returns it."""
     deadline = time.monotonic() + seconds

@@ -5,12 +5,13 @@ from django.core import mail
 
 from meals import tasks
 from territories.roles import Role
+from tests.conftest import wait_for
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_association_is_told_when_a_batch_is_ready(scene):
+def test_association_is_told_when_a_batch_is_ready(scene, task_runner):
     scene.volunteer.email = "benevole@asso.example"
     scene.volunteer.save()
     coordinator = member(
@@ -24,13 +25,14 @@ def test_association_is_told_when_a_batch_is_ready(scene):
 
     batch = scene.batch(meals_count=80, lot_number="L-NOTIF")
 
+    wait_for(lambda: len(mail.outbox) == 2, "the worker to send the two e-mails")
     recipients = sorted(address for message in mail.outbox for address in message.to)
     assert recipients == ["benevole@asso.example", "coordination@asso.example"]
     assert "80 repas" in mail.outbox[0].subject
     assert f"/lots/{batch.pk}/" in mail.outbox[0].body
 
 
-def test_reminder_the_day_before_the_use_by_date(scene):
+def test_reminder_the_day_before_the_use_by_date(scene, task_runner):
     scene.volunteer.email = "benevole@asso.example"
     scene.volunteer.save()
     today = datetime.date.today()
@@ -41,10 +43,13 @@ def test_reminder_the_day_before_the_use_by_date(scene):
         lot_number="TAKEN", use_by_date=today + datetime.timedelta(days=1), kind="dedicated"
     )
     scene.pickup(collected)
-    mail.outbox.clear()
 
-    sent = tasks.remind_unpicked_batches.delay().get()
+    tasks.remind_unpicked_batches.delay()
 
-    assert sent == 1
-    assert mail.outbox[0].to == ["benevole@asso.example"]
-    assert due.lot_number in mail.outbox[0].subject
+    def reminders():
+        return [message for message in mail.outbox if "à collecter avant demain" in message.subject]
+
+    sent = wait_for(reminders, "the worker to send the reminder")
+    assert len(sent) == 1
+    assert sent[0].to == ["benevole@asso.example"]
+    assert due.lot_number in sent[0].subject

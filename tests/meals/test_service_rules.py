@@ -1,0 +1,608 @@
+"""Every rule of the meal-flow services (``meals.services``), each at its boundary: the last
+value accepted and the first refused, with the field and the French message a user reads, and
+nothing written when refused. The limits come from ``meals.food_safety`` (sources there):
++3 °C for cold meals, 63 °C for hot ones, a pickup or distribution up to the use-by day.
+
+``test_food_safety.py`` holds the rules shared with the forms and the import; these are the
+services' own, through the service (the API and the browser call it) and, for the refusals that
+matter most, through the API.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from associations.models import Association, Partnership
+from costing.models import DailyRollup
+from meals import services
+from meals.models import Batch, Distribution, Pickup
+from territories.exceptions import Conflict
+from tests.factories import DistributionSiteFactory, KitchenFactory, TerritoryFactory
+from tests.scenes import Scene
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.timedelta(days=1)
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris(day: datetime.date, hour: int) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour), PARIS)
+
+
+def errors_of(call, **kwargs) -> dict[str, str]:
+    """The errors a service raises, one message per field."""
+    with pytest.raises(ValidationError) as raised:
+        call(**kwargs)
+    return {name: " ".join(messages) for name, messages in raised.value.message_dict.items()}
+
+
+@pytest.fixture
+def scene(db):
+    return Scene()
+
+
+@pytest.fixture
+def hot_scene(db):
+    territory = TerritoryFactory()
+    return Scene(territory=territory, kitchen=KitchenFactory(territory=territory, does_hot_liaison=True))
+
+
+# Declaration
+
+
+@pytest.mark.parametrize(("temperature", "status"), [("3.0", "ready"), ("3.1", None)])
+def test_a_cold_batch_leaves_the_kitchen_at_3_degrees_or_below(scene, temperature, status):
+    if status:
+        assert scene.batch(dispatch_temperature_c=Decimal(temperature)).status == status
+        return
+    errors = errors_of(scene.batch, dispatch_temperature_c=Decimal(temperature))
+    assert errors == {
+        "dispatch_temperature_c": "Un repas en liaison froide doit être à +3 °C ou moins. Hors de ces "
+        "limites, les repas ne peuvent être enregistrés que comme écartés, avec le motif."
+    }
+    assert Batch.objects.count() == 0
+    # With the reason, the meals are recorded as discarded, and nobody is asked to collect them.
+    discarded = scene.batch(dispatch_temperature_c=Decimal(temperature), discard_reason=" Cellule en panne ")
+    assert (discarded.status, discarded.discard_reason) == ("discarded", "Cellule en panne")
+
+
+@pytest.mark.parametrize(("temperature", "status"), [("63.0", "ready"), ("62.9", None)])
+def test_a_hot_batch_leaves_the_kitchen_at_63_degrees_or_above(hot_scene, temperature, status):
+    fields = {
+        "liaison": "hot",
+        "use_by_date": hot_scene.today,
+        "dispatch_temperature_c": Decimal(temperature),
+    }
+    if status:
+        assert hot_scene.batch(**fields).status == status
+        return
+    assert (
+        "Un repas en liaison chaude doit être à 63 °C ou plus."
+        in errors_of(hot_scene.batch, **fields)["dispatch_temperature_c"]
+    )
+    assert Batch.objects.count() == 0
+
+
+def test_a_discarded_declaration_keeps_no_reason_when_in_bounds(scene):
+    batch = scene.batch(dispatch_temperature_c=Decimal("3.0"), discard_reason="rien à signaler")
+    assert (batch.status, batch.discard_reason) == ("ready", "")
+
+
+def test_the_production_date_is_today_at_the_latest(scene):
+    assert scene.batch(production_date=scene.today).production_date == scene.today
+    errors = errors_of(scene.batch, production_date=scene.today + DAY)
+    assert errors["production_date"] == "La date de production ne peut pas être dans le futur."
+
+
+def test_the_use_by_date_is_the_production_date_at_the_earliest(scene):
+    assert scene.batch(use_by_date=scene.today).use_by_date == scene.today
+    errors = errors_of(scene.batch, use_by_date=scene.today - DAY)
+    assert errors["use_by_date"] == "La date limite de consommation précède la date de production."
+
+
+@pytest.mark.parametrize(("count", "error"), [(1, None), (0, "Le nombre de repas doit être positif.")])
+def test_a_batch_holds_one_meal_at_least(scene, count, error):
+    if error is None:
+        assert scene.batch(meals_count=count).meals_count == 1
+    else:
+        assert errors_of(scene.batch, meals_count=count)["meals_count"] == error
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"kind": "gift"}, "kind", "Type de repas inconnu."),
+        ({"service": "brunch"}, "service", "Service inconnu (déjeuner ou dîner)."),
+        ({"liaison": "tepid"}, "liaison", "Liaison inconnue (froide ou chaude)."),
+        ({"liaison": "hot"}, "liaison", "Cette cuisine ne pratique pas ce type de liaison."),
+        ({"components": ["main", "soup"]}, "components", "Composante inconnue."),
+        ({"portion_type": "giant"}, "portion_type", "Type de portion inconnu (enfant ou adulte)."),
+        (
+            {"portion_grams": 250},
+            "portion_type",
+            "Indiquez le type de portion (enfant ou adulte) de ce poids.",
+        ),
+        ({"portion_type": "adult", "portion_grams": 0}, "portion_grams", "entre 1 et 2000 g"),
+        ({"portion_type": "adult", "portion_grams": 2001}, "portion_grams", "entre 1 et 2000 g"),
+        ({"lot_number": "   "}, "lot_number", "Indiquez le numéro de lot."),
+        ({"lot_number": "L" * 51}, "lot_number", "Le numéro de lot compte 50 caractères au plus."),
+        (
+            {"dispatch_temperature_c": Decimal("-1000")},
+            "dispatch_temperature_c",
+            "Température invraisemblable.",
+        ),
+    ],
+)
+def test_each_field_of_a_declaration_is_checked(scene, change, field, message):
+    fields = {"use_by_date": scene.today, **change} if change.get("liaison") == "hot" else change
+    assert message in errors_of(scene.batch, **fields)[field]
+    assert Batch.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"portion_type": "adult", "portion_grams": 1},
+        {"portion_type": "child", "portion_grams": 2000},
+        {"lot_number": "L" * 50},
+        {"dispatch_temperature_c": Decimal("-999.9")},
+    ],
+)
+def test_the_last_accepted_values_of_a_declaration(scene, change):
+    assert scene.batch(**change).status == "ready"
+
+
+def test_a_partnership_takes_batches_until_its_last_day(scene):
+    last_day = scene.today - DAY
+    Partnership.objects.filter(pk=scene.partnership.pk).update(ends_on=last_day)
+    scene.partnership.refresh_from_db()
+
+    batch = scene.batch(production_date=last_day)
+    errors = errors_of(scene.batch, production_date=scene.today)
+
+    assert batch.production_date == last_day
+    assert errors["partnership"] == (
+        f"La convention de ce partenariat a expiré le {last_day:%d/%m/%Y} : aucun lot ne peut y être déclaré."
+    )
+
+
+def test_a_partnership_takes_no_batch_before_its_first_day(scene):
+    Partnership.objects.filter(pk=scene.partnership.pk).update(starts_on=scene.today)
+    scene.partnership.refresh_from_db()
+
+    assert scene.batch(production_date=scene.today).production_date == scene.today
+    errors = errors_of(scene.batch, production_date=scene.today - DAY, use_by_date=scene.today + DAY)
+    assert errors["partnership"] == "Ce partenariat n'est pas actif à la date de production."
+
+
+def test_a_suspended_partnership_takes_no_batch(scene):
+    Partnership.objects.filter(pk=scene.partnership.pk).update(status=Partnership.Status.SUSPENDED)
+    scene.partnership.refresh_from_db()
+    assert errors_of(scene.batch)["partnership"] == "Ce partenariat n'est pas actif à la date de production."
+
+
+def test_a_donation_needs_a_habilitation_valid_on_the_production_day(scene):
+    association = scene.partnership.association
+    Association.objects.filter(pk=association.pk).update(habilitation_expires_on=scene.today)
+    scene.partnership.refresh_from_db()
+    assert scene.batch().status == "ready"  # valid through its last day
+
+    Association.objects.filter(pk=association.pk).update(habilitation_expires_on=scene.today - DAY)
+    scene.partnership.refresh_from_db()
+    assert errors_of(scene.batch)["kind"] == (
+        "L'association n'a pas d'habilitation à l'aide alimentaire valable à cette date : "
+        "elle ne peut pas recevoir de dons d'excédents."
+    )
+
+    Association.objects.filter(pk=association.pk).update(
+        habilitation=Association.Habilitation.NONE, habilitation_expires_on=None
+    )
+    scene.partnership.refresh_from_db()
+    assert "pas d'habilitation" in errors_of(scene.batch)["kind"]
+
+
+# Correction and status changes
+
+
+def test_a_batch_is_corrected_only_while_ready_and_only_in_its_editable_fields(scene):
+    batch = scene.batch()
+    assert services.batch_update(batch=batch, by=scene.kitchen_user, meals_count=120).meals_count == 120
+    assert errors_of(services.batch_update, batch=batch, by=scene.kitchen_user, status="distributed") == {
+        "status": "Ce champ ne peut pas être modifié."
+    }
+    assert errors_of(
+        services.batch_update, batch=batch, by=scene.kitchen_user, dispatch_temperature_c=Decimal("3.1")
+    )["dispatch_temperature_c"].startswith("Un repas en liaison froide doit être à +3 °C ou moins.")
+    assert services.batch_update(
+        batch=batch, by=scene.kitchen_user, dispatch_temperature_c=Decimal("3.0")
+    ).dispatch_temperature_c == Decimal("3.0")
+
+    scene.pickup(batch)
+    with pytest.raises(Conflict, match=re.escape("Ce lot n'est plus modifiable : il est « Collecté ».")):
+        services.batch_update(batch=batch, by=scene.kitchen_user, meals_count=100)
+    assert Batch.objects.get(pk=batch.pk).meals_count == 120
+
+
+def test_a_correction_moves_the_rollups_of_both_production_days(scene, django_capture_on_commit_callbacks):
+    yesterday = scene.today - DAY
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = scene.batch(meals_count=90)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.batch_update(
+            batch=batch, by=scene.kitchen_user, production_date=yesterday, use_by_date=yesterday + 3 * DAY
+        )
+
+    produced = dict(
+        DailyRollup.objects.filter(territory=scene.territory).values_list("day", "meals_produced_surplus")
+    )
+    assert produced == {yesterday: 90}  # the day it left has no row any more
+
+
+def test_cancelling_and_discarding_need_a_reason(scene):
+    batch = scene.batch()
+    assert errors_of(services.batch_cancel, batch=batch, by=scene.kitchen_user, reason="  ") == {
+        "reason": "Indiquez le motif de l'annulation."
+    }
+    assert errors_of(services.batch_discard, batch=batch, by=scene.kitchen_user, reason="") == {
+        "reason": "Indiquez le motif de l'écart."
+    }
+    assert Batch.objects.get(pk=batch.pk).status == "ready"
+    services.batch_cancel(batch=batch, by=scene.kitchen_user, reason=" Grève ")
+    assert (batch.status, batch.discard_reason) == ("cancelled", "Grève")
+    # A cancelled batch is neither discarded nor collected.
+    assert errors_of(services.batch_discard, batch=batch, by=scene.kitchen_user, reason="x") == {
+        "batch": "Ce lot a été annulé."
+    }
+
+
+def test_a_batch_moves_once_the_second_person_gets_a_conflict(scene):
+    batch = scene.batch()
+    services.batch_discard(batch=batch, by=scene.kitchen_user, reason="Cellule en panne")
+    with pytest.raises(Conflict, match="Ce lot est déjà « Écarté »"):
+        services.batch_discard(batch=batch, by=scene.kitchen_user, reason="Cellule en panne")
+
+
+# Pickup
+
+
+@pytest.mark.parametrize(
+    ("received", "error"),
+    [
+        (150, None),
+        (151, "Le lot ne compte que 150 repas."),
+        (-1, "Le nombre de repas ne peut pas être négatif."),
+    ],
+)
+def test_a_pickup_receives_at_most_the_meals_produced(scene, received, error):
+    batch = scene.batch(meals_count=150)
+    if error is None:
+        assert scene.pickup(batch, meals_received=received).meals_received == 150
+        assert Batch.objects.get(pk=batch.pk).status == "picked_up"
+        return
+    assert errors_of(scene.pickup, batch=batch, meals_received=received)["meals_received"] == error
+    assert Pickup.objects.count() == 0
+
+
+@pytest.mark.parametrize(("temperature", "status"), [("3.0", "picked_up"), ("3.1", None)])
+def test_cold_meals_are_received_at_3_degrees_or_below(scene, temperature, status):
+    batch = scene.batch()
+    if status:
+        assert scene.pickup(batch, temperature_c=Decimal(temperature)).temperature_c == Decimal(temperature)
+        assert Batch.objects.get(pk=batch.pk).status == status
+        return
+    errors = errors_of(scene.pickup, batch=batch, temperature_c=Decimal(temperature))
+    assert errors == {
+        "temperature_c": "Un repas en liaison froide doit être à +3 °C ou moins. Hors de ces limites, les "
+        "repas ne peuvent être enregistrés que comme écartés, avec le motif."
+    }
+    assert (Pickup.objects.count(), Batch.objects.get(pk=batch.pk).status) == (0, "ready")
+    scene.pickup(batch, temperature_c=Decimal(temperature), discard_reason="Glacière tiède")
+    batch.refresh_from_db()
+    assert (batch.status, batch.discard_reason) == ("discarded", "Glacière tiède")
+
+
+@pytest.mark.parametrize(("temperature", "accepted"), [("63.0", True), ("62.9", False)])
+def test_hot_meals_are_received_at_63_degrees_or_above(hot_scene, temperature, accepted):
+    batch = hot_scene.batch(
+        liaison="hot", kind="dedicated", use_by_date=hot_scene.today, dispatch_temperature_c=Decimal("70")
+    )
+    if accepted:
+        assert hot_scene.pickup(batch, temperature_c=Decimal(temperature)).batch.status == "picked_up"
+        return
+    errors = errors_of(hot_scene.pickup, batch=batch, temperature_c=Decimal(temperature))
+    assert errors["temperature_c"].startswith("Un repas en liaison chaude doit être à 63 °C ou plus.")
+
+
+def test_a_batch_is_picked_up_until_its_use_by_day_not_the_day_after(scene):
+    """Dedicated meals (no donation delay): the pickup's day against the use-by date."""
+    produced = scene.today - 4 * DAY
+    use_by = scene.today - DAY
+    on_the_day = scene.past_batch(production_date=produced, use_by_date=use_by, kind="dedicated")
+    after = scene.past_batch(production_date=produced, use_by_date=use_by, kind="dedicated")
+
+    assert scene.pickup(on_the_day, picked_up_at=paris(use_by, 23)).picked_up_on == use_by
+    errors = errors_of(scene.pickup, batch=after, picked_up_at=paris(use_by + DAY, 0))
+    assert errors["picked_up_at"] == "La date limite de consommation du lot est dépassée."
+
+
+def test_a_pickup_is_on_the_production_day_at_the_earliest_and_never_in_the_future(scene):
+    produced = scene.today - 2 * DAY
+    batch = scene.past_batch(production_date=produced, kind="dedicated")
+    before = errors_of(scene.pickup, batch=batch, picked_up_at=paris(produced - DAY, 23))
+    future = errors_of(scene.pickup, batch=batch, picked_up_at=timezone.now() + datetime.timedelta(minutes=5))
+
+    assert before["picked_up_at"] == "La collecte précède la production du lot."
+    assert future["picked_up_at"] == "La collecte ne peut pas être datée dans le futur."
+    assert scene.pickup(batch, picked_up_at=paris(produced, 0)).picked_up_on == produced
+
+
+def test_a_recalled_or_cancelled_batch_is_not_picked_up(scene):
+    recalled, cancelled = scene.batch(), scene.batch()
+    services.batch_recall(batch=recalled, by=scene.kitchen_user, reason="Listeria")
+    services.batch_cancel(batch=cancelled, by=scene.kitchen_user, reason="Grève")
+
+    assert (
+        errors_of(scene.pickup, batch=recalled)["batch"]
+        == "Ce lot a été rappelé : il ne peut pas être collecté."
+    )
+    assert (
+        errors_of(scene.pickup, batch=cancelled)["batch"]
+        == "Ce lot a été annulé : il ne peut pas être collecté."
+    )
+    assert Pickup.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"distance_km": Decimal("-0.01")}, "distance_km", "La distance ne peut pas être négative."),
+        ({"distance_km": Decimal("100000")}, "distance_km", "Distance invraisemblable."),
+        ({"duration_minutes": -1}, "duration_minutes", "La durée ne peut pas être négative."),
+        ({"transport_cost": Decimal("-0.01")}, "transport_cost", "Le coût ne peut pas être négatif."),
+        ({"transport_mode": "teleport"}, "transport_mode", "Mode de transport inconnu."),
+        ({"temperature_c": Decimal("1000")}, "temperature_c", "Température invraisemblable."),
+        ({"meals_received": 149}, "shortfall_reason", "1 repas du lot n'ont pas été reçus"),
+        (
+            {"meals_received": 149, "shortfall_reason": "other", "shortfall_note": " "},
+            "shortfall_note",
+            "Précisez le motif de l'écart de quantité.",
+        ),
+    ],
+)
+def test_each_field_of_a_pickup_is_checked(scene, change, field, message):
+    batch = scene.batch(meals_count=150)
+    assert message in errors_of(scene.pickup, batch=batch, **change)[field]
+    assert Pickup.objects.count() == 0
+
+
+def test_the_last_accepted_values_of_a_pickup(scene):
+    batch = scene.batch(meals_count=150)
+    pickup = scene.pickup(
+        batch,
+        meals_received=149,
+        shortfall_reason="other",
+        shortfall_note=" Un plateau renversé ",
+        distance_km=Decimal("99999.9"),
+        duration_minutes=0,
+        transport_cost=Decimal("0"),
+    )
+    assert (pickup.shortfall_reason, pickup.shortfall_note, pickup.distance_km) == (
+        "other",
+        "Un plateau renversé",
+        Decimal("99999.9"),
+    )
+    complete = scene.pickup(scene.batch(), shortfall_reason="refused", shortfall_note="rien")
+    assert (complete.shortfall_reason, complete.shortfall_note) == ("", "")
+
+
+# Distribution
+
+
+def distribute(scene, pickup, **change):
+    fields = {
+        "site": scene.site,
+        "distributed_on": scene.today,
+        "meals_distributed": pickup.meals_received,
+        "beneficiaries": 100,
+        "temperature_c": Decimal("2.0"),
+        **change,
+    }
+    return services.distribution_record(pickup=pickup, by=scene.volunteer, **fields)
+
+
+def test_a_discarded_batch_cannot_be_distributed_through_the_api(api, scene):
+    batch = scene.batch()
+    pickup = scene.pickup(batch)
+    services.batch_discard(batch=batch, by=scene.kitchen_user, reason="Rupture de la chaîne du froid")
+    api.force_authenticate(scene.volunteer)
+
+    response = api.post(
+        "/api/v1/distributions/",
+        {
+            "pickup": pickup.pk,
+            "site": scene.site.pk,
+            "distributed_on": str(scene.today),
+            "meals_distributed": 150,
+            "beneficiaries": 140,
+            "temperature_c": "2.0",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["meals_distributed"] == [
+        "Ce lot a été écarté : ses repas ne peuvent pas être distribués."
+    ]
+    assert Distribution.objects.count() == 0
+    # Setting its meals aside is still recorded.
+    aside = distribute(scene, pickup, meals_distributed=0, meals_discarded=150, discard_reason="Jetés")
+    assert aside.meals_discarded == 150
+
+
+def test_a_recalled_batch_cannot_be_distributed(scene):
+    batch = scene.batch()
+    pickup = scene.pickup(batch)
+    services.batch_recall(batch=batch, by=scene.kitchen_user, reason="Listeria")
+
+    assert errors_of(distribute, scene=scene, pickup=pickup)["meals_distributed"] == (
+        "Ce lot a été rappelé : ses repas ne peuvent pas être distribués."
+    )
+    assert Distribution.objects.count() == 0
+
+
+def test_meals_are_distributed_until_the_use_by_day_not_the_day_after(scene):
+    produced = scene.today - 4 * DAY
+    use_by = scene.today - DAY
+    batch = scene.past_batch(production_date=produced, use_by_date=use_by, kind="dedicated")
+    pickup = scene.pickup(batch, picked_up_at=paris(produced, 14))
+
+    after = errors_of(
+        distribute, scene=scene, pickup=pickup, distributed_on=scene.today, meals_distributed=50
+    )
+    assert after["distributed_on"] == (
+        f"La date limite de consommation du lot ({use_by:%d/%m/%Y}) est dépassée."
+    )
+    assert distribute(scene, pickup, distributed_on=use_by, meals_distributed=50).distributed_on == use_by
+
+
+def test_a_distribution_follows_its_pickup_and_is_never_in_the_future(scene):
+    produced = scene.today - 2 * DAY
+    batch = scene.past_batch(production_date=produced, kind="dedicated")
+    pickup = scene.pickup(batch, picked_up_at=paris(produced + DAY, 10))
+
+    before = errors_of(distribute, scene=scene, pickup=pickup, distributed_on=produced)
+    future = errors_of(distribute, scene=scene, pickup=pickup, distributed_on=scene.today + DAY)
+
+    assert before["distributed_on"] == "La distribution précède la collecte."
+    # The bounds of every date field answer first (territories.bounds).
+    assert future["distributed_on"] == "Cette date ne peut pas être dans le futur."
+    assert (
+        distribute(scene, pickup, distributed_on=produced + DAY, meals_distributed=10).meals_distributed == 10
+    )
+
+
+def test_meals_distributed_and_set_aside_add_up_to_the_meals_received_at_most(scene):
+    pickup = scene.pickup(scene.batch(meals_count=150), meals_received=150)
+    distribute(scene, pickup, meals_distributed=100)
+
+    errors = errors_of(
+        distribute, scene=scene, pickup=pickup, meals_distributed=40, meals_discarded=11, discard_reason="x"
+    )
+    assert (
+        errors["meals_distributed"] == "Repas distribués et écartés dépassent les repas reçus restants (50)."
+    )
+    last = distribute(
+        scene, pickup, meals_distributed=40, meals_discarded=10, discard_reason="Barquettes ouvertes"
+    )
+    assert (last.meals_distributed, last.meals_discarded) == (40, 10)
+
+
+def test_setting_every_meal_aside_discards_the_batch_and_some_only_keeps_it_picked_up(scene):
+    whole = scene.pickup(scene.batch(), meals_received=150)
+    part = scene.pickup(scene.batch(), meals_received=150)
+
+    distribute(scene, whole, meals_distributed=0, meals_discarded=150, discard_reason=" Froid rompu ")
+    distribute(scene, part, meals_distributed=0, meals_discarded=149, discard_reason="Froid rompu")
+
+    whole.batch.refresh_from_db()
+    assert (whole.batch.status, whole.batch.discard_reason) == ("discarded", "Froid rompu")
+    assert Batch.objects.get(pk=part.batch_id).status == "picked_up"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"meals_distributed": 0}, "meals_distributed", "Indiquez au moins un repas distribué ou écarté."),
+        (
+            {"meals_discarded": 1, "meals_distributed": 149},
+            "discard_reason",
+            "Indiquez pourquoi des repas ont été écartés.",
+        ),
+        ({"beneficiaries": 0}, "beneficiaries", "Indiquez le nombre de personnes servies."),
+        (
+            {"households": 101},
+            "households",
+            "Il ne peut pas y avoir plus de foyers que de personnes servies.",
+        ),
+        ({"children": 101}, "children", "Il ne peut pas y avoir plus d'enfants que de personnes servies."),
+        ({"beneficiaries": -1}, "beneficiaries", "Ce nombre ne peut pas être négatif."),
+        ({"meals_discarded": -1}, "meals_discarded", "Ce nombre ne peut pas être négatif."),
+    ],
+)
+def test_each_count_of_a_distribution_is_checked(scene, change, field, message):
+    pickup = scene.pickup(scene.batch(), meals_received=150)
+    assert errors_of(distribute, scene=scene, pickup=pickup, **change)[field] == message
+    assert Distribution.objects.count() == 0
+
+
+def test_households_and_children_are_at_most_the_people_served(scene):
+    pickup = scene.pickup(scene.batch(), meals_received=150)
+    recorded = distribute(scene, pickup, beneficiaries=100, households=100, children=100)
+    assert (recorded.households, recorded.children) == (100, 100)
+
+
+def test_meals_are_distributed_at_a_site_of_the_association_that_collected_them(scene):
+    pickup = scene.pickup(scene.batch())
+    elsewhere = DistributionSiteFactory()
+    errors = errors_of(distribute, scene=scene, pickup=pickup, site=elsewhere)
+    assert errors == {"site": "Ce lieu n'appartient pas à l'association qui a collecté le lot."}
+
+
+def test_deleting_the_last_distribution_puts_the_batch_back_to_picked_up(scene):
+    pickup = scene.pickup(scene.batch())
+    first = distribute(scene, pickup, meals_distributed=100)
+    second = distribute(scene, pickup, meals_distributed=50)
+
+    services.distribution_delete(distribution=first, by=scene.volunteer)
+    assert Batch.objects.get(pk=pickup.batch_id).status == "distributed"
+    services.distribution_delete(distribution=second, by=scene.volunteer)
+    assert Batch.objects.get(pk=pickup.batch_id).status == "picked_up"
+    with pytest.raises(Distribution.DoesNotExist):
+        services.distribution_delete(distribution=second, by=scene.volunteer)
+
+
+# Recall
+
+
+def test_a_recall_withdraws_the_meals_still_held_once(scene):
+    ready = scene.batch(meals_count=150)
+    pickup = scene.pickup(scene.batch(meals_count=150), meals_received=140, shortfall_reason="refused")
+    distribute(scene, pickup, meals_distributed=100, meals_discarded=15, discard_reason="Abîmés")
+    gone = scene.batch()
+    services.batch_discard(batch=gone, by=scene.kitchen_user, reason="Froid rompu")
+
+    assert services.meals_still_held(ready) == 150
+    assert services.meals_still_held(pickup.batch) == 25  # 140 received, 100 eaten, 15 set aside
+    assert services.meals_still_held(gone) == 0
+    recalled = services.batch_recall(batch=ready, by=scene.kitchen_user, reason=" Listeria ")
+    assert (recalled.status, recalled.meals_recalled, recalled.discard_reason) == (
+        "cancelled",
+        150,
+        "Rappel : Listeria",
+    )
+    assert (
+        services.batch_recall(batch=pickup.batch, by=scene.kitchen_user, reason="Listeria").status
+        == "distributed"
+    )
+    assert errors_of(services.batch_recall, batch=gone, by=scene.kitchen_user, reason=" ") == {
+        "reason": "Indiquez le motif du rappel."
+    }
+    with pytest.raises(Conflict, match="Ce lot a déjà été rappelé le "):
+        services.batch_recall(batch=ready, by=scene.kitchen_user, reason="Encore")
+
+
+def test_a_kitchen_manager_recalls_the_lots_of_the_own_kitchen_only(scene):
+    mine = scene.batch()
+    other = Scene()
+    theirs = other.batch()
+    assert services.may_recall(mine, scene.kitchen_user) is True
+    assert services.may_recall(theirs, scene.kitchen_user) is False
+    assert services.may_recall(mine, scene.volunteer) is False

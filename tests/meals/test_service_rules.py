@@ -549,6 +549,25 @@ def test_households_and_children_are_at_most_the_people_served(scene):
     assert (recorded.households, recorded.children) == (100, 100)
 
 
+def test_the_history_names_who_recorded_the_pickup_and_the_distribution(scene):
+    # Read again, as the volunteer's request would: the declaring request's object is not reused.
+    pickup = scene.pickup(Batch.objects.get(pk=scene.batch().pk))
+    distribution = distribute(scene, pickup)
+    assert pickup.history.get().history_user == scene.volunteer
+    assert distribution.history.get().history_user == scene.volunteer
+    # The batch's moves, written by a conditional update, are in its history as changes by their author.
+    moves = list(
+        Batch.history.filter(id=pickup.batch_id)
+        .order_by("history_date")
+        .values_list("status", "history_type", "history_user")
+    )
+    assert moves == [
+        ("ready", "+", scene.kitchen_user.pk),
+        ("picked_up", "~", scene.volunteer.pk),
+        ("distributed", "~", scene.volunteer.pk),
+    ]
+
+
 def test_meals_are_distributed_at_a_site_of_the_association_that_collected_them(scene):
     pickup = scene.pickup(scene.batch())
     elsewhere = DistributionSiteFactory()
@@ -579,8 +598,14 @@ def test_a_recall_withdraws_the_meals_still_held_once(scene):
     gone = scene.batch()
     services.batch_discard(batch=gone, by=scene.kitchen_user, reason="Froid rompu")
 
+    untouched = scene.pickup(scene.batch(meals_count=150))
+    eaten = scene.pickup(scene.batch(meals_count=150))
+    distribute(scene, eaten, meals_distributed=150)
+
     assert services.meals_still_held(ready) == 150
     assert services.meals_still_held(pickup.batch) == 25  # 140 received, 100 eaten, 15 set aside
+    assert services.meals_still_held(untouched.batch) == 150  # collected, nothing handed out yet
+    assert services.meals_still_held(eaten.batch) == 0
     assert services.meals_still_held(gone) == 0
     recalled = services.batch_recall(batch=ready, by=scene.kitchen_user, reason=" Listeria ")
     assert (recalled.status, recalled.meals_recalled, recalled.discard_reason) == (

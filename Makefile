@@ -50,11 +50,19 @@ help:
 	@echo "make worker   a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     the Celery beat scheduler (needs CELERY_BROKER_URL)"
 
+# The environment is made without pip (setting pip up takes longer than everything uv then
+# installs); the pip of $(PYTHON) installs uv into it, or, where $(PYTHON) has no pip, the
+# environment's own pip set up for that.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
 
 $(UV): | $(BIN)/python
-	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	@if $(PYTHON) -m pip --version >/dev/null 2>&1; then \
+		echo "$(PYTHON) -m pip --python $(BIN)/python install uv==$(UV_VERSION)"; \
+		$(PYTHON) -m pip --python $(BIN)/python install --quiet uv==$(UV_VERSION); \
+	else \
+		$(BIN)/python -m ensurepip && $(BIN)/python -m pip install --quiet uv==$(UV_VERSION); \
+	fi
 
 # psycopg2 is built from source against libpq, which needs pg_config (Debian package
 # libpq-dev); installed here when missing, as e2e-deps installs Chromium. uv keeps the built
@@ -92,13 +100,14 @@ seed: migrate
 
 # The server answers as soon as the database is migrated, while seed_demo loads the demo data
 # beside it: the accounts first (a few seconds), then the pilot year, the pages filling in as it
-# goes (README.md). Stopping the server stops the seeding; the next run completes it.
+# goes (README.md). Stopping the server stops the seeding; the next run completes it. Without
+# the reloader, which would start Django twice (`.venv/bin/python manage.py runserver` has it).
 run: export PASSERELLE_SQLITE_CONCURRENT := true
 run: migrate messages
 	@echo "Serving http://127.0.0.1:$(PORT)/ while the demo data loads."
 	@$(MANAGE) seed_demo & seeding=$$!; \
 		trap 'kill $$seeding 2>/dev/null' EXIT INT TERM; \
-		$(MANAGE) runserver 127.0.0.1:$(PORT)
+		$(MANAGE) runserver --noreload 127.0.0.1:$(PORT)
 
 test: lint typecheck checks e2e-deps pytest
 

@@ -107,10 +107,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and env_bool(
     "PASSERELLE_SQLITE_CONCURRENT", False
 ):
     # `make run` serves pages while seed_demo writes the pilot year in another process: readers
-    # never wait on the writer (write-ahead log), a write begins by taking the lock (so two
-    # writers queue rather than fail), and waits up to a minute for it.
+    # never wait on the writer (write-ahead log, synced at its checkpoints rather than at every
+    # commit), a write begins by taking the lock (so two writers queue rather than fail), and
+    # waits up to a minute for it.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 60}
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 60,
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

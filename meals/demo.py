@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -560,9 +561,10 @@ def flow_seed(
     since: datetime.date,
     until: datetime.date,
 ) -> FlowCounts:
-    """Records one territory's flow from ``since`` to ``until`` in one transaction. The roll-ups
-    the services queue are discarded: the caller rebuilds the whole range at once, then the
-    monthly costs (``seed_demo``)."""
+    """Records one territory's flow from ``since`` to ``until``, a transaction per week, so that
+    the pages ``make run`` serves meanwhile wait at most a week's writing for the database. The
+    roll-ups the services queue are discarded: the caller rebuilds the whole range at once, then
+    the monthly costs (``seed_demo``)."""
     today = timezone.localdate()
     counts = FlowCounts()
     last_days = last_school_days(today)
@@ -574,20 +576,21 @@ def flow_seed(
         )
         .values_list("lot_number", flat=True)
     )
-    with transaction.atomic():
-        for day in school_days(since, until):
-            for demo in partnerships:
-                partnership = demo.partnership
-                if not partnership.starts_on <= day <= (partnership.ends_on or day):
-                    continue
-                plans = plan_day(demo, day, last_days=day in last_days, today=today)
-                if any(plan.lot_number in existing for plan in plans):
-                    counts.skipped_days += 1
-                    continue
-                for plan in plans:
-                    record(plan, demo, day, kitchen_user=kitchen_user, volunteer=volunteer, counts=counts)
-        # The caller rebuilds every roll-up of the range in one statement, and the monthly costs.
-        discard_pending_rollups()
+    for _week, days in itertools.groupby(school_days(since, until), key=lambda day: day.isocalendar()[:2]):
+        with transaction.atomic():
+            for day in days:
+                for demo in partnerships:
+                    partnership = demo.partnership
+                    if not partnership.starts_on <= day <= (partnership.ends_on or day):
+                        continue
+                    plans = plan_day(demo, day, last_days=day in last_days, today=today)
+                    if any(plan.lot_number in existing for plan in plans):
+                        counts.skipped_days += 1
+                        continue
+                    for plan in plans:
+                        record(plan, demo, day, kitchen_user=kitchen_user, volunteer=volunteer, counts=counts)
+            # The caller rebuilds every roll-up of the range in one statement, and the monthly costs.
+            discard_pending_rollups()
     return counts
 
 

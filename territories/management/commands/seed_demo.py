@@ -1053,7 +1053,7 @@ class Command(BaseCommand):
     # -- daily flow -----------------------------------------------------------------------------
 
     def seed_flow(self, territories: dict[str, Territory], days: int) -> tuple[datetime.date, datetime.date]:
-        """Each territory's flow in its own transaction, then every roll-up of the range rebuilt."""
+        """Each territory's flow, a transaction per week, then every roll-up of the range rebuilt."""
         since, until = demo.window(days)
         started = time.monotonic()
         counts = demo.FlowCounts()

@@ -26,6 +26,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
@@ -36,7 +37,7 @@ from territories.exceptions import Conflict
 
 from . import services
 from .api import BatchSerializer, DistributionSerializer, PickupSerializer
-from .models import RecordImport
+from .models import RecordImport, created_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -112,21 +113,28 @@ class ImportReport:
 
     def as_text(self) -> str:
         """The report in French, one error a line."""
-        created = _("%(batches)s lot(s), %(pickups)s collecte(s), %(distributions)s distribution(s)") % (
-            self.counts
-        )
+        created = created_text(self.counts)
         if self.ok and self.dry_run:
-            return _(
-                "Simulation réussie : %(rows)s ligne(s) vérifiée(s), rien n'a été enregistré. "
-                "L'import créerait %(created)s."
+            return ngettext(
+                "Simulation réussie : %(rows)s ligne vérifiée, rien n'a été enregistré. "
+                "L'import créerait %(created)s.",
+                "Simulation réussie : %(rows)s lignes vérifiées, rien n'a été enregistré. "
+                "L'import créerait %(created)s.",
+                self.rows,
             ) % {"rows": self.rows, "created": created}
         if self.ok:
-            return _("Import réussi : %(rows)s ligne(s), %(created)s enregistré(s).") % {
-                "rows": self.rows,
-                "created": created,
-            }
+            return ngettext(
+                "Import réussi : %(rows)s ligne ; enregistrés : %(created)s.",
+                "Import réussi : %(rows)s lignes ; enregistrés : %(created)s.",
+                self.rows,
+            ) % {"rows": self.rows, "created": created}
         lines = [
-            _("Fichier refusé : %(count)s erreur(s), rien n'a été enregistré.") % {"count": len(self.errors)}
+            ngettext(
+                "Fichier refusé : %(count)s erreur, rien n'a été enregistré.",
+                "Fichier refusé : %(count)s erreurs, rien n'a été enregistré.",
+                len(self.errors),
+            )
+            % {"count": len(self.errors)}
         ]
         lines.extend(str(error) for error in self.errors)
         return "\n".join(lines)

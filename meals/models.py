@@ -460,6 +460,11 @@ class RecordImport(TerritoryOwned, LeasedWork):
     def in_progress(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
 
+    @property
+    def created_text(self) -> str:
+        """What the import saved, in words ("2 lots, 1 collecte et 0 distribution")."""
+        return created_text(self.counts)
+
     @classmethod
     def view_rule(cls, membership: Membership) -> Q | None:
         if membership.role in (Role.AUTHORITY_COORDINATOR, Role.EVALUATOR):
@@ -469,6 +474,17 @@ class RecordImport(TerritoryOwned, LeasedWork):
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:
         return cls.territory_coordinator_rule(membership)
+
+
+def created_text(counts: dict[str, int]) -> str:
+    """The batches, pickups and distributions an import creates, each count with its plural."""
+    batches, pickups, distributions = (counts.get(key, 0) for key in ("batches", "pickups", "distributions"))
+    return gettext("%(batches)s, %(pickups)s et %(distributions)s") % {
+        "batches": ngettext("%(count)s lot", "%(count)s lots", batches) % {"count": batches},
+        "pickups": ngettext("%(count)s collecte", "%(count)s collectes", pickups) % {"count": pickups},
+        "distributions": ngettext("%(count)s distribution", "%(count)s distributions", distributions)
+        % {"count": distributions},
+    }
 
 
 def reach_label(name: str) -> str:

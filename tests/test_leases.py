@@ -144,7 +144,10 @@ def test_an_interrupted_import_can_be_retried_from_its_page(
     assert response.status_code == 302
     lost.refresh_from_db()
     assert (lost.status, lost.attempts, lost.counts["batches"]) == ("done", 1, 1)
-    assert "Import terminé : 1 lots" in client.get(page).content.decode()
+    assert (
+        "Import terminé ; enregistrés : 1 lot, 0 collecte et 0 distribution."
+        in client.get(page).content.decode()
+    )
     assert retry not in client.get(page).content.decode()
 
 

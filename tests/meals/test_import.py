@@ -104,7 +104,7 @@ def test_good_file_loads_batches_pickups_and_distributions(scene, importer):
     assert Pickup.objects.filter(territory=scene.territory).count() == 3
     assert Distribution.objects.filter(territory=scene.territory).count() == 1
     assert report.as_text() == (
-        "Import réussi : 4 ligne(s), 4 lot(s), 3 collecte(s), 1 distribution(s) enregistré(s)."
+        "Import réussi : 4 lignes ; enregistrés : 4 lots, 3 collectes et 1 distribution."
     )
 
     statuses = dict(Batch.objects.values_list("lot_number", "status"))
@@ -210,7 +210,7 @@ def test_one_bad_line_rejects_the_whole_file(scene, importer, change, field, mes
     assert message in report.errors[0].message
     assert report.counts == {"batches": 0, "pickups": 0, "distributions": 0}
     assert nothing_written()
-    assert report.as_text().startswith("Fichier refusé : 1 erreur(s), rien n'a été enregistré.\nligne 3, ")
+    assert report.as_text().startswith("Fichier refusé : 1 erreur, rien n'a été enregistré.\nligne 3, ")
 
 
 def test_a_partnership_of_another_territory_is_never_imported(scene, importer):
@@ -272,7 +272,7 @@ def test_several_bad_lines_are_each_reported(scene, importer):
         (6, "liaison"),
     ]
     text = report.as_text().splitlines()
-    assert text[0] == "Fichier refusé : 4 erreur(s), rien n'a été enregistré."
+    assert text[0] == "Fichier refusé : 4 erreurs, rien n'a été enregistré."
     assert text[1] == "ligne 3, meals_count : Un nombre entier valide est requis."
     assert text[4] == "ligne 6, liaison : «\u00a0tiède\u00a0» n'est pas un choix valide."
     assert nothing_written()
@@ -393,9 +393,7 @@ def test_dry_run_checks_and_writes_nothing(scene, importer):
 
     assert report.ok
     assert report.counts == {"batches": 4, "pickups": 3, "distributions": 1}
-    assert report.as_text().startswith(
-        "Simulation réussie : 4 ligne(s) vérifiée(s), rien n'a été enregistré."
-    )
+    assert report.as_text().startswith("Simulation réussie : 4 lignes vérifiées, rien n'a été enregistré.")
     assert nothing_written()
 
 
@@ -414,7 +412,7 @@ def test_command_loads_a_good_file(scene, importer, tmp_path):
 
     call_command("import_records", path, territory=scene.territory.slug, user=importer.username, stdout=out)
 
-    assert "Import réussi : 4 ligne(s), 4 lot(s), 3 collecte(s), 1 distribution(s)" in out.getvalue()
+    assert "Import réussi : 4 lignes ; enregistrés : 4 lots, 3 collectes et 1 distribution." in out.getvalue()
     assert Batch.objects.count() == 4
 
 

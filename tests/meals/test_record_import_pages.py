@@ -53,7 +53,7 @@ def test_a_good_file_is_loaded_and_the_page_reports_it(
     assert response.request["PATH_INFO"] == reverse("record-import-detail", kwargs={"pk": record_import.pk})
     assert record_import.status == "done"
     assert record_import.counts == {"batches": 2, "pickups": 0, "distributions": 0}
-    assert "Import terminé : 2 lots" in response.content.decode()
+    assert "Import terminé ; enregistrés : 2 lots, 0 collecte et 0 distribution." in response.content.decode()
     assert Batch.objects.filter(territory=scene.territory).count() == 2
 
 

@@ -19,7 +19,7 @@ import datetime
 import io
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,7 +27,7 @@ import matplotlib
 from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext, npgettext, pgettext
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -116,8 +116,18 @@ def local_number(value: float | Decimal | int | None, decimals: int = 0) -> str:
     return text.replace("\u00a0", "\u202f")
 
 
+def meals_unit(count: float) -> str:
+    """The unit after a number of meals, agreed with it in the active language ("1 meal", "2 meals")."""
+    return npgettext("unité après un nombre", "repas", "repas", round(count))
+
+
 def figure_label(
-    value: float | None, *, unit: str, complete: bool, decimals: int, short: bool = False
+    value: float | None,
+    *,
+    unit: str | Callable[[float], str],
+    complete: bool,
+    decimals: int,
+    short: bool = False,
 ) -> str:
     """A value printed on a chart with its completeness ("≥ 1,92 €", "at least 1.92 €", "unknown"),
     in the active language, as every figure (``costing.display.figure_text``)."""
@@ -125,7 +135,9 @@ def figure_label(
     text = display.figure_text(amount, complete=complete, decimals=decimals, short=short)
     # Thousands grouped by a narrow space, as ``local_number`` writes the axes.
     text = text.replace("≥\u00a0", "≥ ").replace("\u00a0", "\u202f")
-    return text if amount is None or not unit else f"{text} {unit}"
+    if value is None or not unit:
+        return text
+    return f"{text} {unit(value) if callable(unit) else unit}"
 
 
 def axis_formatter(decimals: int = 0, suffix: str = "") -> FuncFormatter:
@@ -446,7 +458,7 @@ def comparison_chart(
     names: Sequence[str],
     values: Sequence[object],
     complete: Sequence[bool],
-    unit: str,
+    unit: str | Callable[[float], str],
     decimals: int = 0,
 ) -> Chart:
     """One figure side by side for every territory (horizontal bars; incomplete ones hatched)."""
@@ -546,7 +558,7 @@ def comparison_charts(rows: Sequence[dict]) -> dict[str, Chart]:
             names=names,
             values=[row["meals_distributed"] for row in rows],
             complete=[True for _row in rows],
-            unit=_("repas"),
+            unit=meals_unit,
         ),
         "comparison_cost": comparison_chart(
             code="chart-comparison-cost",

@@ -189,3 +189,21 @@ def test_one_pickup_and_one_meal_lost_are_singular_in_both_languages():
     assert french[1].startswith("1 repas perdu sur la période (écarté,")
     assert english[0].startswith("Over the period, 1 pickup out of 1 was received")
     assert english[1].startswith("1 meal lost over the period")
+
+
+def test_the_comparison_chart_agrees_meals_with_their_number():
+    rows = [
+        {
+            "territory": territory,
+            "meals_distributed": meals,
+            "full_cost_per_meal": None,
+            "full_cost_complete": False,
+        }
+        for territory, meals in (("A", 1), ("B", 0), ("C", 2))
+    ]
+    french = charts.comparison_charts(rows)["comparison_meals"]
+    with translation.override("en"):
+        english = charts.comparison_charts(rows)["comparison_meals"]
+    assert french.description == "A : 1 repas ; B : 0 repas ; C : 2 repas."
+    assert english.description == "A: 1 meal; B: 0 meals; C: 2 meals."
+    assert ">1 meal<" in english.svg and ">2 meals<" in english.svg

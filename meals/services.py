@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 LOT_NUMBER_MAX = 50
 PORTION_GRAMS_MAX = 2000
 TEMPERATURE_LIMIT = Decimal("1000")
-DISTANCE_LIMIT_KM = Decimal("100000")
+DISTANCE_MAX_KM = bounds.decimal_column_max(Pickup._meta.get_field("distance_km"))
 
 
 def today() -> datetime.date:
@@ -346,8 +346,24 @@ def batch_create(
 def saved_by(record: Any, by: User) -> Any:
     """Saves a new record with its author in the history (also outside a request: imports, tasks)."""
     record._history_user = by
-    record.save()
+    try:
+        record.save()
+    finally:
+        forget_author(record)
     return record
+
+
+def forget_author(record: Any) -> None:
+    """simple-history takes ``_history_user`` from the object before any ``default_user``: left on
+    an object that is used again (the batch ``batch_create`` returns), it would name this
+    author on the next write of someone else."""
+    record.__dict__.pop("_history_user", None)
+
+
+def history_of_update(record: Any, by: User) -> None:
+    """The history row of a change made by ``QuerySet.update()`` (which sends no signal), by its author."""
+    forget_author(record)
+    type(record).history.bulk_history_create([record], update=True, default_user=by)
 
 
 def save_with_lot(batch: Batch, by: User) -> None:
@@ -358,11 +374,13 @@ def save_with_lot(batch: Batch, by: User) -> None:
             batch._history_user = by  # type: ignore[attr-defined]
             batch.save()
     except IntegrityError:
+        forget_author(batch)
         if food_safety.lot_taken(
             kitchen_id=batch.kitchen_id, lot_number=batch.lot_number, exclude_pk=batch.pk
         ):
             raise ValidationError({"lot_number": food_safety.lot_taken_message(batch.lot_number)}) from None
         raise
+    forget_author(batch)
 
 
 EDITABLE_BATCH_FIELDS = {
@@ -419,7 +437,7 @@ def move_status(batch: Batch, *, by: User, expected: set[str], to: str, **fields
     if updated == 1:
         batch.refresh_from_db()
         # QuerySet.update() sends no signal: the history record, with who moved it, is written here.
-        Batch.history.bulk_history_create([batch], update=True, default_user=by)
+        history_of_update(batch, by)
         # The status counts on the days of the batch, of its pickup and of its distributions (a
         # batch that was ready has neither).
         days = {batch.production_date}
@@ -512,7 +530,7 @@ def pickup_confirm(
         errors["temperature_c"] = _("Température invraisemblable.")
     if distance_km < 0:
         errors["distance_km"] = _("La distance ne peut pas être négative.")
-    elif distance_km >= DISTANCE_LIMIT_KM:
+    elif distance_km > DISTANCE_MAX_KM:
         errors["distance_km"] = _("Distance invraisemblable.")
     if duration_minutes < 0:
         errors["duration_minutes"] = _("La durée ne peut pas être négative.")
@@ -647,6 +665,9 @@ def distribution_record(
     ):
         if value is not None and value < 0:
             errors[name] = _("Ce nombre ne peut pas être négatif.")
+    if distributed_on > today():
+        # Before the generic window of ``bounded``, which would answer first otherwise.
+        errors["distributed_on"] = _("La distribution ne peut pas être datée dans le futur.")
     people = bounds.COUNT_BOUNDS["meals.Distribution.beneficiaries"][1]
     bounded(
         errors,
@@ -664,9 +685,7 @@ def distribution_record(
         check_rules(errors)
     if site.association_id != pickup.association_id:
         errors["site"] = _("Ce lieu n'appartient pas à l'association qui a collecté le lot.")
-    if distributed_on > today():
-        errors["distributed_on"] = _("La distribution ne peut pas être datée dans le futur.")
-    elif distributed_on > batch.use_by_date:
+    if distributed_on > batch.use_by_date:
         errors["distributed_on"] = _("La date limite de consommation du lot (%(date)s) est dépassée.") % {
             "date": batch.use_by_date.strftime("%d/%m/%Y")
         }
@@ -815,7 +834,7 @@ def batch_recall(*, batch: Batch, by: User, reason: str) -> Batch:
         fields["discard_reason"] = _("Rappel : %(reason)s") % {"reason": reason.strip()}
     Batch.objects.filter(pk=locked.pk).update(**fields)
     locked.refresh_from_db()
-    Batch.history.bulk_history_create([locked], update=True, default_user=by)
+    history_of_update(locked, by)
     enqueue_rollups(locked.territory_id, {locked.production_date})
     transaction.on_commit(lambda: delay_or_log(notify_batch_recalled, locked.pk))
     batch.refresh_from_db()

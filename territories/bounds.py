@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -111,6 +112,12 @@ _FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u206
 
 def today() -> datetime.date:
     return timezone.localdate()
+
+
+def decimal_column_max(field: Any) -> Decimal:
+    """The largest value a ``numeric(max_digits, decimal_places)`` column holds (99,999.9 for
+    ``numeric(6,1)``): a larger one, or one that rounds above it, makes PostgreSQL refuse the row."""
+    return Decimal(10) ** (field.max_digits - field.decimal_places) - Decimal(10) ** -field.decimal_places
 
 
 def years_from(day: datetime.date, years: int) -> datetime.date:

@@ -1,6 +1,7 @@
 """The meal flow through the API: each rule answers 400 with a French field message and writes nothing."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 
@@ -118,6 +119,14 @@ def test_volunteer_confirms_a_pickup_once_and_the_second_answers_409(api, scene)
     assert Batch.objects.get(pk=batch.pk).status == "picked_up"
 
 
+def test_a_pickup_of_99999_9_km_is_the_longest_accepted(api, scene):
+    batch = scene.batch()
+    api.force_authenticate(scene.volunteer)
+    response = api.post(f"/api/v1/batches/{batch.pk}/pickup/", {**PICKUP, "distance_km": "99999.9"})
+    assert response.status_code == 201, response.json()
+    assert Pickup.objects.get(batch=batch).distance_km == Decimal("99999.9")
+
+
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
@@ -125,6 +134,8 @@ def test_volunteer_confirms_a_pickup_once_and_the_second_answers_409(api, scene)
         ({"meals_received": 151}, "meals_received", "ne compte que 150 repas"),
         ({"meals_received": -1}, "meals_received", "supérieure ou égale"),
         ({"distance_km": "-3"}, "distance_km", "supérieure ou égale"),
+        ({"distance_km": "100000"}, "distance_km", "pas plus de 5 chiffres avant la virgule"),
+        ({"distance_km": "99999.99"}, "distance_km", "chiffre"),
         ({"picked_up_at": "2099-01-01T10:00:00+01:00"}, "picked_up_at", "futur"),
     ],
 )

@@ -482,8 +482,12 @@ def test_a_distribution_follows_its_pickup_and_is_never_in_the_future(scene):
     future = errors_of(distribute, scene=scene, pickup=pickup, distributed_on=scene.today + DAY)
 
     assert before["distributed_on"] == "La distribution précède la collecte."
-    # The bounds of every date field answer first (territories.bounds).
-    assert future["distributed_on"] == "Cette date ne peut pas être dans le futur."
+    # The service's own message, not the generic one of the date bounds (territories.bounds).
+    assert future["distributed_on"] == "La distribution ne peut pas être datée dans le futur."
+    assert (
+        distribute(scene, pickup, distributed_on=scene.today, meals_distributed=10).distributed_on
+        == scene.today
+    )
     assert (
         distribute(scene, pickup, distributed_on=produced + DAY, meals_distributed=10).meals_distributed == 10
     )
@@ -566,6 +570,36 @@ def test_the_history_names_who_recorded_the_pickup_and_the_distribution(scene):
         ("picked_up", "~", scene.volunteer.pk),
         ("distributed", "~", scene.volunteer.pk),
     ]
+
+
+def test_a_batch_object_used_again_after_its_declaration_records_who_moved_it(scene):
+    # The very object batch_create returned (its declaring author set on it), moved by the volunteer.
+    batch = scene.batch()
+    scene.pickup(batch)
+    services.batch_recall(batch=batch, by=scene.kitchen_user, reason="Listeria")
+    moves = list(
+        Batch.history.filter(id=batch.pk).order_by("history_date").values_list("status", "history_user")
+    )
+    assert moves == [
+        ("ready", scene.kitchen_user.pk),
+        ("picked_up", scene.volunteer.pk),
+        ("picked_up", scene.kitchen_user.pk),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("distance", "accepted"),
+    [("99999.9", True), ("99999.91", False), ("99999.99", False), ("100000", False)],
+)
+def test_a_pickup_distance_fits_its_numeric_6_1_column(scene, distance, accepted):
+    batch = scene.batch()
+    if accepted:
+        scene.pickup(batch, distance_km=Decimal(distance))
+        assert Pickup.objects.get(batch=batch).distance_km == Decimal("99999.9")
+        return
+    errors = errors_of(scene.pickup, batch=batch, distance_km=Decimal(distance))
+    assert errors == {"distance_km": "Distance invraisemblable."}
+    assert Pickup.objects.count() == 0
 
 
 def test_meals_are_distributed_at_a_site_of_the_association_that_collected_them(scene):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import finance_views, views
 
 urlpatterns = [
     path("territoires/<int:pk>/couts/", views.TerritoryCostView.as_view(), name="territory-costs"),
@@ -14,6 +14,7 @@ urlpatterns = [
         views.TransportRateInputView.as_view(),
         name="transport-rate-input",
     ),
+    path("financements/<int:pk>/budget/", finance_views.FundingBudgetView.as_view(), name="funding-budget"),
     path("cuisines/<int:pk>/couts/saisie/", views.KitchenCostInputView.as_view(), name="kitchen-cost-input"),
     path(
         "associations/<int:pk>/couts/saisie/",

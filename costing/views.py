@@ -48,7 +48,7 @@ from .forms import (
     TransportKeyForm,
     TransportRateForm,
 )
-from .models import AssociationCost, CoordinationCost, KitchenCostInput, TransportRate
+from .models import AssociationCost, CoordinationCost, Funding, KitchenCostInput, TransportRate
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -482,6 +482,13 @@ def input_links(user: Any, actor: models.Model, *, costs_page: bool = True) -> l
                 )
             )
     elif isinstance(actor, Territory):
+        for funding in Funding.objects.for_user(user).filter(territory=actor):
+            links.append(
+                (
+                    reverse("funding-budget", kwargs={"pk": funding.pk}),
+                    _("Budget : %(funding)s") % {"funding": funding},
+                )
+            )
         if may_change(user, TransportRate(territory=actor)):
             links.append(
                 (reverse("transport-rate-input", kwargs={"pk": actor.pk}), _("Saisir le barème de transport"))

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from associations.models import ConventionSignature
+from costing.models import BudgetLine, CoFunder
 from evaluation.models import JournalEntry
 from meals import services
 from meals.models import RecordImport, RoundSchedule, RoundSlot
@@ -221,7 +222,17 @@ def build_world() -> World:
     KitchenCostInputFactory(kitchen=kitchen, month=first)
     AssociationCostFactory(association=association, month=first)
     TransportRateFactory(territory=territory, month=first)
-    FundingFactory(territory=territory, funder="drihl", amount=Decimal("36500.00"))
+    funding = FundingFactory(territory=territory, funder="drihl", amount=Decimal("36500.00"))
+    BudgetLine.objects.create(
+        territory=territory,
+        funding=funding,
+        category="evaluation",
+        planned=Decimal("2400"),
+        explanation="Survey started late",
+    )
+    CoFunder.objects.create(
+        territory=territory, funding=funding, kind="caf", organisation="Family fund", amount=Decimal("5000")
+    )
     ReferenceValueFactory(code="food_parcel_cost_per_meal", source="Reference study 2024")
     entry = JournalEntry.objects.create(
         territory=territory,
@@ -309,6 +320,7 @@ def build_world() -> World:
                 "record-import-detail": record_import,
                 "record-import-retry": record_import,
                 "territory-costs": territory,
+                "funding-budget": funding,
                 "coordination-cost-input": territory,
                 "transport-rate-input": territory,
                 "kitchen-cost-input": kitchen,

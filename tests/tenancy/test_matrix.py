@@ -183,6 +183,7 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "distribution-create": Pickup,
     "flow-week": Batch,
     "territory-costs": Territory,
+    "funding-budget": Funding,
     "kitchen-cost-input": Kitchen,
     "association-cost-input": Association,
     "coordination-cost-input": Territory,

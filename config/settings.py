@@ -228,6 +228,9 @@ SPECTACULAR_SETTINGS = {
         "SurveyKindEnum": "evaluation.models.Survey.Kind",
         "SurveyQuestionKindEnum": "evaluation.models.SurveyQuestion.Kind",
         "ReportKindEnum": "evaluation.models.Report.Kind",
+        "BudgetCategoryEnum": "costing.finance_models.BudgetCategory",
+        "JournalCategoryEnum": "evaluation.models.JournalEntry.Category",
+        "RevenueReceiverEnum": "costing.finance_models.Revenue.Receiver",
     },
 }
 

@@ -22,6 +22,7 @@ from territories.api_base import (
     scoped,
 )
 
+from ..api import ConflictSerializer
 from ..models import Allergen, Component, Offer
 from . import services
 
@@ -85,10 +86,6 @@ class OfferAnswerSerializer(serializers.Serializer):
 
 class OfferDeclineSerializer(OfferAnswerSerializer):
     reason = serializers.CharField(allow_blank=True)
-
-
-class ConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField()
 
 
 class OfferFilter(filters.FilterSet):

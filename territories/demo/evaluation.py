@@ -305,26 +305,6 @@ SURVEYS: tuple[SurveySeed, ...] = (
         ),
         (6, 14),
     ),
-    SurveySeed(
-        Survey.Kind.PARTNER,
-        "Questionnaire des équipes de cuisine",
-        "Proposé aux agents de production et de conditionnement de la cuisine centrale.",
-        (
-            {
-                "code": "charge",
-                "text": "La production des repas dédiés pèse-t-elle sur votre charge de travail ?",
-                "kind": SCALE,
-            },
-            {"code": "sens", "text": "Le partenariat donne-t-il du sens à votre travail ?", "kind": YES_NO},
-            {
-                "code": "excedents",
-                "text": "Les excédents donnés sont-ils, selon vous :",
-                "kind": CHOICE,
-                "choices": ["En baisse", "Stables", "En hausse"],
-            },
-        ),
-        (18, 35),
-    ),
 )
 
 

@@ -205,12 +205,12 @@ def test_surveys_of_beneficiaries_associations_and_kitchen_staff(pilot_year):
         assert set(surveys) == {
             "Satisfaction des personnes servies",
             "Questionnaire des associations partenaires",
-            "Questionnaire des équipes de cuisine",
+            "Les repas pour l'aide alimentaire vus par l'équipe de cuisine",
         }
         answers = {title: survey.responses.count() for title, survey in surveys.items()}
         assert 60 <= answers["Satisfaction des personnes servies"] <= 110
         assert 6 <= answers["Questionnaire des associations partenaires"] <= 14
-        assert 18 <= answers["Questionnaire des équipes de cuisine"] <= 35
+        assert 8 <= answers["Les repas pour l'aide alimentaire vus par l'équipe de cuisine"] <= 16
     days = SurveyResponse.objects.aggregate(first=Max("answered_on"))
     assert days["first"] <= LAST_DAY
 

@@ -184,6 +184,7 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "flow-week": Batch,
     "territory-costs": Territory,
     "funding-budget": Funding,
+    "egalim-import": Kitchen,  # its page lists the kitchens the user declares for
     "kitchen-cost-input": Kitchen,
     "association-cost-input": Association,
     "coordination-cost-input": Territory,
@@ -282,6 +283,7 @@ ROLE_LIST_ROUTES = {
     "journal-create": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
     "survey-list": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
     "survey-create": {Role.EVALUATOR},
+    "egalim-import": {Role.KITCHEN_MANAGER, Role.EVALUATOR},
 }
 # Pages of one object meant for some roles only (the cost input forms); any other role gets 403,
 # and a user outside the object's territory 404.
@@ -385,7 +387,9 @@ class Side:
 
 def build_side(label: str) -> Side:
     territory = TerritoryFactory(name=f"Territoire {label}", slug=f"territoire-{label.lower()}")
-    kitchen = KitchenFactory(territory=territory, name=f"Cuisine {label}")
+    # Distinct SIRETs: the EGalim import finds a kitchen by its SIRET.
+    siret = {"Alpha": "73282932000074", "Bravo": "35600000000048"}[label]
+    kitchen = KitchenFactory(territory=territory, name=f"Cuisine {label}", siret=siret)
     association = AssociationFactory(territory=territory, name=f"Association {label}")
     side = Side(territory)
     side.objects = {

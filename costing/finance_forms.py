@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from .models import BudgetLine, CoFunder, Funding
+from .forms import MonthField
+from .models import BudgetLine, CoFunder, Expense, Funding
 
 
 class FundingPartFormSet(forms.BaseInlineFormSet):
@@ -58,3 +60,11 @@ BudgetLineFormSet = forms.inlineformset_factory(
 CoFunderFormSet = forms.inlineformset_factory(
     Funding, CoFunder, form=CoFunderForm, formset=FundingPartFormSet, extra=1, can_delete=True
 )
+
+
+class ExpenseForm(LocalizedModelForm):
+    month = MonthField(label=_("Mois"))
+
+    class Meta:
+        model = Expense
+        fields = ["month", "category", "amount", "label"]

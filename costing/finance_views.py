@@ -21,12 +21,13 @@ from django.views.generic.base import TemplateResponseMixin
 from django.views.generic.detail import SingleObjectMixin
 
 from territories.mixins import ScopedQuerysetMixin
+from territories.models import Territory
 from territories.views import PageMixin
 
 from .budget import funding_budget
-from .finance_forms import BudgetLineFormSet, CoFunderFormSet
+from .finance_forms import BudgetLineFormSet, CoFunderFormSet, ExpenseForm
 from .forms import MONTH_FORMAT, PeriodForm
-from .models import BudgetLine, CoFunder, Funding
+from .models import BudgetLine, CoFunder, Expense, Funding
 from .views import may_change
 
 
@@ -106,5 +107,44 @@ class FundingBudgetView(PageMixin, ScopedQuerysetMixin, SingleObjectMixin, Templ
             lines=lines,
             co_funders=co_funders,
             invalid=status == 400,
+        )
+        return self.render_to_response(context, status=status)
+
+
+class ExpenseView(PageMixin, ScopedQuerysetMixin, SingleObjectMixin, TemplateResponseMixin, View):
+    """A territory's programme expenses: the list, and a form to add one (evaluators and the
+    territory's authority coordinators, as the API allows; others 403, out of scope 404)."""
+
+    model = Territory
+    template_name = "costing/expenses.html"
+    nav_section = "territories"
+    object: Territory
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.object = self.get_object()  # 404 outside the user's scope
+        if not may_change(request.user, Expense(territory=self.object)):
+            raise PermissionDenied(_("Votre rôle ne permet pas de saisir les dépenses du programme."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render(ExpenseForm(instance=Expense(territory=self.object)))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = ExpenseForm(request.POST, instance=Expense(territory=self.object))
+        if not form.is_valid():
+            return self.render(form, status=400)
+        with transaction.atomic():
+            saved = form.save()
+            if not Expense.objects.for_user(request.user, "change").filter(pk=saved.pk).exists():
+                raise PermissionDenied(_("Votre rôle ne permet pas de saisir les dépenses du programme."))
+        messages.success(request, _("Dépense enregistrée."))
+        return redirect(request.path)
+
+    def render(self, form: ExpenseForm, status: int = 200) -> HttpResponse:
+        expenses = Expense.objects.for_user(self.request.user).filter(territory=self.object)
+        context = self.get_context_data(
+            object=self.object, territory=self.object, form=form, expenses=expenses
         )
         return self.render_to_response(context, status=status)

@@ -14,6 +14,7 @@ urlpatterns = [
         views.TransportRateInputView.as_view(),
         name="transport-rate-input",
     ),
+    path("territoires/<int:pk>/depenses/", finance_views.ExpenseView.as_view(), name="territory-expenses"),
     path("financements/<int:pk>/budget/", finance_views.FundingBudgetView.as_view(), name="funding-budget"),
     path("cuisines/<int:pk>/couts/saisie/", views.KitchenCostInputView.as_view(), name="kitchen-cost-input"),
     path(

@@ -48,7 +48,7 @@ from .forms import (
     TransportKeyForm,
     TransportRateForm,
 )
-from .models import AssociationCost, CoordinationCost, Funding, KitchenCostInput, TransportRate
+from .models import AssociationCost, CoordinationCost, Expense, Funding, KitchenCostInput, TransportRate
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -487,6 +487,13 @@ def input_links(user: Any, actor: models.Model, *, costs_page: bool = True) -> l
                 (
                     reverse("funding-budget", kwargs={"pk": funding.pk}),
                     _("Budget : %(funding)s") % {"funding": funding},
+                )
+            )
+        if may_change(user, Expense(territory=actor)):
+            links.append(
+                (
+                    reverse("territory-expenses", kwargs={"pk": actor.pk}),
+                    _("Saisir les dépenses du programme"),
                 )
             )
         if may_change(user, TransportRate(territory=actor)):

@@ -321,6 +321,7 @@ def build_world() -> World:
                 "record-import-retry": record_import,
                 "territory-costs": territory,
                 "funding-budget": funding,
+                "territory-expenses": territory,
                 "coordination-cost-input": territory,
                 "transport-rate-input": territory,
                 "kitchen-cost-input": kitchen,

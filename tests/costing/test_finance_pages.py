@@ -149,3 +149,24 @@ def test_out_of_scope_is_404_and_other_roles_may_read_but_not_write(scene):
     assert "Modifier le budget" not in page.content.decode()
     assert kitchen.post(url, budget_post("100")).status_code == 403
     assert not BudgetLine.objects.exists()
+
+
+def test_an_expense_entered_through_its_page_is_read_in_the_budget_table(scene):
+    territory, funding = scene
+    client = client_of(member(Role.AUTHORITY_COORDINATOR, territory))
+    url = reverse("territory-expenses", kwargs={"pk": territory.pk})
+    bad = {"month": "2025-03", "category": "evaluation", "amount": "-5", "label": "Questionnaires"}
+    response = client.post(url, bad)
+    assert response.status_code == 400
+    assert "supérieure ou égale à 0" in unescape(response.content.decode())
+    assert Expense.objects.count() == 1
+    assert client.post(url, {**bad, "amount": "300,50"}).status_code == 302
+    page = client.get(
+        reverse("funding-budget", kwargs={"pk": funding.pk}), {"start": "2025-03", "end": "2025-03"}
+    )
+    assert ["Évaluation (non affecté)", "—", "1 500,50", "1 500,50", "—"] in table_rows(page.content.decode())
+    stranger = client_of(member(Role.AUTHORITY_COORDINATOR, TerritoryFactory()))
+    assert stranger.post(url, {**bad, "amount": "1"}).status_code == 404
+    kitchen = client_of(member(Role.KITCHEN_MANAGER, territory))
+    assert kitchen.get(url).status_code == 403
+    assert Expense.objects.count() == 2

@@ -184,6 +184,7 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "flow-week": Batch,
     "territory-costs": Territory,
     "funding-budget": Funding,
+    "territory-expenses": Territory,
     "egalim-import": Kitchen,  # its page lists the kitchens the user declares for
     "kitchen-cost-input": Kitchen,
     "association-cost-input": Association,
@@ -294,6 +295,7 @@ ROLE_DETAIL_ROUTES = {
     "transport-rate-input": {Role.AUTHORITY_COORDINATOR},
     "survey-response-create": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
     "survey-edit": {Role.EVALUATOR},
+    "territory-expenses": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
 }
 # Of those, the forms only evaluators post (defining a survey): tested apart, below.
 EVALUATOR_FORMS = {"survey-edit"}
@@ -893,6 +895,10 @@ INPUT_FORM_POSTS: dict[str, tuple[type[models.Model], dict[str, str]]] = {
     "transport-rate-input": (
         TransportRate,
         {"month": "2025-02", "transport_mode": "association_vehicle", "cost_per_km": "0,50"},
+    ),
+    "territory-expenses": (
+        Expense,
+        {"month": "2025-02", "category": "evaluation", "amount": "100", "label": "Enquête"},
     ),
     "survey-response-create": (SurveyResponse, {"answered_on": "2025-01-20", "q_satisfaction": "4"}),
 }

@@ -31,20 +31,29 @@ from .models import BudgetLine, CoFunder, Expense, Funding
 from .views import may_change
 
 
-class FundingBudgetView(PageMixin, ScopedQuerysetMixin, SingleObjectMixin, TemplateResponseMixin, View):
-    """A funding's budget page: the budget against the actual costs over a chosen period (the
-    figures of the report), and, for those who write budgets, its lines and co-funders."""
+class ScopedObjectPage(PageMixin, ScopedQuerysetMixin, SingleObjectMixin, TemplateResponseMixin, View):
+    """A page of one object found in the user's scope (404 otherwise), for signed-in users."""
 
-    model = Funding
-    template_name = "costing/funding_budget.html"
     nav_section = "territories"
-    object: Funding
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.object = self.get_object()  # 404 outside the user's scope
+        self.check_role(request)
         return super().dispatch(request, *args, **kwargs)
+
+    def check_role(self, request: HttpRequest) -> None:
+        """Raises PermissionDenied for a role that may not open the page (every role may here)."""
+
+
+class FundingBudgetView(ScopedObjectPage):
+    """A funding's budget page: the budget against the actual costs over a chosen period (the
+    figures of the report), and, for those who write budgets, its lines and co-funders."""
+
+    model = Funding
+    template_name = "costing/funding_budget.html"
+    object: Funding
 
     def scope_queryset(self, queryset: Any) -> Any:
         return queryset.select_related("territory")
@@ -111,22 +120,17 @@ class FundingBudgetView(PageMixin, ScopedQuerysetMixin, SingleObjectMixin, Templ
         return self.render_to_response(context, status=status)
 
 
-class ExpenseView(PageMixin, ScopedQuerysetMixin, SingleObjectMixin, TemplateResponseMixin, View):
+class ExpenseView(ScopedObjectPage):
     """A territory's programme expenses: the list, and a form to add one (evaluators and the
     territory's authority coordinators, as the API allows; others 403, out of scope 404)."""
 
     model = Territory
     template_name = "costing/expenses.html"
-    nav_section = "territories"
     object: Territory
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        self.object = self.get_object()  # 404 outside the user's scope
+    def check_role(self, request: HttpRequest) -> None:
         if not may_change(request.user, Expense(territory=self.object)):
             raise PermissionDenied(_("Votre rôle ne permet pas de saisir les dépenses du programme."))
-        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self.render(ExpenseForm(instance=Expense(territory=self.object)))

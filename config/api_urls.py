@@ -30,6 +30,7 @@ from evaluation.report_api import ReportViewSet
 from kitchens.api import EgalimDeclarationViewSet, EgalimImportView, KitchenViewSet
 from meals.api import BatchViewSet, DistributionViewSet, PickupViewSet
 from meals.offers.api import OfferViewSet
+from meals.rounds.api import RoundScheduleViewSet
 from territories.api import AuthorityViewSet, MembershipViewSet, MeView, TerritoryViewSet
 from territories.token_api import ApiTokenViewSet, TokenLoginView, TokenLogoutView
 
@@ -49,6 +50,7 @@ router.register("batches", BatchViewSet, basename="batch")
 router.register("pickups", PickupViewSet, basename="pickup")
 router.register("distributions", DistributionViewSet, basename="distribution")
 router.register("offers", OfferViewSet, basename="offer")
+router.register("round-schedules", RoundScheduleViewSet, basename="round-schedule")
 router.register("cost-inputs", KitchenCostInputViewSet, basename="cost-input")
 router.register("transport-costs", TransportRateViewSet, basename="transport-cost")
 router.register("association-costs", AssociationCostViewSet, basename="association-cost")

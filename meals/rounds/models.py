@@ -9,9 +9,10 @@ assigns one. Reminders and alerts are sent once per slot and threshold (their ``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -61,6 +62,33 @@ class RoundSchedule(TerritoryOwned):
 
     def __str__(self) -> str:
         return f"Tournée {self.partnership}"
+
+    def clean(self) -> None:
+        from associations.models import Weekday
+
+        errors: dict[str, Any] = {}
+        if not isinstance(self.weekdays, list) or not self.weekdays:
+            errors["weekdays"] = _("Choisissez au moins un jour de collecte.")
+        elif any(day not in Weekday.values for day in self.weekdays) or len(set(self.weekdays)) != len(
+            self.weekdays
+        ):
+            errors["weekdays"] = _("Jours de collecte inconnus ou en double.")
+        if self.window_start and self.window_end and self.window_end <= self.window_start:
+            errors["window_end"] = _("La fin de la collecte doit suivre son début.")
+        if self.expected_meals is not None and self.expected_meals < 1:
+            errors["expected_meals"] = _("Indiquez au moins un repas attendu.")
+        if (
+            self.partnership_id
+            and self.site_id
+            and self.site.association_id != self.partnership.association_id
+        ):
+            errors["site"] = _("Ce lieu n'appartient pas à l'association du partenariat.")
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs) -> None:
+        self.territory_id = self.partnership.territory_id
+        super().save(*args, **kwargs)
 
     @classmethod
     def change_rule(cls, membership: Membership) -> Q | None:

@@ -166,6 +166,8 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "offer-accept": Offer,
     "offer-decline": Offer,
     "round-slot-list": RoundSlot,
+    "api:round-schedule-list": RoundSchedule,
+    "api:round-schedule-detail": RoundSchedule,
     "round-slot-signup": RoundSlot,
     "round-slot-withdraw": RoundSlot,
     "round-slot-assign": RoundSlot,
@@ -316,7 +318,7 @@ COLLECTED_BATCH_ROUTES = {"distribution-todo"}
 # Models a funder does not see even in the territories it funds.
 HIDDEN_FROM_FUNDERS = {
     ConventionVersion, DonationReceipt, Membership, Batch, Pickup, Distribution, RecordImport,
-    JournalEntry, Survey, SurveyResponse, Offer, RoundSlot,
+    JournalEntry, Survey, SurveyResponse, Offer, RoundSlot, RoundSchedule,
 }  # fmt: skip
 # Models that, inside their territory, only some roles see (and evaluators everywhere).
 ROLE_VISIBLE_MODELS = {
@@ -550,6 +552,7 @@ def build_side(label: str) -> Side:
         expected_meals=40,
         site=side.objects[DistributionSite],
     )
+    side.objects[RoundSchedule] = schedule
     side.objects[RoundSlot] = RoundSlot.objects.create(
         territory=territory,
         schedule=schedule,

@@ -1,0 +1,62 @@
+"""The round schedules' API: a partnership's weekly pickup schedule, written by the
+coordinators who may change it (``RoundSchedule.change_rule``); each write plans the slots
+again (``meals.rounds.services.slots_generate``, idempotent) in the same transaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from rest_framework import mixins, serializers
+
+from associations.models import Partnership, Weekday
+from territories.api_base import ModelCleanSerializer, ScopedGenericViewSet, scoped
+
+from . import services
+from .models import RoundSchedule
+
+
+class RoundScheduleSerializer(ModelCleanSerializer):
+    weekdays = serializers.ListField(child=serializers.ChoiceField(Weekday.choices), allow_empty=False)
+    expected_meals = serializers.IntegerField(min_value=1, max_value=100_000)
+
+    class Meta:
+        model = RoundSchedule
+        fields = [
+            "id", "territory", "partnership", "weekdays", "window_start", "window_end",
+            "expected_meals", "site", "active",
+        ]  # fmt: skip
+        read_only_fields = ["territory"]
+
+    def validate_partnership(self, value: Partnership) -> Partnership:
+        if self.instance is not None and value.pk != self.instance.partnership_id:
+            raise serializers.ValidationError(_("Le partenariat d'une tournée ne change pas."))
+        return value
+
+
+class RoundScheduleFilter(filters.FilterSet):
+    partnership = filters.ModelChoiceFilter(queryset=scoped(Partnership))
+
+    class Meta:
+        model = RoundSchedule
+        fields = ["partnership", "active"]
+
+
+class RoundScheduleViewSet(
+    ScopedGenericViewSet,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+):
+    """No deletion: a schedule is deactivated (``active``), its past slots stay."""
+
+    model = RoundSchedule
+    related = ("partnership", "site")
+    serializer_class = RoundScheduleSerializer
+    filterset_class = RoundScheduleFilter
+
+    def save_within_scope(self, serializer: serializers.BaseSerializer) -> None:
+        with transaction.atomic():
+            super().save_within_scope(serializer)
+            services.slots_generate()

@@ -45,6 +45,7 @@ from typing import Any
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .budget import add_figure, funding_share
 from .models import DailyRollup, Funding, KitchenFixedCost, Revenue
@@ -66,7 +67,7 @@ from .services import (
 
 # The full cost of a school meal, the reference the full cost with the fixed share is set beside.
 SCHOOL_MEAL_FULL_COST = (Decimal(7), Decimal(13))
-SCHOOL_MEAL_SOURCE = (
+SCHOOL_MEAL_SOURCE = gettext_lazy(
     "ADEME, Basic et Citexia, « Coûts complets et recettes financières de la restauration scolaire », "
     "octobre 2023 : 7 à 13 € par repas"
 )
@@ -357,7 +358,7 @@ def fixed_cost_figures(cost: CostReport) -> dict[str, Any]:
     return {
         "figures": [figure.as_dict() for figure in figures],
         "fixed_share": fixed_share.as_dict(),
-        "reference": {"low": as_json(low), "high": as_json(high), "source": SCHOOL_MEAL_SOURCE},
+        "reference": {"low": as_json(low), "high": as_json(high), "source": str(SCHOOL_MEAL_SOURCE)},
         "position": position,
         "inputs": [item.as_dict() for item in share.inputs if isinstance(item, InputUsed)],
     }

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from costing.budget import funding_budget
 from costing.models import Funding
 from costing.net_cost import fixed_cost_figures, net_cost_figures, transfers_of
-from costing.services import CostData, CostReport
+from costing.services import PER_MEAL, CostData, CostReport
 
 from .figures import Table, column, costs_by_territory, missing_counted, table
 
@@ -153,9 +153,9 @@ def net_cost_table(*, territory_ids: list[int], cost: CostReport) -> tuple[Table
             [
                 column("label", _("Payeur"), "text"),
                 column("gross", _("Coût brut"), "figure", "€"),
-                column("gross_per_meal", _("Brut par repas"), "figure", "€/repas"),
+                column("gross_per_meal", _("Brut par repas"), "figure", _(PER_MEAL)),
                 column("net", _("Coût net"), "figure", "€"),
-                column("net_per_meal", _("Net par repas"), "figure", "€/repas"),
+                column("net_per_meal", _("Net par repas"), "figure", _(PER_MEAL)),
             ],
             rows,
             note=_(
@@ -193,7 +193,7 @@ def full_cost_table(cost: CostReport) -> tuple[Table, dict[str, Any]]:
         table(
             "full_cost",
             _("Coût marginal, coût du programme et coût complet avec la part des coûts fixes des cuisines"),
-            [column("label", _("Chiffre"), "text"), column("value", _("Par repas"), "figure", "€/repas")],
+            [column("label", _("Chiffre"), "text"), column("value", _("Par repas"), "figure", _(PER_MEAL))],
             rows,
             note=note,
         ),

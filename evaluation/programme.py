@@ -12,6 +12,7 @@ import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from costing.services import CostData, CostReport
 from kitchens.capacity import kitchen_capacities
@@ -103,7 +104,8 @@ def voices_table(indicators: list[dict[str, Any]]) -> Table:
     )
 
 
-EGALIM_SOURCE = (
+EGALIM_SOURCE = gettext_lazy(
+    # xgettext:no-python-format
     "Loi EGalim, art. L230-5-1 du Code rural et de la pêche maritime : au moins 50 % de produits "
     "durables et de qualité, dont au moins 20 % de produits bio, en valeur d'achat hors taxes"
 )

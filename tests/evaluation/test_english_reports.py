@@ -192,3 +192,17 @@ def test_a_report_asked_from_the_english_page_is_written_in_english(
     assert (report.language, report.status) == ("en", "pending")
     page = client.get(reverse("report-detail", kwargs={"pk": report.pk})).content.decode()
     assert not french_in(re.sub(r"<[^>]+>", " ", page.split("<main", 1)[1]))
+
+
+@pytest.mark.parametrize("kind", ["drihl", "carasso"])
+def test_the_funder_reports_in_english_hold_no_french_word(world, django_capture_on_commit_callbacks, kind):
+    """Every section of the funders' reports (reach, money, capacity, EGalim, replication, the
+    beneficiaries' voice) read back from the PDF against the word list of the English page walk."""
+    plaine, evaluator = world
+    client = client_for(evaluator)
+    body = ask(client, django_capture_on_commit_callbacks, "en", kind=kind, territory=plaine.territory.pk)
+    report = Report.objects.get(pk=body["id"])
+    assert (report.language, report.status) == ("en", "done")
+    download = client.get(reverse("api:report-download", kwargs={"pk": report.pk}))
+    text = pdf_text(b"".join(download.streaming_content))
+    assert not french_in(text), french_in(text)

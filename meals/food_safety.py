@@ -31,6 +31,8 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from territories import bounds
+
 from .models import COLD_MAX_C, HOT_MIN_C, REHEAT_MAX_MINUTES, Batch, Liaison
 
 if TYPE_CHECKING:
@@ -45,7 +47,9 @@ TERRITORY_TZ = ZoneInfo("Europe/Paris")
 DONATION_MIN_DELAY = datetime.timedelta(hours=48)
 # A batch above this many times the partnership's usual daily meals asks for a confirmation.
 UNUSUAL_FACTOR = 3
-TEMPERATURE_LIMIT = Decimal("1000")
+# Every temperature column is numeric(4,1): above this a row cannot be stored, so the value is
+# refused with its field message rather than failing the write.
+TEMPERATURE_MAX = bounds.decimal_column_max(Batch._meta.get_field("dispatch_temperature_c"))
 
 
 def today() -> datetime.date:
@@ -262,7 +266,7 @@ def check_distribution_safety(
     meals can only be recorded as discarded (no meal distributed), with the reason."""
     errors: dict[str, str] = {}
     for name, value in (("temperature_c", temperature_c), ("reheat_temperature_c", reheat_temperature_c)):
-        if value is not None and abs(value) >= TEMPERATURE_LIMIT:
+        if value is not None and abs(value) > TEMPERATURE_MAX:
             errors[name] = _("Température invraisemblable.")
     if reheat_minutes is not None and reheat_minutes < 0:
         errors["reheat_minutes"] = _("La durée ne peut pas être négative.")

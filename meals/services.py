@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 # Bounds of what a form may hold, matching the columns' sizes.
 LOT_NUMBER_MAX = 50
 PORTION_GRAMS_MAX = 2000
-TEMPERATURE_LIMIT = Decimal("1000")
 DISTANCE_MAX_KM = bounds.decimal_column_max(Pickup._meta.get_field("distance_km"))
 
 
@@ -180,7 +179,7 @@ def check_batch_fields(
         kitchen_id=partnership.kitchen_id, lot_number=lot_number.strip(), exclude_pk=batch_pk
     ):
         errors["lot_number"] = food_safety.lot_taken_message(lot_number.strip())
-    if abs(dispatch_temperature_c) >= TEMPERATURE_LIMIT:
+    if abs(dispatch_temperature_c) > food_safety.TEMPERATURE_MAX:
         errors["dispatch_temperature_c"] = _("Température invraisemblable.")
     if production_date > today():
         errors["production_date"] = _("La date de production ne peut pas être dans le futur.")
@@ -526,7 +525,7 @@ def pickup_confirm(
         errors.update(food_safety.check_pickup_timing(batch=batch, picked_up_at=picked_up_at))
     if transport_mode not in TransportMode.values:
         errors["transport_mode"] = _("Mode de transport inconnu.")
-    if abs(temperature_c) >= TEMPERATURE_LIMIT:
+    if abs(temperature_c) > food_safety.TEMPERATURE_MAX:
         errors["temperature_c"] = _("Température invraisemblable.")
     if distance_km < 0:
         errors["distance_km"] = _("La distance ne peut pas être négative.")

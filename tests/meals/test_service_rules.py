@@ -139,6 +139,12 @@ def test_a_batch_holds_one_meal_at_least(scene, count, error):
             "dispatch_temperature_c",
             "Température invraisemblable.",
         ),
+        # Rounds to 1000.0, which a numeric(4,1) column cannot hold.
+        (
+            {"dispatch_temperature_c": Decimal("999.95")},
+            "dispatch_temperature_c",
+            "Température invraisemblable.",
+        ),
     ],
 )
 def test_each_field_of_a_declaration_is_checked(scene, change, field, message):
@@ -369,6 +375,7 @@ def test_a_recalled_or_cancelled_batch_is_not_picked_up(scene):
         ({"transport_cost": Decimal("-0.01")}, "transport_cost", "Le coût ne peut pas être négatif."),
         ({"transport_mode": "teleport"}, "transport_mode", "Mode de transport inconnu."),
         ({"temperature_c": Decimal("1000")}, "temperature_c", "Température invraisemblable."),
+        ({"temperature_c": Decimal("-999.91")}, "temperature_c", "Température invraisemblable."),
         ({"meals_received": 149}, "shortfall_reason", "1 repas du lot n'ont pas été reçus"),
         (
             {"meals_received": 149, "shortfall_reason": "other", "shortfall_note": " "},

@@ -87,6 +87,10 @@ class SignForm(FlowForm):
 def partnership_for_signing(user: Any, pk: Any) -> Partnership:
     """The partnership, if the user sees it and its convention versions (a funder sees the
     partnership but not its convention: 404, like another territory's)."""
+    try:
+        pk = int(pk)  # the API passes the path's text as it came
+    except (TypeError, ValueError):
+        raise Http404 from None
     partnership = get_object_or_404(Partnership.objects.for_user(user), pk=pk)
     seen = ConventionVersion.objects.for_user(user).filter(partnership=partnership)
     if partnership.versions.exists() and not seen.exists():

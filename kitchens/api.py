@@ -82,7 +82,11 @@ class EgalimImportView(APIView):
                 "properties": {"file": {"type": "string", "format": "binary"}},
             }
         },
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiResponse(description="Fichier illisible")},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiResponse(description="Fichier illisible"),
+            415: OpenApiResponse(description="Le fichier s'envoie en multipart/form-data"),
+        },
     )
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")

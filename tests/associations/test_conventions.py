@@ -346,3 +346,14 @@ def test_a_supply_agreement_pdf_prints_its_delay_without_the_donation_rule(clien
     text = pdf_text(client.get(reverse("convention-version-pdf", kwargs={"pk": version.pk})).content)
     assert "dans un délai de 24 heures" in text
     assert "Exception au délai" not in text and "sans exception" not in text
+
+
+@pytest.mark.parametrize("path_id", ["abc", "1.5", "%60%C3%B5"])
+def test_signing_a_partnership_whose_id_is_not_a_number_is_404(api, path_id):
+    authority = AuthorityFactory()
+    coordinator = member(Role.AUTHORITY_COORDINATOR, authority.territory, authority=authority)
+    api.force_authenticate(coordinator)
+    response = api.post(
+        f"/api/v1/partnerships/{path_id}/sign/", {"party": "authority", "signer_name": "A"}, format="json"
+    )
+    assert response.status_code == 404

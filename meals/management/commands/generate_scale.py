@@ -48,7 +48,16 @@ from associations.models import Association, DistributionSite, Partnership
 from costing.models import TransportRate
 from kitchens.models import Kitchen
 from meals import food_safety
-from meals.models import COLD_MAX_C, HOT_MIN_C, Batch, Distribution, Liaison, Pickup, TransportMode
+from meals.models import (
+    COLD_MAX_C,
+    HOT_MIN_C,
+    REACH_FIELDS,
+    Batch,
+    Distribution,
+    Liaison,
+    Pickup,
+    TransportMode,
+)
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
 
@@ -148,6 +157,7 @@ DISTRIBUTION_COLUMNS = (
     "id", "territory_id", "pickup_id", "batch_id", "association_id", "site_id", "distributed_on",
     "meals_distributed", "beneficiaries", "households", "children", "meals_discarded", "discard_reason",
     "temperature_c", "consumed_on_receipt", "reheat_temperature_c", "reheat_minutes", "recorded_by_id",
+    *REACH_FIELDS,
 )  # fmt: skip
 FLOW_TABLES: list[tuple[type[models.Model], tuple[str, ...]]] = [
     (Batch, BATCH_COLUMNS),
@@ -172,6 +182,8 @@ class Null:
 
 
 NULL = Null()
+# Who is reached is optional at a site: the generated sites leave it unrecorded.
+UNRECORDED_REACH = (NULL,) * len(REACH_FIELDS)
 
 
 # The plan of the actors, kept in memory to generate the flow
@@ -740,6 +752,7 @@ class TerritoryFlow:
                     pick(random_, sites), distributed_on, part, people, households, children,
                     discarded if last else 0, "Barquettes abîmées" if last and discarded else "",
                     pick(random_, COLD_OK) if cold else NULL, False, NULL, NULL, association.volunteer_id,
+                    *UNRECORDED_REACH,
                 )
             )  # fmt: skip
         return Batch.Status.DISTRIBUTED.value, ""

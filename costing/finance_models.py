@@ -31,11 +31,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# Imported at the end of ``costing.models``, once its monthly input is defined.
+from kitchens.models import KitchenYearInput
 from territories.models import TerritoryOwned
 from territories.roles import Role
 from territories.scoping import EVERY_ROW
 
-# Imported at the end of ``costing.models``, once its monthly input is defined.
 from .models import MonthlyInput
 
 if TYPE_CHECKING:
@@ -253,7 +254,7 @@ class Revenue(MonthlyInput):
             raise ValidationError(errors)
 
 
-class KitchenFixedCost(TerritoryOwned):
+class KitchenFixedCost(KitchenYearInput):
     """A kitchen's fixed costs over a calendar year (premises, permanent staff, equipment,
     management) and its production that year: the fixed cost per meal."""
 
@@ -277,14 +278,6 @@ class KitchenFixedCost(TerritoryOwned):
 
     def __str__(self) -> str:
         return f"{self.kitchen} — {self.year}"
-
-    @classmethod
-    def change_rule(cls, membership: Membership) -> Q | None:
-        if membership.role == Role.EVALUATOR:
-            return EVERY_ROW
-        if membership.role == Role.KITCHEN_MANAGER and membership.kitchen_id:
-            return Q(kitchen_id=membership.kitchen_id)
-        return None
 
     def clean(self) -> None:
         errors: dict[str, StrOrPromise] = {}

@@ -214,7 +214,24 @@ class Closure(TerritoryOwned):
             raise ValidationError(errors)
 
 
-class EgalimDeclaration(TerritoryOwned):
+class KitchenYearInput(TerritoryOwned):
+    """A kitchen's figure for a year: evaluators write every one, a kitchen manager its own."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def change_rule(cls, membership: Membership) -> Q | None:
+        if membership.role == Role.EVALUATOR:
+            from territories.scoping import EVERY_ROW
+
+            return EVERY_ROW
+        if membership.role == Role.KITCHEN_MANAGER and membership.kitchen_id:
+            return Q(kitchen_id=membership.kitchen_id)
+        return None
+
+
+class EgalimDeclaration(KitchenYearInput):
     """A kitchen's shares of sustainable and quality products in its food purchases over a
     calendar year, as it declares them each year on ma-cantine (the EGalim law: at least 50 %
     of purchases, in value excluding VAT, of sustainable and quality products, of which at
@@ -256,16 +273,6 @@ class EgalimDeclaration(TerritoryOwned):
 
     def __str__(self) -> str:
         return f"{self.kitchen} — {self.year}"
-
-    @classmethod
-    def change_rule(cls, membership: Membership) -> Q | None:
-        if membership.role == Role.EVALUATOR:
-            from territories.scoping import EVERY_ROW
-
-            return EVERY_ROW
-        if membership.role == Role.KITCHEN_MANAGER and membership.kitchen_id:
-            return Q(kitchen_id=membership.kitchen_id)
-        return None
 
     def clean(self) -> None:
         errors: dict[str, StrOrPromise] = {}

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
 from . import sign_in_links
+from .models import Membership
 from .roles import Role
 from .scoping import memberships_of
 from .views import PAGE_SIZE, PageMixin
@@ -32,6 +33,7 @@ def sends_links(user: Any) -> bool:
 class VolunteerListView(LoginRequiredMixin, PageMixin, ListView):
     """The volunteers a coordinator may send a sign-in link to (other roles: 403)."""
 
+    model = Membership
     template_name = "territories/volunteer_list.html"
     paginate_by = PAGE_SIZE
     nav_section = "volunteers"

@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 
 from associations.models import Association, DistributionSite, DonationReceipt, Partnership
 from config.api_urls import router
+from costing.finance_models import BudgetLine, CoFunder, Expense, KitchenFixedCost, Revenue
 from costing.models import (
     AssociationCost,
     CoordinationCost,
@@ -36,7 +37,7 @@ from costing.models import (
     ReferenceValue,
     TransportRate,
 )
-from kitchens.models import Kitchen
+from kitchens.models import EgalimDeclaration, Kitchen
 from meals.models import Batch, Distribution, Offer, OfferRecipient, Pickup, RoundSchedule, RoundSlot
 from territories.models import Authority, Membership, Territory
 from territories.roles import Role
@@ -62,6 +63,8 @@ REQUESTERS = {
     "pickup-todo": Role.ASSOCIATION_COORDINATOR,
     # Receipts are seen by their association's coordinator and donor kitchen's manager only.
     "api:donation-receipt-list": Role.ASSOCIATION_COORDINATOR,
+    # Volunteers are listed for the coordinators who send them sign-in links.
+    "volunteer-list": Role.ASSOCIATION_COORDINATOR,
 }
 
 TODAY = datetime.date.today()
@@ -502,6 +505,106 @@ def round_slots(world: World, n: int) -> list[RoundSlot]:
 
 
 BUILDERS[RoundSlot] = round_slots
+
+
+def round_schedules(world: World, n: int) -> list[RoundSchedule]:
+    """The schedules of the slots' rounds (``round_slots`` writes one per partnership)."""
+    slots = round_slots(world, n)
+    return [slot.schedule for slot in slots]
+
+
+BUILDERS[RoundSchedule] = round_schedules
+
+
+def yearly(model: type[models.Model], world: World, n: int, **values: Any) -> list[Any]:
+    """A kitchen's figure for a year, one kitchen each (a kitchen has one per year)."""
+    return bulk(
+        model,
+        [
+            model(territory=world.territory, kitchen=kitchen, year=2025, **values)
+            for kitchen in kitchens(world, n)
+        ],
+    )
+
+
+def egalim_declarations(world: World, n: int) -> list[EgalimDeclaration]:
+    return yearly(EgalimDeclaration, world, n, quality_share=Decimal("40"), organic_share=Decimal("15"))
+
+
+def kitchen_fixed_costs(world: World, n: int) -> list[KitchenFixedCost]:
+    return yearly(KitchenFixedCost, world, n, fixed_costs=Decimal("900000"), meals_produced=1_000_000)
+
+
+def budget_lines(world: World, n: int) -> list[BudgetLine]:
+    """One line per funding (a funding has one line per category)."""
+    return bulk(
+        BudgetLine,
+        [
+            BudgetLine(
+                territory=world.territory, funding=funding, category="transport", planned=Decimal("500")
+            )
+            for funding in fundings(world, n)
+        ],
+    )
+
+
+def co_funders(world: World, n: int) -> list[CoFunder]:
+    funding = fundings(world, 1)[0]
+    return bulk(
+        CoFunder,
+        [
+            CoFunder(
+                territory=world.territory,
+                funding=funding,
+                kind="foundation",
+                organisation=f"Fondation {i}",
+                amount=Decimal("100"),
+            )
+            for i in range(n)
+        ],
+    )
+
+
+def expenses(world: World, n: int) -> list[Expense]:
+    return bulk(
+        Expense,
+        [
+            Expense(
+                territory=world.territory, month=MONTH, category="evaluation", amount=Decimal("10"), label="x"
+            )
+            for _ in range(n)
+        ],
+    )
+
+
+def revenues(world: World, n: int) -> list[Revenue]:
+    """Payments for dedicated meals, which name their partnership."""
+    return bulk(
+        Revenue,
+        [
+            Revenue(
+                territory=world.territory,
+                month=MONTH,
+                kind="ccas_payment",
+                partnership=world.partnership,
+                meals=10,
+                amount=Decimal("25"),
+            )
+            for _ in range(n)
+        ],
+    )
+
+
+BUILDERS.update(
+    {
+        EgalimDeclaration: egalim_declarations,
+        KitchenFixedCost: kitchen_fixed_costs,
+        BudgetLine: budget_lines,
+        CoFunder: co_funders,
+        Expense: expenses,
+        Revenue: revenues,
+    }
+)
 
 
 def register_evaluation_builders() -> None:

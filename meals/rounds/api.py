@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers
 
 from associations.models import Partnership, Weekday
@@ -16,7 +18,18 @@ from . import services
 from .models import RoundSchedule
 
 
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "11:30"})
+class ClockTimeField(serializers.TimeField):
+    """A time of day to the minute, "HH:MM", as a pickup window is set (no seconds, no offset:
+    the hour is the territory's local hour)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+
 class RoundScheduleSerializer(ModelCleanSerializer):
+    window_start = ClockTimeField(label=gettext_lazy("Collecte à partir de"))
+    window_end = ClockTimeField(label=gettext_lazy("Collecte jusqu'à"))
     weekdays = serializers.ListField(child=serializers.ChoiceField(Weekday.choices), allow_empty=False)
     expected_meals = serializers.IntegerField(min_value=1, max_value=100_000)
 

@@ -54,6 +54,7 @@ class RoundSchedule(TerritoryOwned):
     class Meta:
         verbose_name = _("tournée de collecte")
         verbose_name_plural = _("tournées de collecte")
+        ordering = ["partnership_id", "window_start", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(window_end__gt=models.F("window_start")), name="round_window_ordered"

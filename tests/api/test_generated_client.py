@@ -221,6 +221,12 @@ def test_the_schema_offers_json_bodies_and_multipart_only_beside_a_file(db):
                 continue
             bodies += 1
             content = spec["requestBody"]["content"]
+            if "application/json" not in content:  # an upload and nothing else (a CSV import)
+                assert list(content) == ["multipart/form-data"], (method, path)
+                with_files[f"{method.upper()} {path}"] = binary_fields(
+                    content["multipart/form-data"]["schema"], components
+                )
+                continue
             files = binary_fields(content["application/json"]["schema"], components)
             if files:
                 with_files[f"{method.upper()} {path}"] = files
@@ -232,6 +238,7 @@ def test_the_schema_offers_json_bodies_and_multipart_only_beside_a_file(db):
         "POST /api/v1/partnerships/": {"convention_document"},
         "PUT /api/v1/partnerships/{id}/": {"convention_document"},
         "PATCH /api/v1/partnerships/{id}/": {"convention_document"},
+        "POST /api/v1/egalim/import/": {"file"},
     }
 
 

@@ -165,6 +165,13 @@ def test_the_carasso_report_speaks_of_visits_and_of_the_batches_components():
     assert "50,0 % un plat et son accompagnement, 10,0 % d'autres compositions" in text
     assert "et 10,0 % n'ont pas de composantes déclarées" in text
     assert "équilibré" not in text
-    assert "durables et de qualité" not in text
+    # Sustainable and quality products are named only by the EGalim section, which says the
+    # kitchen did not declare them rather than claiming a share.
+    egalim = report.figures["tables"]["egalim"]["rows"]
+    assert [(row["kitchen"], row["quality_share"], row["complete"]) for row in egalim] == [
+        (plaine.kitchen.name, None, False)
+    ]
+    assert "non déclaré" in text
+    assert "repas durables" not in text
     assert "1 200 personnes" not in text
     assert "Passages (personnes servies) 1 200" in text

@@ -60,6 +60,7 @@ def test_the_association_coordinator_sets_the_schedule_and_its_slots_are_planned
     assert {tuple(rest) for _, *rest in slots} == {
         (datetime.time(11, 30), datetime.time(12, 30), 60, scene.site.pk)
     }
+    assert (response.json()["window_start"], response.json()["window_end"]) == ("11:30", "12:30")
 
     # The authority's coordinator moves the window: the planned slots follow it.
     api.force_authenticate(scene.authority)
@@ -84,6 +85,10 @@ def test_the_association_coordinator_sets_the_schedule_and_its_slots_are_planned
         ({"weekdays": []}, "weekdays", "vide"),
         ({"weekdays": ["mon", "mon"]}, "weekdays", "Jours de collecte inconnus ou en double."),
         ({"expected_meals": 0}, "expected_meals", "supérieure ou égale à\xa01"),
+        # A window is set to the minute, in the territory's local hour.
+        ({"window_start": "11:30:15"}, "window_start", "hh:mm"),
+        ({"window_start": "11:30+02:00"}, "window_start", "hh:mm"),
+        ({"window_end": "24:00"}, "window_end", "hh:mm"),
     ],
 )
 def test_bad_input_is_a_400_and_nothing_is_written(api, scene, change, field, message):

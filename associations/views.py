@@ -130,7 +130,24 @@ class PartnershipDetailView(PageMixin, ScopedQuerysetMixin, DetailView):
         context = super().get_context_data(**kwargs)
         if ConventionVersion.objects.for_user(self.request.user).filter(partnership=self.object).exists():
             context.update(signing_context(self.request.user, self.object, kwargs.get("sign_form")))
+        context.update(round_schedule_context(self.request.user, self.object))
         return context
+
+
+def round_schedule_context(user: Any, partnership: Partnership) -> dict[str, Any]:
+    """The partnership's weekly pickup schedule, for those who see it, and whether the user may
+    set it (``RoundSchedule.change_rule``: the page links to its form)."""
+    from costing.views import may_change
+    from meals.rounds.models import RoundSchedule
+
+    schedule = (
+        RoundSchedule.objects.all_territories().filter(partnership=partnership).select_related("site").first()
+    )
+    visible = schedule is not None and RoundSchedule.objects.for_user(user).filter(pk=schedule.pk).exists()
+    writable = may_change(
+        user, schedule or RoundSchedule(partnership=partnership, territory_id=partnership.territory_id)
+    )
+    return {"round_schedule": schedule if visible else None, "may_plan_round": writable}
 
 
 class PartnershipSignView(LoginRequiredMixin, View):

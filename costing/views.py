@@ -59,9 +59,10 @@ if TYPE_CHECKING:
 def rule_admits(condition: Q, instance: models.Model) -> bool:
     """Whether a row (saved or not) satisfies a ``change_rule`` condition, evaluated in Python.
 
-    The rules of the cost inputs compare the row's own columns (``kitchen_id=…``,
-    ``territory_id__in=…``) or admit every row; any other shape fails closed. The database
-    check after saving stays the authority: this only decides what the page offers."""
+    The rules compare the row's own columns (``kitchen_id=…``, ``territory_id__in=…``), a
+    column of a row it points to (``partnership__association_id=…``, through foreign keys
+    only) or admit every row; any other shape fails closed. The database check after saving
+    stays the authority: this only decides what the page offers."""
     if condition == EVERY_ROW:
         return True
     results = []
@@ -70,14 +71,39 @@ def rule_admits(condition: Q, instance: models.Model) -> bool:
             results.append(rule_admits(child, instance))
             continue
         lookup, expected = child  # type: ignore[misc]
-        name, _sep, operator = lookup.partition("__")
-        concrete = {field.attname for field in instance._meta.concrete_fields}
-        if name not in concrete or operator not in ("", "exact", "in"):
+        found, actual, operator = column_value(instance, lookup)
+        if not found:
             return False
-        actual = getattr(instance, name)
         results.append(actual in expected if operator == "in" else actual == expected)
     admitted = all(results) if condition.connector == Q.AND else any(results)
     return not admitted if condition.negated else admitted
+
+
+def column_value(instance: models.Model, lookup: str) -> tuple[bool, Any, str]:
+    """The value a lookup reads on a row (following its foreign keys) and its operator;
+    ``found`` is false when the lookup is not a column of the row or of a row it points to."""
+    *path, last = lookup.split("__")
+    operator = "exact"
+    if last in ("exact", "in") and path:
+        operator = last
+    else:
+        path.append(last)
+    target: Any = instance
+    for depth, name in enumerate(path):
+        fields = {field.attname: field for field in target._meta.concrete_fields}
+        fields.update({field.name: field for field in target._meta.concrete_fields})
+        field = fields.get(name)
+        if field is None:
+            return False, None, operator
+        if depth < len(path) - 1:
+            if not (field.many_to_one or field.one_to_one) or getattr(target, field.attname) is None:
+                return False, None, operator
+            target = getattr(target, field.name)
+        else:
+            if field.is_relation and name != field.attname:
+                return False, None, operator  # a related object, not its id
+            target = getattr(target, name)
+    return True, target, operator
 
 
 def may_change(user: Any, instance: models.Model) -> bool:

@@ -39,6 +39,11 @@ urlpatterns = [
     path(
         "tournees/<int:pk>/affectation/", round_views.RoundSlotAssignView.as_view(), name="round-slot-assign"
     ),
+    path(
+        "partenariats/<int:pk>/tournee/",
+        round_views.RoundScheduleEditView.as_view(),
+        name="round-schedule-edit",
+    ),
     path("flux/", views.FlowWeekView.as_view(), name="flow-week"),
     path("territoires/<int:pk>/import/", views.RecordImportView.as_view(), name="record-import"),
     path("imports/modele.csv", views.RecordImportTemplateView.as_view(), name="record-import-template"),

@@ -343,6 +343,7 @@ def build_world() -> World:
                 "round-slot-signup": slot,
                 "round-slot-withdraw": slot,
                 "round-slot-assign": slot,
+                "round-schedule-edit": partnership,
             },
             "token": {"survey-answer": survey.public_token},
         },

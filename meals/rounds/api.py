@@ -1,10 +1,12 @@
 """The round schedules' API: a partnership's weekly pickup schedule, written by the
 coordinators who may change it (``RoundSchedule.change_rule``); each write plans the slots
-again (``meals.rounds.services.slots_generate``, idempotent) in the same transaction."""
+again in the same transaction (``meals.rounds.services.schedule_save``, shared with the
+browser's form)."""
 
 from __future__ import annotations
 
-from django.db import transaction
+import functools
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
@@ -70,6 +72,4 @@ class RoundScheduleViewSet(
     filterset_class = RoundScheduleFilter
 
     def save_within_scope(self, serializer: serializers.BaseSerializer) -> None:
-        with transaction.atomic():
-            super().save_within_scope(serializer)
-            services.slots_generate()
+        services.schedule_save(functools.partial(super().save_within_scope, serializer))

@@ -64,6 +64,12 @@ class RoundSchedule(TerritoryOwned):
     def __str__(self) -> str:
         return f"Tournée {self.partnership}"
 
+    def weekday_labels(self) -> list[str]:
+        """The schedule's days by name ("lundi", "jeudi"), in the week's order."""
+        from associations.models import Weekday
+
+        return [str(Weekday(code).label) for code in Weekday.values if code in (self.weekdays or [])]
+
     def clean(self) -> None:
         from associations.models import Weekday
 

@@ -1,5 +1,7 @@
 """Planning the rounds' slots, volunteers signing up, and the reminders and alerts.
 
+- ``schedule_save`` writes a schedule (through the API or the browser's form) and plans the
+  slots again in the same transaction: a refused write leaves no slot behind.
 - ``slots_generate`` plans each active schedule's slots from today to ``weeks`` ahead: one per
   scheduled weekday on which the partnership is active and its kitchen open (the school holidays
   and closures of ``associations.planning.ClosureCalendar``). A second run changes nothing; after
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -135,6 +138,19 @@ def slots_generate(*, today: datetime.date | None = None, weeks: int = DEFAULT_W
                 )
                 counts["cancelled"] += 1
     return counts
+
+
+def schedule_save(save: Callable[[], Any]) -> dict[str, int]:
+    """Runs ``save`` (which writes a schedule and checks the writer's scope, raising to refuse)
+    then plans the slots, in one transaction; returns the counts of ``slots_generate``."""
+    with transaction.atomic():
+        save()
+        return slots_generate()
+
+
+def planned_ahead(schedule: RoundSchedule) -> int:
+    """The schedule's slots planned from today on (the ones ``slots_generate`` keeps ahead)."""
+    return schedule.slots.filter(status=RoundSlot.Status.PLANNED, date__gte=food_safety.today()).count()
 
 
 def association_ids(user: User) -> set[int]:

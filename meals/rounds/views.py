@@ -1,5 +1,6 @@
-"""The rounds' page: the coming slots of the user's association (or kitchen, or territory), where
-a volunteer signs up or withdraws and a coordinator assigns a volunteer."""
+"""The rounds' pages: the coming slots of the user's association (or kitchen, or territory), where
+a volunteer signs up or withdraws and a coordinator assigns a volunteer; and a partnership's
+weekly schedule, set by the coordinators who may change it (``RoundSchedule.change_rule``)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,18 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import ListView
+from django.views.generic.base import TemplateResponseMixin
+from django.views.generic.detail import SingleObjectMixin
 
+from associations.models import Partnership
+from costing.views import may_change
 from territories.exceptions import Conflict
 from territories.mixins import ScopedQuerysetMixin
 from territories.roles import Role
@@ -24,7 +31,8 @@ from territories.views import PAGE_SIZE, PageMixin
 from .. import food_safety
 from ..views import acting_user
 from . import services
-from .models import RoundSlot
+from .forms import RoundScheduleForm
+from .models import RoundSchedule, RoundSlot
 
 AHEAD = datetime.timedelta(weeks=services.DEFAULT_WEEKS)
 
@@ -112,3 +120,64 @@ class RoundSlotAssignView(RoundSlotActionView):
             "name": volunteer.get_full_name() or volunteer.get_username(),
             "day": slot.date.strftime("%d/%m/%Y"),
         }
+
+
+class RoundScheduleEditView(PageMixin, ScopedQuerysetMixin, SingleObjectMixin, TemplateResponseMixin, View):
+    """A partnership's weekly schedule: its form (empty when it has none yet), then the schedule
+    written and its slots planned in one transaction (``services.schedule_save``, as the API).
+    A partnership out of sight is a 404; a role that may not change the schedule gets 403."""
+
+    model = Partnership
+    template_name = "meals/rounds/schedule_form.html"
+    nav_section = "partnerships"
+    refusal = _lazy("Votre rôle ne permet pas de planifier la tournée de ce partenariat.")
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("territory", "kitchen", "association")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.object = partnership = self.get_object()  # 404 outside the user's scope
+        # The partnership is in sight: its schedule (one at most) is read with it.
+        existing = RoundSchedule.objects.all_territories().filter(partnership=partnership).first()
+        self.schedule = existing or RoundSchedule(
+            partnership=partnership, territory_id=partnership.territory_id
+        )
+        if not may_change(request.user, self.schedule):
+            raise PermissionDenied(self.refusal)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render(RoundScheduleForm(instance=self.schedule, user=acting_user(request)))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = acting_user(request)
+        form = RoundScheduleForm(request.POST, instance=self.schedule, user=user)
+        if not form.is_valid():
+            return self.render(form, status=400)
+
+        def save() -> None:
+            schedule = form.save()
+            if not RoundSchedule.objects.for_user(user, "change").filter(pk=schedule.pk).exists():
+                raise PermissionDenied(self.refusal)  # raised inside the transaction: rolled back
+
+        services.schedule_save(save)
+        schedule = form.instance
+        if schedule.active:
+            count = services.planned_ahead(schedule)
+            message = ngettext(
+                "Tournée enregistrée : %(count)s créneau prévu dans les quatre semaines à venir.",
+                "Tournée enregistrée : %(count)s créneaux prévus dans les quatre semaines à venir.",
+                count,
+            ) % {"count": count}
+        else:
+            message = _("Tournée enregistrée et suspendue : aucun créneau n'est plus prévu.")
+        messages.success(request, message)
+        return redirect("partnership-detail", pk=self.object.pk)
+
+    def render(self, form: RoundScheduleForm, status: int = 200) -> HttpResponse:
+        context = self.get_context_data(
+            object=self.object, form=form, schedule=self.schedule, creating=self.schedule.pk is None
+        )
+        return self.render_to_response(context, status=status)

@@ -171,6 +171,7 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "round-slot-signup": RoundSlot,
     "round-slot-withdraw": RoundSlot,
     "round-slot-assign": RoundSlot,
+    "round-schedule-edit": Partnership,  # the form of the partnership's weekly schedule
     "batch-week": Batch,
     "kitchen-batches": Batch,
     "batch-create": Partnership,  # its form lists the partnerships of the kitchen
@@ -298,6 +299,7 @@ ROLE_DETAIL_ROUTES = {
     "survey-response-create": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
     "survey-edit": {Role.EVALUATOR},
     "territory-expenses": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
+    "round-schedule-edit": {Role.ASSOCIATION_COORDINATOR, Role.AUTHORITY_COORDINATOR},
 }
 # Of those, the forms only evaluators post (defining a survey): tested apart, below.
 EVALUATOR_FORMS = {"survey-edit"}
@@ -904,7 +906,20 @@ INPUT_FORM_POSTS: dict[str, tuple[type[models.Model], dict[str, str]]] = {
         {"month": "2025-02", "category": "evaluation", "amount": "100", "label": "Enquête"},
     ),
     "survey-response-create": (SurveyResponse, {"answered_on": "2025-01-20", "q_satisfaction": "4"}),
+    "round-schedule-edit": (
+        RoundSchedule,
+        {
+            "weekdays": "tue",
+            "window_start": "14:00",
+            "window_end": "15:00",
+            "expected_meals": "30",
+            "active": "on",
+        },
+    ),
 }
+# Of those, the forms that edit the page's one row (a partnership's schedule, made with the
+# side): a write changes that row instead of adding one.
+EDIT_FORMS = {"round-schedule-edit"}
 
 
 def test_every_input_form_has_a_write_case():
@@ -918,9 +933,11 @@ def test_input_forms_write_nothing_across_territories_nor_for_other_roles(world,
     route_model = ROUTE_MODELS[route]
     allowed = ROLE_DETAIL_ROUTES[route]
     writer = next(role for role in TERRITORIAL_ROLES if role in allowed)
-    before = model.objects.count()
+    before, rows = model.objects.count(), list(model.objects.order_by("pk").values())
     if route == "coordination-cost-input":
         payload = {**payload, "authority": str(b.objects[Authority].pk)}
+    if route == "round-schedule-edit":
+        payload = {**payload, "site": str(b.objects[DistributionSite].pk)}
     # The writer of territory A posting on B's page: 404.
     response = client_for(a.users[writer]).post(
         detail_url(route, b.objects[route_model]), payload, format="multipart"
@@ -937,7 +954,7 @@ def test_input_forms_write_nothing_across_territories_nor_for_other_roles(world,
         )
         expected = 404 if user == funder and route_model in HIDDEN_FROM_FUNDERS else 403
         assert response.status_code == expected, (user, response.status_code)
-    assert model.objects.count() == before
+    assert list(model.objects.order_by("pk").values()) == rows
     # B's own writer succeeds with the same request, so the refusals above are the rule.
     response = client_for(b.users[writer]).post(
         detail_url(route, b.objects[route_model]), payload, format="multipart"
@@ -945,7 +962,11 @@ def test_input_forms_write_nothing_across_territories_nor_for_other_roles(world,
     assert response.status_code == 302, [
         line for line in response.content.decode().splitlines() if "<p>" in line
     ]
-    assert model.objects.count() == before + 1
+    if route in EDIT_FORMS:
+        assert model.objects.count() == before
+        assert list(model.objects.order_by("pk").values()) != rows
+    else:
+        assert model.objects.count() == before + 1
 
 
 @pytest.mark.parametrize("route", sorted(EVALUATOR_ACTIONS))

@@ -272,6 +272,13 @@ def net_cost_figures(cost: CostReport, transfers: Transfers) -> list[dict[str, A
 # --- Full cost with the kitchen's fixed share ----------------------------------------------
 
 
+def fixed_cost_of(entry: KitchenFixedCost, meals: int = 1) -> Decimal:
+    """The share of a kitchen's fixed costs of a year that ``meals`` of its meals bear: fixed
+    costs of the year × meals ÷ meals produced that year (for one meal, its fixed cost per meal).
+    Exact: rounding is left to whoever prints it."""
+    return entry.fixed_costs * meals / entry.meals_produced
+
+
 def fixed_cost_figures(cost: CostReport) -> dict[str, Any]:
     """The marginal cost, the programme's cost and the full cost with the kitchens' fixed share,
     per meal, and where the last lies against the full cost of a school meal."""
@@ -301,7 +308,7 @@ def fixed_cost_figures(cost: CostReport) -> dict[str, Any]:
                 % {"kitchen": name, "year": year}
             )
         else:
-            share.add(entry.fixed_costs * meals / entry.meals_produced)
+            share.add(fixed_cost_of(entry, meals))
     fixed_share = figure_from(
         share,
         key="fixed_share",

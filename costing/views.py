@@ -48,7 +48,16 @@ from .forms import (
     TransportKeyForm,
     TransportRateForm,
 )
-from .models import AssociationCost, CoordinationCost, Expense, Funding, KitchenCostInput, TransportRate
+from .models import (
+    AssociationCost,
+    CoordinationCost,
+    Expense,
+    Funding,
+    KitchenCostInput,
+    KitchenFixedCost,
+    Revenue,
+    TransportRate,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -499,6 +508,13 @@ def input_links(user: Any, actor: models.Model, *, costs_page: bool = True) -> l
             links.append(
                 (reverse("kitchen-cost-input", kwargs={"pk": actor.pk}), _("Saisir les coûts de la cuisine"))
             )
+        if may_change(user, KitchenFixedCost(kitchen=actor, territory_id=actor.territory_id)):
+            links.append(
+                (
+                    reverse("kitchen-year-inputs", kwargs={"pk": actor.pk}),
+                    _("Saisir les coûts fixes et les parts EGalim de l'année"),
+                )
+            )
     elif isinstance(actor, Association):
         if may_change(user, AssociationCost(association=actor, territory_id=actor.territory_id)):
             links.append(
@@ -520,6 +536,13 @@ def input_links(user: Any, actor: models.Model, *, costs_page: bool = True) -> l
                 (
                     reverse("territory-expenses", kwargs={"pk": actor.pk}),
                     _("Saisir les dépenses du programme"),
+                )
+            )
+        if may_change(user, Revenue(territory=actor)):
+            links.append(
+                (
+                    reverse("territory-revenues", kwargs={"pk": actor.pk}),
+                    _("Saisir les recettes du programme"),
                 )
             )
         if may_change(user, TransportRate(territory=actor)):

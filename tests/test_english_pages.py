@@ -27,8 +27,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from associations.models import ConventionSignature
-from costing.models import BudgetLine, CoFunder
+from costing.models import BudgetLine, CoFunder, KitchenFixedCost, Revenue
 from evaluation.models import JournalEntry
+from kitchens.models import EgalimDeclaration
 from meals import services
 from meals.models import RecordImport, RoundSchedule, RoundSlot
 from meals.offers.services import offer_create
@@ -233,6 +234,27 @@ def build_world() -> World:
     CoFunder.objects.create(
         territory=territory, funding=funding, kind="caf", organisation="Family fund", amount=Decimal("5000")
     )
+    # The programme's revenues, and the kitchen's last year: fixed costs, EGalim shares imported.
+    Revenue.objects.create(territory=territory, month=first, kind="beneficiaries", amount=Decimal("150"))
+    Revenue.objects.create(
+        territory=territory, month=first, kind="other", amount=Decimal("1250.50"), received_by="authority"
+    )
+    KitchenFixedCost.objects.create(
+        territory=territory,
+        kitchen=kitchen,
+        year=today.year - 1,
+        fixed_costs=Decimal("900000"),
+        meals_produced=450000,
+    )
+    EgalimDeclaration.objects.create(
+        territory=territory,
+        kitchen=kitchen,
+        year=today.year - 1,
+        quality_share=Decimal("42.5"),
+        organic_share=Decimal("21"),
+        source="ma_cantine",
+        source_reference="15042",
+    )
     ReferenceValueFactory(code="food_parcel_cost_per_meal", source="Reference study 2024")
     entry = JournalEntry.objects.create(
         territory=territory,
@@ -322,6 +344,8 @@ def build_world() -> World:
                 "territory-costs": territory,
                 "funding-budget": funding,
                 "territory-expenses": territory,
+                "territory-revenues": territory,
+                "kitchen-year-inputs": kitchen,
                 "coordination-cost-input": territory,
                 "transport-rate-input": territory,
                 "kitchen-cost-input": kitchen,

@@ -188,6 +188,8 @@ ROUTE_MODELS: dict[str, type[models.Model]] = {
     "territory-costs": Territory,
     "funding-budget": Funding,
     "territory-expenses": Territory,
+    "territory-revenues": Territory,
+    "kitchen-year-inputs": Kitchen,
     "egalim-import": Kitchen,  # its page lists the kitchens the user declares for
     "kitchen-cost-input": Kitchen,
     "association-cost-input": Association,
@@ -300,6 +302,8 @@ ROLE_DETAIL_ROUTES = {
     "survey-edit": {Role.EVALUATOR},
     "territory-expenses": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
     "round-schedule-edit": {Role.ASSOCIATION_COORDINATOR, Role.AUTHORITY_COORDINATOR},
+    "territory-revenues": {Role.AUTHORITY_COORDINATOR, Role.EVALUATOR},
+    "kitchen-year-inputs": {Role.KITCHEN_MANAGER, Role.EVALUATOR},
 }
 # Of those, the forms only evaluators post (defining a survey): tested apart, below.
 EVALUATOR_FORMS = {"survey-edit"}
@@ -904,6 +908,12 @@ INPUT_FORM_POSTS: dict[str, tuple[type[models.Model], dict[str, str]]] = {
     "territory-expenses": (
         Expense,
         {"month": "2025-02", "category": "evaluation", "amount": "100", "label": "Enquête"},
+    ),
+    "territory-revenues": (Revenue, {"month": "2025-02", "kind": "beneficiaries", "amount": "100"}),
+    # A year the side has no fixed costs for (it has 2025's): the post creates its row.
+    "kitchen-year-inputs": (
+        KitchenFixedCost,
+        {"year": "2024", "part": "couts", "fixed_costs": "1 000", "meals_produced": "100"},
     ),
     "survey-response-create": (SurveyResponse, {"answered_on": "2025-01-20", "q_satisfaction": "4"}),
     "round-schedule-edit": (

@@ -38,12 +38,13 @@ from costing.models import (
     CoordinationCost,
     Funding,
     KitchenCostInput,
+    KitchenFixedCost,
     MonthlyCost,
     ReferenceValue,
     TransportRate,
 )
 from evaluation.models import JournalEntry, Report, Survey, SurveyResponse
-from kitchens.models import Closure, Kitchen
+from kitchens.models import Closure, EgalimDeclaration, Kitchen
 from meals.demo import RECALL_REASON
 from meals.models import Batch, Distribution, Liaison, Pickup
 from territories.models import Territory
@@ -227,6 +228,25 @@ def test_fundings(pilot_year):
         "vitry-sur-seine": ["authority", "carasso", "drihl"],
     }
     assert not Funding.objects.filter(amount__lte=0).exists()
+
+
+def test_every_kitchen_s_yearly_page_shows_last_year(pilot_year):
+    """Each kitchen's fixed costs and EGalim shares of 2025, the year its yearly page opens on;
+    each territory's first kitchen's shares imported from ma-cantine, the others entered."""
+    kitchens = Kitchen.objects.order_by("pk")
+    for model in (KitchenFixedCost, EgalimDeclaration):
+        assert set(model.objects.filter(year=2025).values_list("kitchen", flat=True)) == {
+            kitchen.pk for kitchen in kitchens
+        }
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="evaluator"))
+    for kitchen in kitchens:
+        text = html.unescape(
+            client.get(reverse("kitchen-year-inputs", kwargs={"pk": kitchen.pk})).content.decode()
+        )
+        assert "Coûts fixes de 2025" in text and "Coût fixe par repas : " in text
+        source = EgalimDeclaration.objects.get(kitchen=kitchen, year=2025).get_source_display()
+        assert source in text
 
 
 def test_reference_values_have_their_scope_unit_validity_and_source(pilot_year):

@@ -54,6 +54,11 @@ class LocalizedModelForm(forms.ModelForm):
                 field.widget = DecimalInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
                 field.widget.is_localized = True
 
+    @property
+    def fields_with_errors(self) -> list[forms.BoundField]:
+        """The fields in error, linked from the summary at the top of the form."""
+        return [bound for bound in self if bound.errors]
+
 
 class BudgetLineForm(LocalizedModelForm):
     class Meta:

@@ -42,13 +42,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
-from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from associations.models import Partnership
+
 from .budget import add_figure, funding_share
-from .models import DailyRollup, Funding, KitchenFixedCost, Revenue
+from .models import Funding, KitchenFixedCost, Revenue
+from .selectors import FrameReader, rollup_frame
 from .services import (
     EURO,
     PER_MEAL,
@@ -109,8 +110,11 @@ class Transfers:
         return (self.grants_by_recipient or {}).get(recipient, Decimal(0))
 
 
-def transfers_of(*, territory_ids: list[int], months: list[datetime.date]) -> Transfers:
-    """Reads the revenues and grants of the months (three queries)."""
+def transfers_of(
+    *, territory_ids: list[int], months: list[datetime.date], read_frame: FrameReader = rollup_frame
+) -> Transfers:
+    """Reads the revenues and grants of the months, and which priced conventions' dedicated meals
+    have no payment entered (from the roll-up frame of the months)."""
     start, end = months[0], last_of_month(months[-1])
     revenues = Revenue.objects.all_territories().filter(
         territory_id__in=territory_ids, month__gte=start, month__lte=end
@@ -134,32 +138,28 @@ def transfers_of(*, territory_ids: list[int], months: list[datetime.date]) -> Tr
             transfers.other_by_receiver[revenue.received_by] += amount  # type: ignore[index]
         if revenue.partnership_id:
             paid.add((revenue.partnership_id, revenue.month))
-    # Dedicated meals of a convention with a price, in a month without a payment entered.
-    priced = (
-        DailyRollup.objects.all_territories()
-        .filter(
-            territory_id__in=territory_ids,
-            day__gte=start,
-            day__lte=end,
-            meals_produced_dedicated__gt=0,
-            partnership__price_per_meal__isnull=False,
-        )
-        .annotate(month=TruncMonth("day"))
-        .values("partnership", "month", "partnership__kitchen__name", "partnership__association__name")
-        .annotate(meals=Sum("meals_produced_dedicated"))
-        .order_by("month", "partnership")
+    # Dedicated meals of a convention with a price, in a month without a payment entered: read
+    # from the report's roll-up frame over these months (the cost method's read, not another).
+    frame = read_frame(territory_ids=territory_ids, start=start, end=end)
+    dedicated = (
+        frame[frame["meals_produced_dedicated"] > 0]
+        .groupby(["month", "partnership"], as_index=False, sort=True)
+        .agg(kitchen=("kitchen_name", "first"), association=("association_name", "first"))
     )
+    priced = set()
+    if not dedicated.empty:
+        priced = set(
+            Partnership.objects.all_territories()
+            .filter(pk__in=dedicated["partnership"].unique().tolist(), price_per_meal__isnull=False)
+            .values_list("pk", flat=True)
+        )
     missing = []
-    for row in priced:
-        month = row["month"].date() if isinstance(row["month"], datetime.datetime) else row["month"]
-        if (row["partnership"], month) not in paid:
+    for row in dedicated.itertuples(index=False):
+        month = row.month.date() if isinstance(row.month, datetime.datetime) else row.month
+        if row.partnership in priced and (row.partnership, month) not in paid:
             missing.append(
                 _("%(kitchen)s → %(association)s, %(month)s : paiement des repas dédiés non saisi")
-                % {
-                    "kitchen": row["partnership__kitchen__name"],
-                    "association": row["partnership__association__name"],
-                    "month": month_label(month),
-                }
+                % {"kitchen": row.kitchen, "association": row.association, "month": month_label(month)}
             )
     transfers.missing_payments = tuple(missing)
     for funding in Funding.objects.all_territories().filter(

@@ -1212,7 +1212,14 @@ def report_figures(
     from .programme import programme_figures  # the programme's tables read this module's shapes
 
     programme_figures(
-        figures, kind=kind, territory_ids=territory_ids, start=start, end=end, cost=cost, data=data
+        figures,
+        kind=kind,
+        territory_ids=territory_ids,
+        start=start,
+        end=end,
+        cost=cost,
+        data=data,
+        read_frame=frames,
     )
     step(55)
     if kind == "synthesis":

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from costing.budget import funding_budget
 from costing.models import Funding
 from costing.net_cost import fixed_cost_figures, net_cost_figures, transfers_of
+from costing.selectors import FrameReader, rollup_frame
 from costing.services import PER_MEAL, CostData, CostReport
 
 from .figures import Table, column, costs_by_territory, missing_counted, table
@@ -141,11 +142,12 @@ def budget_tables(
     return budget_table, co_funder_table, budgets
 
 
-def net_cost_table(*, territory_ids: list[int], cost: CostReport) -> tuple[Table, list[dict[str, Any]]]:
+def net_cost_table(
+    *, territory_ids: list[int], cost: CostReport, read_frame: FrameReader = rollup_frame
+) -> tuple[Table, list[dict[str, Any]]]:
     """The gross and net cost per payer over the report's months (``costing.net_cost``)."""
-    rows = missing_counted(
-        net_cost_figures(cost, transfers_of(territory_ids=territory_ids, months=cost.months))
-    )
+    transfers = transfers_of(territory_ids=territory_ids, months=cost.months, read_frame=read_frame)
+    rows = missing_counted(net_cost_figures(cost, transfers))
     return (
         table(
             "net_costs",
@@ -208,12 +210,13 @@ def money_part(
     cost: CostReport,
     data: CostData,
     names: dict[int, str],
+    read_frame: FrameReader = rollup_frame,
 ) -> tuple[dict[str, Table], dict[str, Any]]:
     """The money tables of a report, and the figures they print."""
     budget, co_funders, budgets = budget_tables(
         kind=kind, territory_ids=territory_ids, cost=cost, data=data, names=names
     )
-    net, net_rows = net_cost_table(territory_ids=territory_ids, cost=cost)
+    net, net_rows = net_cost_table(territory_ids=territory_ids, cost=cost, read_frame=read_frame)
     full, full_result = full_cost_table(cost)
     # Each missing input is listed once in a report, in ``figures["missing"]``: the figures here
     # keep how many they lack (as ``evaluation.figures.missing_counted`` does for the costs).

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from costing.selectors import FrameReader, rollup_frame
 from costing.services import CostData, CostReport
 from kitchens.capacity import kitchen_capacities
 from kitchens.models import EgalimDeclaration, Kitchen
@@ -33,11 +34,14 @@ def programme_figures(
     end: datetime.date,
     cost: CostReport,
     data: CostData,
+    read_frame: FrameReader = rollup_frame,
 ) -> None:
     """Adds the programme's tables to a report's ``figures["tables"]`` and their figures to
     ``figures["programme"]``."""
     names = {row["id"]: row["name"] for row in figures["territories"]}
-    tables, money = money_part(kind=kind, territory_ids=territory_ids, cost=cost, data=data, names=names)
+    tables, money = money_part(
+        kind=kind, territory_ids=territory_ids, cost=cost, data=data, names=names, read_frame=read_frame
+    )
     reach = reach_figures(territory_ids=territory_ids, start=start, end=end)
     tables.update(
         capacity=capacity_table(territory_ids=territory_ids, start=start, end=end),

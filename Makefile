@@ -103,6 +103,8 @@ seed: migrate
 # goes (README.md). Stopping the server stops the seeding; the next run completes it. Without
 # the reloader, which would start Django twice (`.venv/bin/python manage.py runserver` has it).
 run: export PASSERELLE_SQLITE_CONCURRENT := true
+# The links the demo prints and e-mails (a volunteer's calendar feed) name the port served.
+run: export PASSERELLE_SITE_URL ?= http://127.0.0.1:$(PORT)
 run: migrate messages
 	@echo "Serving http://127.0.0.1:$(PORT)/ while the demo data loads."
 	@$(MANAGE) seed_demo & seeding=$$!; \

@@ -639,3 +639,48 @@ def test_a_text_file_too_big_is_refused(scene, importer, monkeypatch):
 
     assert report.errors[0].message == "le fichier dépasse 0 Mo : découpez-le en plusieurs fichiers."
     assert nothing_written()
+
+
+# The report's words, as the page and the command print them
+
+
+def test_the_report_reads_in_french_for_each_outcome():
+    one = imports.ImportReport(
+        ok=True, dry_run=True, rows=1, counts={"batches": 1, "pickups": 0, "distributions": 0}
+    )
+    assert one.as_text() == (
+        "Simulation réussie : 1 ligne vérifiée, rien n'a été enregistré. "
+        "L'import créerait 1 lot, 0 collecte et 0 distribution."
+    )
+    two = imports.ImportReport(
+        ok=True, dry_run=True, rows=2, counts={"batches": 2, "pickups": 2, "distributions": 1}
+    )
+    assert two.as_text() == (
+        "Simulation réussie : 2 lignes vérifiées, rien n'a été enregistré. "
+        "L'import créerait 2 lots, 2 collectes et 1 distribution."
+    )
+    done = imports.ImportReport(ok=True, rows=1, counts={"batches": 1, "pickups": 1, "distributions": 0})
+    assert done.as_text() == "Import réussi : 1 ligne ; enregistrés : 1 lot, 1 collecte et 0 distribution."
+    refused = imports.ImportReport(
+        ok=False,
+        rows=3,
+        errors=[
+            imports.LineError(None, "", "Le fichier est vide."),
+            imports.LineError(3, "meals_count", "Un nombre entier valide est requis."),
+            imports.LineError(4, "", "Ligne en double."),
+        ],
+    )
+    assert refused.as_text() == (
+        "Fichier refusé : 3 erreurs, rien n'a été enregistré.\n"
+        "fichier : Le fichier est vide.\n"
+        "ligne 3, meals_count : Un nombre entier valide est requis.\n"
+        "ligne 4 : Ligne en double."
+    )
+    # A refused dry run says it is refused, not simulated.
+    refused.dry_run = True
+    assert refused.as_text().startswith("Fichier refusé : 3 erreurs")
+    single = imports.ImportReport(ok=False, errors=[imports.LineError(2, "site", "Lieu inconnu.")])
+    assert (
+        single.as_text()
+        == "Fichier refusé : 1 erreur, rien n'a été enregistré.\nligne 2, site : Lieu inconnu."
+    )

@@ -221,7 +221,9 @@ def test_a_partnership_of_another_territory_is_never_imported(scene, importer):
 
     assert not report.ok
     assert [(line, name) for line, name, _ in report.errors] == [(3, "partnership")]
-    assert "introuvable dans le territoire" in report.errors[0].message
+    assert report.errors[0].message == (
+        f"partenariat n° {elsewhere.pk} introuvable dans le territoire « {scene.territory.name} »."
+    )
     assert nothing_written()
     assert not Batch.objects.filter(territory=elsewhere.territory).exists()
 
@@ -300,8 +302,11 @@ def test_a_distribution_needs_its_pickup_on_the_same_line(scene, importer):
 
     report = import_records(file=csv_file(FULL_HEADER, row), territory=scene.territory, by=importer)
 
-    assert [(line, name) for line, name, _ in report.errors] == [(2, "picked_up_at")]
-    assert "collecte" in report.errors[0].message
+    assert report.errors == [
+        imports.LineError(
+            2, "picked_up_at", "une distribution ne peut être importée qu'avec la collecte du lot."
+        )
+    ]
 
 
 def test_a_refused_file_schedules_nothing_on_commit(scene, importer, django_capture_on_commit_callbacks):
@@ -563,8 +568,9 @@ def test_an_extra_cell_beyond_the_header_is_refused(scene, importer):
         file=csv_file(FULL_HEADER, good_row(scene) + ",de trop"), territory=scene.territory, by=importer
     )
 
-    assert [(error.line, error.field) for error in report.errors] == [(2, "")]
-    assert "plus de cellules" in report.errors[0].message
+    assert report.errors == [
+        imports.LineError(2, "", "cette ligne a plus de cellules que l'en-tête n'a de colonnes.")
+    ]
     assert nothing_written()
 
 
@@ -684,3 +690,42 @@ def test_the_report_reads_in_french_for_each_outcome():
         single.as_text()
         == "Fichier refusé : 1 erreur, rien n'a été enregistré.\nligne 2, site : Lieu inconnu."
     )
+
+
+def test_a_file_without_the_allergens_column_asks_each_line_to_declare_them(scene, importer):
+    header = FULL_HEADER.replace(",allergens", "")
+    cells = good_row(scene).split(",")
+    del cells[FULL_HEADER.split(",").index("allergens")]
+
+    report = import_records(file=csv_file(header, ",".join(cells)), territory=scene.territory, by=importer)
+
+    assert [(error.line, error.field) for error in report.errors] == [(2, "allergens")]
+    assert report.errors[0].message.startswith("Déclarez les allergènes du lot")
+    assert nothing_written()
+
+
+def test_a_yes_no_cell_in_other_words_is_refused_not_read_as_no(scene, importer):
+    file = csv_file(FULL_HEADER + ",consumed_on_receipt", good_row(scene) + ",peut-être")
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert report.errors == [imports.LineError(2, "consumed_on_receipt", "Doit être un booléen valide.")]
+    assert nothing_written()
+
+
+def test_narrow_spaces_and_seconds_are_read_too(scene, importer):
+    # A French spreadsheet groups thousands with a narrow no-break space; times may carry seconds.
+    scene.partnership.kitchen.__class__.objects.filter(pk=scene.partnership.kitchen_id).update(
+        daily_capacity=5000
+    )
+    row = good_row(
+        scene, meals_count="1\u202f000", meals_received="1\u202f000", picked_up_at="02/06/2025 14:30:15"
+    )
+    header = FULL_HEADER + ",confirm_unusual"  # ten times the partnership's usual 100 meals
+
+    report = import_records(file=csv_file(header, row + ",oui"), territory=scene.territory, by=importer)
+
+    assert report.ok, report.as_text()
+    pickup = Pickup.objects.get()
+    assert pickup.meals_received == 1000
+    assert timezone.localtime(pickup.picked_up_at).strftime("%d/%m/%Y %H:%M:%S") == "02/06/2025 14:30:15"

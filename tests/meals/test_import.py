@@ -729,3 +729,119 @@ def test_narrow_spaces_and_seconds_are_read_too(scene, importer):
     pickup = Pickup.objects.get()
     assert pickup.meals_received == 1000
     assert timezone.localtime(pickup.picked_up_at).strftime("%d/%m/%Y %H:%M:%S") == "02/06/2025 14:30:15"
+
+
+# The whole file's limits, at their boundaries, and its errors word for word
+
+MIB = 1024 * 1024
+
+
+def padded(scene, size: int) -> io.BytesIO:
+    """A good one-row file of exactly ``size`` bytes (blank lines after its row)."""
+    content = (FULL_HEADER + "\n" + good_row(scene)).encode("utf-8")
+    return io.BytesIO(content + b"\n" * (size - len(content)))
+
+
+@pytest.mark.parametrize("as_text", [False, True], ids=["bytes", "text"])
+def test_a_file_of_the_size_limit_is_read_and_one_byte_more_is_refused(scene, importer, monkeypatch, as_text):
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 2 * MIB)
+
+    def upload(size):
+        file = padded(scene, size)
+        return io.StringIO(file.getvalue().decode("utf-8")) if as_text else file
+
+    at_limit = import_records(file=upload(2 * MIB), territory=scene.territory, by=importer, dry_run=True)
+    assert at_limit.ok, at_limit.as_text()
+    over = import_records(file=upload(2 * MIB + 1), territory=scene.territory, by=importer, dry_run=True)
+    assert over.ok is False and over.dry_run is True
+    assert over.errors == [
+        imports.LineError(None, "", "le fichier dépasse 2 Mo : découpez-le en plusieurs fichiers.")
+    ]
+
+
+def test_a_text_upload_loses_its_byte_order_mark(scene, importer):
+    file = io.StringIO("\ufeff" + FULL_HEADER + "\n" + good_row(scene))
+
+    report = import_records(file=file, territory=scene.territory, by=importer, dry_run=True)
+
+    assert report.ok, report.as_text()
+
+
+def test_the_row_limit_counts_rows_and_says_it_with_a_thousands_space(scene, importer, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ROWS", 1000)
+    junk = ["x"] * 1000  # refused on their count, before any is checked
+    assert (
+        import_records(file=csv_file(FULL_HEADER, *junk), territory=scene.territory, by=importer)
+        .errors[0]
+        .field
+        == "partnership"
+    )  # 1,000 rows are read (then checked)
+
+    report = import_records(file=csv_file(FULL_HEADER, *junk, "x"), territory=scene.territory, by=importer)
+
+    assert report.ok is False
+    assert report.errors == [
+        imports.LineError(
+            None, "", "le fichier compte plus de 1 000 lignes : découpez-le en plusieurs fichiers."
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "le fichier est vide."),
+        (b" \n\n", "le fichier est vide."),
+        (BATCH_HEADER.encode() + b"\n\n, ,\n", "le fichier ne contient aucune ligne à importer."),
+        (
+            "partnership;kind;lot_number\n1;surplus;Lot n°1".encode("latin-1"),
+            "le fichier n'est pas en UTF-8 : enregistrez-le au format « CSV UTF-8 ».",
+        ),
+    ],
+)
+def test_unreadable_files_say_why_word_for_word(scene, importer, content, message):
+    report = import_records(file=io.BytesIO(content), territory=scene.territory, by=importer, dry_run=True)
+
+    assert report.ok is False and report.dry_run is True
+    assert report.errors == [imports.LineError(None, "", message)]
+
+
+def test_blank_lines_between_rows_are_skipped_and_short_rows_read_as_empty_cells(scene, importer):
+    # The second row stops after its pickup's cells: no distribution.
+    picked_only = ",".join(good_row(scene, day=datetime.date(2025, 6, 3)).split(",")[:13])
+    file = csv_file(FULL_HEADER, good_row(scene), "", ",,,", picked_only)
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert report.ok, report.as_text()
+    assert (report.rows, report.counts) == (2, {"batches": 2, "pickups": 2, "distributions": 1})
+
+
+def test_unknown_and_duplicated_columns_are_named_in_the_message(scene, importer):
+    unknown = import_records(
+        file=csv_file(FULL_HEADER + ",meal_count,,extra", good_row(scene)),
+        territory=scene.territory,
+        by=importer,
+    )
+    assert unknown.errors == [
+        imports.LineError(
+            1,
+            "",
+            "colonnes inconnues : meal_count, (sans nom), extra "
+            "(les noms des colonnes sont donnés sur la page d'import).",
+        )
+    ]
+    doubled = import_records(
+        file=csv_file(FULL_HEADER + ",site,beneficiaries", good_row(scene)),
+        territory=scene.territory,
+        by=importer,
+    )
+    assert [error.message for error in doubled.errors] == ["colonnes en double : beneficiaries, site."]
+
+
+def test_a_refused_line_keeps_the_count_of_rows_read(scene, importer):
+    file = csv_file(FULL_HEADER, good_row(scene), good_row(scene, meals_count="douze"), good_row(scene))
+
+    report = import_records(file=file, territory=scene.territory, by=importer, dry_run=True)
+
+    assert (report.ok, report.rows, report.dry_run) == (False, 3, True)

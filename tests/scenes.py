@@ -99,3 +99,14 @@ class Scene:
             **change,
         }
         return services.pickup_confirm(batch=batch, by=self.volunteer, **fields)
+
+
+def scene_with_coordinators() -> Scene:
+    """A scene with the two roles that write a partnership's round schedule: the association's
+    coordinator (``scene.coordinator``) and the territory's authority (``scene.authority``)."""
+    scene = Scene()
+    scene.coordinator = member(
+        Role.ASSOCIATION_COORDINATOR, scene.territory, association=scene.partnership.association
+    )
+    scene.authority = member(Role.AUTHORITY_COORDINATOR, scene.territory)
+    return scene

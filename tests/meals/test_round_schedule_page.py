@@ -15,19 +15,14 @@ from meals import food_safety
 from meals.models import RoundSchedule, RoundSlot
 from territories.roles import Role
 from tests.factories import AssociationFactory, DistributionSiteFactory, member
-from tests.scenes import Scene
+from tests.scenes import Scene, scene_with_coordinators
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def scene(db):
-    scene = Scene()
-    scene.coordinator = member(
-        Role.ASSOCIATION_COORDINATOR, scene.territory, association=scene.partnership.association
-    )
-    scene.authority = member(Role.AUTHORITY_COORDINATOR, scene.territory)
-    return scene
+    return scene_with_coordinators()
 
 
 def url(partnership) -> str:

@@ -1,0 +1,69 @@
+"""What saving a monthly cost input sets off (``costing.services.cost_input_saved``): the month's
+figures refreshed once the write commits, and, for a transport rate, the month's days marked for a
+rebuild of their roll-ups; a month too far ahead is refused before anything is set off."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from costing import services
+from costing.models import MonthlyCost, StaleDay
+from territories.bounds import years_from
+from tests.factories import TerritoryFactory
+
+FEBRUARY = datetime.date(2025, 2, 1)
+
+
+def stale_days(territory):
+    return set(StaleDay.objects.all_territories().filter(territory=territory).values_list("day", flat=True))
+
+
+def refreshed(territory):
+    return list(
+        MonthlyCost.objects.all_territories().filter(territory=territory).values_list("month", flat=True)
+    )
+
+
+def test_an_input_refreshes_its_months_figures_once_the_write_commits(db, django_capture_on_commit_callbacks):
+    territory = TerritoryFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cost_input_saved(territory_id=territory.pk, month=FEBRUARY)
+        assert refreshed(territory) == []
+    assert refreshed(territory) == [FEBRUARY]
+    # Only a transport rate changes the cost of the pickups: no roll-up to rebuild.
+    assert stale_days(territory) == set()
+
+
+def test_a_transport_rate_marks_each_day_of_its_month_up_to_today(db):
+    territory = TerritoryFactory()
+    services.cost_input_saved(territory_id=territory.pk, month=FEBRUARY, transport=True)
+    assert stale_days(territory) == {FEBRUARY + datetime.timedelta(days=n) for n in range(28)}
+    current = TerritoryFactory()
+    today = timezone.localdate()
+    services.cost_input_saved(territory_id=current.pk, month=today.replace(day=1), transport=True)
+    assert stale_days(current) == {today.replace(day=day) for day in range(1, today.day + 1)}
+    ahead = TerritoryFactory()
+    services.cost_input_saved(
+        territory_id=ahead.pk,
+        month=services.last_of_month(today) + datetime.timedelta(days=1),
+        transport=True,
+    )
+    assert stale_days(ahead) == set()
+
+
+def test_an_input_more_than_a_year_ahead_is_refused_before_anything_is_set_off(
+    db, django_capture_on_commit_callbacks
+):
+    territory = TerritoryFactory()
+    last = years_from(timezone.localdate(), 1)
+    too_far = services.last_of_month(last) + datetime.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as refused:
+        services.cost_input_saved(territory_id=territory.pk, month=too_far, transport=True)
+    assert refused.value.message_dict == {"month": [f"Date trop lointaine : pas après le {last:%d/%m/%Y}."]}
+    assert refreshed(territory) == []
+    # The month of the last day allowed is accepted.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cost_input_saved(territory_id=territory.pk, month=last.replace(day=1))
+    assert refreshed(territory) == [last.replace(day=1)]

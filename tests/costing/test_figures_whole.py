@@ -1203,3 +1203,21 @@ def test_a_periods_marginal_cost_counts_only_the_months_with_such_meals():
     )
     assert (report.start, report.end) == (MARCH, datetime.date(2025, 5, 31))
     assert report.as_dict()["months"] == ["2025-03-01", "2025-04-01", "2025-05-01"]
+
+
+def test_amounts_and_rates_are_rounded_half_up_only_when_shown():
+    rate = TransportRate(cost_per_km=D("0.45"), driver_hourly_cost=D("0"))
+    # 12.5 km × 0.45 € = 5.625 €: 5.63 shown, the exact amount kept for what derives from it.
+    estimated = services.pickup_transport_cost(
+        recorded_cost=None, distance_km=D("12.5"), duration_minutes=0, rate=rate
+    )
+    assert (estimated.value, estimated.exact) == (D("5.63"), D("5.625"))
+    # 1 meal lost of 16 (15 distributed): 6.25 % shown to the tenth, 6.3.
+    report = services.cost_report(
+        CostData(territory_ids=[9], months=[MARCH], volumes=Volumes(meals_distributed=15, meals_short=1))
+    )
+    assert report.figure("loss_rate").value == D("6.3")
+    assert report.figure("loss_rate").inputs == [
+        services.InputUsed("repas perdus", D("1")),
+        services.InputUsed("repas distribués ou perdus", 16),
+    ]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from costing import services
 from costing.models import MonthlyCost, StaleDay
 from territories.bounds import years_from
-from tests.factories import TerritoryFactory
+from tests.factories import DailyRollupFactory, TerritoryFactory
 
 FEBRUARY = datetime.date(2025, 2, 1)
 
@@ -67,3 +67,13 @@ def test_an_input_more_than_a_year_ahead_is_refused_before_anything_is_set_off(
     with django_capture_on_commit_callbacks(execute=True):
         services.cost_input_saved(territory_id=territory.pk, month=last.replace(day=1))
     assert refreshed(territory) == [last.replace(day=1)]
+
+
+def test_a_months_refresh_reads_its_own_territory_only(db):
+    mine = DailyRollupFactory(day=datetime.date(2025, 2, 10), meals_distributed=120, people_served=90)
+    DailyRollupFactory(day=datetime.date(2025, 2, 11), meals_distributed=5000, people_served=4000)
+    row = services.monthly_cost_refresh(territory_id=mine.territory_id, month=datetime.date(2025, 2, 20))
+    assert (row.territory_id, row.month) == (mine.territory_id, FEBRUARY)
+    assert row.figures["territories"] == [mine.territory_id]
+    assert row.figures["volumes"]["meals_distributed"] == 120
+    assert row.figures["volumes"]["people_served"] == 90

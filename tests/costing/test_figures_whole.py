@@ -450,6 +450,20 @@ def test_an_association_inactive_that_month_needs_nothing_and_counts_what_it_ent
         [(f"{THERE} : locaux", "600.00")],
     )
     assert partial["volunteers"]["missing"] == []
+    # Equipment that cost nothing is a known zero, even alone.
+    free = association_cost(AssociationCost(month=MARCH, equipment_cost=D("0")), active=False)
+    assert free.cash.as_dict() == figure(
+        "association_cost",
+        "Coûts monétaires de l'association",
+        "€",
+        "0.00",
+        METHOD_ASSOCIATION,
+        [
+            (f"{THERE} : équipement (valeur d'achat)", "0"),
+            (f"{THERE} : durée d'amortissement de l'équipement (mois)", None),
+        ],
+    )
+    assert free.equipment.value == D("0")
 
 
 def test_an_active_associations_empty_fields_are_each_missing():

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from territories.models import TerritoryOwned
 
-from .conventions.selectors import ENDING_SOON_DAYS, awaiting_signature, ending_soon
+from .conventions.selectors import ENDING_SOON_DAYS, conventions_watched
 
 if TYPE_CHECKING:
     from kitchens.models import Kitchen
@@ -118,9 +118,10 @@ def territory_duties(*, user: Any, territory: Any, today: datetime.date) -> dict
     kitchens = Kitchen.objects.for_user(user).filter(territory=territory)
     partnerships = Partnership.objects.for_user(user).filter(territory=territory)
     owing_donation, without_sanitary_approval = kitchen_duties(kitchens, today)
+    awaiting_signature, ending_soon = conventions_watched(partnerships, today)
     return {
-        "awaiting_signature": awaiting_signature(partnerships),
-        "ending_soon": list(ending_soon(partnerships, today)),
+        "awaiting_signature": awaiting_signature,
+        "ending_soon": ending_soon,
         "ending_soon_days": ENDING_SOON_DAYS,
         "owing_donation": owing_donation,
         "donation_threshold": DONATION_DUTY_MEALS_PER_DAY,

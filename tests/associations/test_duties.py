@@ -121,3 +121,41 @@ def test_the_dashboard_lists_the_duties_read_live_not_with_the_kept_figures(clie
     # A new kitchen over the threshold: the figures are kept, the duties are read again.
     KitchenFactory(territory=territory, name="Cuisine 4200", usual_daily_production=4200, **APPROVED)
     assert "Cuisine 4200" in block()
+
+
+def test_conventions_watched_at_their_bounds_and_in_one_query_when_nothing_is_due(
+    client, django_assert_num_queries
+):
+    """Awaiting signature: the current version only, with the parties still to sign, never of an
+    ended partnership. Ending soon: active partnerships ending from today to today + 60 days,
+    both included, by end date. With every convention signed and none ending soon, the duties
+    of the page are read in three queries (kitchens, partnerships, associations)."""
+    from associations.conventions.models import Party
+    from associations.conventions.services import convention_sign
+    from associations.duties import territory_duties
+
+    territory = TerritoryFactory()
+    KitchenFactory(territory=territory, usual_daily_production=1000, **APPROVED)
+    authority = member(Role.AUTHORITY_COORDINATOR, territory)
+    quiet = PartnershipFactory(territory=territory, ends_on=TODAY + 61 * DAY)
+    territory_duties(user=authority, territory=territory, today=TODAY)  # reads the memberships once
+    with django_assert_num_queries(3):
+        duties = territory_duties(user=authority, territory=territory, today=TODAY)
+    assert (duties["awaiting_signature"], duties["ending_soon"]) == ([], [])
+
+    half_signed = convention_version_issue(partnership=quiet, by=None)
+    convention_sign(version=half_signed, party=half_signed.parties[0], by=None, signer_name="A. Martin")
+    ended = PartnershipFactory(territory=territory, status=Partnership.Status.ENDED, ends_on=TODAY - DAY)
+    convention_version_issue(partnership=ended, by=None)
+    today = PartnershipFactory(territory=territory, ends_on=TODAY)
+    in_60 = PartnershipFactory(territory=territory, ends_on=TODAY + 60 * DAY)
+    PartnershipFactory(territory=territory, ends_on=TODAY - DAY)  # ended yesterday
+    PartnershipFactory(territory=territory, status=Partnership.Status.SUSPENDED, ends_on=TODAY + DAY)
+    other = PartnershipFactory(ends_on=TODAY + DAY)  # another territory
+
+    duties = territory_duties(user=authority, territory=territory, today=TODAY)
+    assert [(p, v, missing) for p, v, missing in duties["awaiting_signature"]] == [
+        (quiet, half_signed, [Party(party) for party in half_signed.parties[1:]])
+    ]
+    assert duties["ending_soon"] == [today, in_60]
+    assert other not in duties["ending_soon"]

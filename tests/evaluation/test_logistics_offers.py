@@ -117,3 +117,78 @@ def test_offers_and_rounds_figures(django_capture_on_commit_callbacks):
         "round_slots_uncovered_24h": 1,
         "round_pickups_late": 1,
     }
+
+
+def test_offers_are_counted_by_the_paris_day_they_were_made_at_the_periods_bounds():
+    """An offer made at 00:00 on the first day (Paris) and one at 23:59 on the last day count;
+    one at 23:59 the day before and one at 00:00 the day after do not (in winter, 23:00 and
+    22:59 UTC). A planned slot counts from the first day to today; a cancelled one never."""
+    from meals.offers import services
+
+    world = OfferWorld()
+    today = datetime.date.today()
+    start, end = today - datetime.timedelta(days=3), today
+    paris = food_safety.TERRITORY_TZ
+    moments = {
+        "before": datetime.datetime.combine(start - datetime.timedelta(days=1), datetime.time(23, 59), paris),
+        "first": datetime.datetime.combine(start, datetime.time(0, 0), paris),
+        "last": datetime.datetime.combine(end, datetime.time(23, 59), paris),
+        "after": datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(0, 0), paris),
+    }
+    for number, (name, moment) in enumerate(moments.items()):
+        offer = services.offer_create(
+            kitchen=world.kitchen,
+            by=world.kitchen_user,
+            production_date=today,
+            meals_count=10 + number,
+            liaison="cold",
+            lot_number=f"BORNE-{name}",
+            use_by_date=today + datetime.timedelta(days=3),
+            dispatch_temperature_c=Decimal("2"),
+            allergens=["milk"],
+        )
+        # Each expired, with its own count of meals: which of them are counted shows.
+        Offer.objects.filter(pk=offer.pk).update(created_at=moment, status=Offer.Status.EXPIRED)
+
+    site = world.convention.association.sites.first()
+
+    def schedule(number: int) -> RoundSchedule:
+        return RoundSchedule.objects.create(
+            territory=world.territory,
+            partnership=world.donor_to(f"borne{number}"),
+            weekdays=["mon"],
+            window_start=datetime.time(7, 0),
+            window_end=datetime.time(8, 0),
+            expected_meals=40,
+            site=site,
+        )
+
+    for number, (day, status) in enumerate(
+        (
+            (start - datetime.timedelta(days=1), RoundSlot.Status.PLANNED),
+            (start, RoundSlot.Status.PLANNED),
+            (today, RoundSlot.Status.PLANNED),
+            (today, RoundSlot.Status.CANCELLED),
+            (today + datetime.timedelta(days=1), RoundSlot.Status.PLANNED),
+        )
+    ):
+        RoundSlot.objects.create(
+            territory=world.territory,
+            schedule=schedule(number),
+            partnership=world.convention,
+            association=world.convention.association,
+            kitchen=world.kitchen,
+            date=day,
+            window_start=datetime.time(7, 0),
+            window_end=datetime.time(8, 0),
+            expected_meals=40,
+            site=site,
+            status=status,
+            volunteer=world.volunteers["alpha"] if day == start else None,
+        )
+
+    result = compute_indicators(territory_ids=[world.territory.pk], start=start, end=end)
+    assert result.get("offers_made").value == 2
+    assert result.get("offers_expired_meals").value == 11 + 12  # the first day's and the last day's
+    # Of the two slots counted (the first day's, covered, and today's planned one): 50 %.
+    assert result.get("round_slots_covered_share").value == Decimal("50.0")

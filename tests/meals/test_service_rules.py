@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
 
 from associations.models import Association, Partnership
@@ -24,7 +25,8 @@ from costing.models import DailyRollup
 from meals import services
 from meals.models import Batch, Distribution, Pickup
 from territories.exceptions import Conflict
-from tests.factories import DistributionSiteFactory, KitchenFactory, TerritoryFactory
+from territories.roles import Role
+from tests.factories import DistributionSiteFactory, KitchenFactory, TerritoryFactory, member
 from tests.scenes import Scene
 
 pytestmark = pytest.mark.django_db
@@ -130,8 +132,16 @@ def test_a_batch_holds_one_meal_at_least(scene, count, error):
             "portion_type",
             "Indiquez le type de portion (enfant ou adulte) de ce poids.",
         ),
-        ({"portion_type": "adult", "portion_grams": 0}, "portion_grams", "entre 1 et 2000 g"),
-        ({"portion_type": "adult", "portion_grams": 2001}, "portion_grams", "entre 1 et 2000 g"),
+        (
+            {"portion_type": "adult", "portion_grams": 0},
+            "portion_grams",
+            "Le poids d'une portion est compris entre 1 et 2000 g.",
+        ),
+        (
+            {"portion_type": "adult", "portion_grams": 2001},
+            "portion_grams",
+            "Le poids d'une portion est compris entre 1 et 2000 g.",
+        ),
         ({"lot_number": "   "}, "lot_number", "Indiquez le numéro de lot."),
         ({"lot_number": "L" * 51}, "lot_number", "Le numéro de lot compte 50 caractères au plus."),
         (
@@ -149,7 +159,7 @@ def test_a_batch_holds_one_meal_at_least(scene, count, error):
 )
 def test_each_field_of_a_declaration_is_checked(scene, change, field, message):
     fields = {"use_by_date": scene.today, **change} if change.get("liaison") == "hot" else change
-    assert message in errors_of(scene.batch, **fields)[field]
+    assert errors_of(scene.batch, **fields)[field] == message
     assert Batch.objects.count() == 0
 
 
@@ -191,6 +201,14 @@ def test_a_partnership_takes_no_batch_before_its_first_day(scene):
 
 def test_a_suspended_partnership_takes_no_batch(scene):
     Partnership.objects.filter(pk=scene.partnership.pk).update(status=Partnership.Status.SUSPENDED)
+    scene.partnership.refresh_from_db()
+    assert errors_of(scene.batch)["partnership"] == "Ce partenariat n'est pas actif à la date de production."
+
+
+def test_a_suspended_partnership_on_its_last_day_is_said_inactive_not_expired(scene):
+    Partnership.objects.filter(pk=scene.partnership.pk).update(
+        status=Partnership.Status.SUSPENDED, ends_on=scene.today
+    )
     scene.partnership.refresh_from_db()
     assert errors_of(scene.batch)["partnership"] == "Ce partenariat n'est pas actif à la date de production."
 
@@ -272,8 +290,40 @@ def test_cancelling_and_discarding_need_a_reason(scene):
 def test_a_batch_moves_once_the_second_person_gets_a_conflict(scene):
     batch = scene.batch()
     services.batch_discard(batch=batch, by=scene.kitchen_user, reason="Cellule en panne")
-    with pytest.raises(Conflict, match="Ce lot est déjà « Écarté »"):
+    with pytest.raises(Conflict) as raised:
         services.batch_discard(batch=batch, by=scene.kitchen_user, reason="Cellule en panne")
+    assert raised.value.message == (
+        "Ce lot est déjà « Écarté » : l'opération a sans doute été faite par quelqu'un d'autre."
+    )
+
+
+def test_setting_a_batch_aside_after_its_pickup_recomputes_the_days_of_its_pickup_and_distributions(
+    scene, django_capture_on_commit_callbacks
+):
+    """Produced two days ago, collected yesterday, 10 meals set aside today, then the whole
+    batch discarded: the 140 meals still held were lost on the pickup's day (all 150 received
+    count there), and today's 10 are no longer counted a second time."""
+    produced, collected = scene.today - 2 * DAY, scene.today - DAY
+    batch = scene.past_batch(production_date=produced, kind="dedicated", meals_count=150)
+    with django_capture_on_commit_callbacks(execute=True):
+        pickup = scene.pickup(batch, picked_up_at=paris(collected, 10))
+    with django_capture_on_commit_callbacks(execute=True):
+        distribute(
+            scene, pickup, meals_distributed=0, meals_discarded=10, discard_reason="Barquettes ouvertes"
+        )
+
+    def by_day():
+        return {
+            day: (produced_meals, picked_up, discarded)
+            for day, produced_meals, picked_up, discarded in DailyRollup.objects.filter(
+                territory=scene.territory
+            ).values_list("day", "meals_produced_dedicated", "meals_picked_up", "meals_discarded")
+        }
+
+    assert by_day() == {produced: (150, 0, 0), collected: (0, 150, 0), scene.today: (0, 0, 10)}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.batch_discard(batch=batch, by=scene.kitchen_user, reason="Chaîne du froid rompue")
+    assert by_day() == {produced: (150, 0, 0), collected: (0, 150, 150), scene.today: (0, 0, 0)}
 
 
 # Pickup
@@ -376,7 +426,16 @@ def test_a_recalled_or_cancelled_batch_is_not_picked_up(scene):
         ({"transport_mode": "teleport"}, "transport_mode", "Mode de transport inconnu."),
         ({"temperature_c": Decimal("1000")}, "temperature_c", "Température invraisemblable."),
         ({"temperature_c": Decimal("-999.91")}, "temperature_c", "Température invraisemblable."),
-        ({"meals_received": 149}, "shortfall_reason", "1 repas du lot n'ont pas été reçus"),
+        (
+            {"meals_received": 149},
+            "shortfall_reason",
+            "1 repas du lot n'ont pas été reçus : indiquez le motif de l'écart.",
+        ),
+        (
+            {"meals_received": 0, "shortfall_reason": "lost"},
+            "shortfall_reason",
+            "150 repas du lot n'ont pas été reçus : indiquez le motif de l'écart.",
+        ),
         (
             {"meals_received": 149, "shortfall_reason": "other", "shortfall_note": " "},
             "shortfall_note",
@@ -386,7 +445,7 @@ def test_a_recalled_or_cancelled_batch_is_not_picked_up(scene):
 )
 def test_each_field_of_a_pickup_is_checked(scene, change, field, message):
     batch = scene.batch(meals_count=150)
-    assert message in errors_of(scene.pickup, batch=batch, **change)[field]
+    assert errors_of(scene.pickup, batch=batch, **change)[field] == message
     assert Pickup.objects.count() == 0
 
 
@@ -560,6 +619,39 @@ def test_households_and_children_are_at_most_the_people_served(scene):
     assert (recorded.households, recorded.children) == (100, 100)
 
 
+def test_the_people_counted_by_profile_and_by_referral_are_among_the_people_served(scene):
+    """Of 100 people served: by profile 60 + 40 + 0 (families left empty), by referral 100;
+    the people turned away are not among them. One more in a group is refused, on its first
+    field given."""
+    pickup = scene.pickup(scene.batch(), meals_received=150)
+    counts = {
+        "meals_distributed": 50,
+        "beneficiaries": 100,
+        "profile_families": None,
+        "profile_alone": 60,
+        "profile_students": 40,
+        "profile_elderly": 0,
+        "referred_ccas": None,
+        "referred_siao": 100,
+        "turned_away": 120,
+    }
+    recorded = distribute(scene, pickup, **counts)
+    saved = (recorded.profile_families, recorded.profile_alone, recorded.referred_siao, recorded.turned_away)
+    assert saved == (None, 60, 100, 120)
+
+    errors = errors_of(
+        distribute,
+        scene=scene,
+        pickup=pickup,
+        **{**counts, "profile_students": 41, "referred_social_worker": 1},
+    )
+    assert errors == {
+        "profile_alone": "Les personnes comptées par profil (101) dépassent les personnes servies (100).",
+        "referred_siao": "Les personnes orientées (101) dépassent les personnes servies (100).",
+    }
+    assert Distribution.objects.count() == 1
+
+
 def test_the_history_names_who_recorded_the_pickup_and_the_distribution(scene):
     # Read again, as the volunteer's request would: the declaring request's object is not reused.
     pickup = scene.pickup(Batch.objects.get(pk=scene.batch().pk))
@@ -592,6 +684,48 @@ def test_a_batch_object_used_again_after_its_declaration_records_who_moved_it(sc
         ("picked_up", scene.volunteer.pk),
         ("picked_up", scene.kitchen_user.pk),
     ]
+
+
+def test_a_pickup_takes_24_hours_at_most(scene):
+    """The bound of ``territories.bounds`` is the rule here (no more precise one): its message,
+    with the narrow no-break space of the thousands."""
+    assert scene.pickup(scene.batch(), duration_minutes=24 * 60).duration_minutes == 1440
+    errors = errors_of(scene.pickup, batch=scene.batch(), duration_minutes=24 * 60 + 1)
+    assert errors == {"duration_minutes": "Ce nombre dépasse le maximum vraisemblable (1\u202f440)."}
+    assert Pickup.objects.count() == 1
+
+
+def test_a_lot_number_taken_between_the_check_and_the_write_answers_the_fields_message(scene):
+    """Two declarations of the same number at once: both pass the check, the database's unique
+    constraint refuses the second write (``save_with_lot``), and the second kitchen manager reads
+    the same message as the check's."""
+    first = scene.batch(lot_number="L-7")
+    second_manager = member(Role.KITCHEN_MANAGER, scene.territory, kitchen=scene.partnership.kitchen)
+    twin = Batch.objects.get(pk=first.pk)
+    twin.pk = None
+    twin._state.adding = True
+
+    with pytest.raises(ValidationError) as raised:
+        services.save_with_lot(twin, second_manager)
+    assert raised.value.message_dict == {
+        "lot_number": [
+            "Le numéro de lot « L-7 » est déjà utilisé par cette cuisine : chaque lot a son numéro."
+        ]
+    }
+    # The refused author is not left on the object: saved later by other code, it is not named.
+    twin.lot_number = "L-8"
+    twin.save()
+    assert Batch.history.get(id=twin.pk).history_user is None
+
+
+def test_a_write_refused_for_another_reason_is_not_mistaken_for_a_taken_lot_number(scene):
+    """The batch's own number does not count as taken: an update refused by another constraint
+    of the database goes on as that error."""
+    batch = Batch.objects.get(pk=scene.batch(lot_number="L-7").pk)
+    batch.meals_count = None
+    with pytest.raises(IntegrityError):
+        services.save_with_lot(batch, scene.kitchen_user)
+    assert Batch.objects.get(pk=batch.pk).meals_count == 150
 
 
 @pytest.mark.parametrize(
@@ -661,8 +795,13 @@ def test_a_recall_withdraws_the_meals_still_held_once(scene):
     assert errors_of(services.batch_recall, batch=gone, by=scene.kitchen_user, reason=" ") == {
         "reason": "Indiquez le motif du rappel."
     }
-    with pytest.raises(Conflict, match="Ce lot a déjà été rappelé le "):
+    # The first recall's moment, in Paris time (a winter afternoon: UTC+1).
+    Batch.objects.filter(pk=ready.pk).update(
+        recalled_at=datetime.datetime(2026, 12, 5, 13, 7, tzinfo=datetime.UTC)
+    )
+    with pytest.raises(Conflict) as raised:
         services.batch_recall(batch=ready, by=scene.kitchen_user, reason="Encore")
+    assert raised.value.message == "Ce lot a déjà été rappelé le 05/12/2026 à 14:07."
 
 
 def test_a_kitchen_manager_recalls_the_lots_of_the_own_kitchen_only(scene):

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 
+from associations.conventions.services import convention_sign, convention_version_issue
 from associations.models import Association, Partnership
 from costing.models import DailyRollup
 from meals import services
@@ -86,10 +87,10 @@ def test_a_hot_batch_leaves_the_kitchen_at_63_degrees_or_above(hot_scene, temper
     if status:
         assert hot_scene.batch(**fields).status == status
         return
-    assert (
-        "Un repas en liaison chaude doit être à 63 °C ou plus."
-        in errors_of(hot_scene.batch, **fields)["dispatch_temperature_c"]
-    )
+    assert errors_of(hot_scene.batch, **fields) == {
+        "dispatch_temperature_c": "Un repas en liaison chaude doit être à 63 °C ou plus. Hors de ces "
+        "limites, les repas ne peuvent être enregistrés que comme écartés, avec le motif."
+    }
     assert Batch.objects.count() == 0
 
 
@@ -205,6 +206,25 @@ def test_a_suspended_partnership_takes_no_batch(scene):
     assert errors_of(scene.batch)["partnership"] == "Ce partenariat n'est pas actif à la date de production."
 
 
+def test_a_batch_needs_a_convention_drawn_up_and_signed_by_every_party(db):
+    scene = Scene(signed=False)
+    assert errors_of(scene.batch)["partnership"] == (
+        "Ce partenariat n'a pas de convention établie : aucun lot ne peut y être déclaré."
+    )
+    version = convention_version_issue(partnership=scene.partnership, by=None)
+    assert errors_of(scene.batch)["partnership"] == (
+        "La version en vigueur de la convention n'est pas signée par toutes les parties (manquent : "
+        "la cuisine (donateur ou fournisseur), l'association) : aucun lot ne peut y être déclaré."
+    )
+    convention_sign(version=version, party="kitchen", by=None, signer_name="M. Cuisinier")
+    assert errors_of(scene.batch)["partnership"] == (
+        "La version en vigueur de la convention n'est pas signée par toutes les parties (manquent : "
+        "l'association) : aucun lot ne peut y être déclaré."
+    )
+    convention_sign(version=version, party="association", by=None, signer_name="Mme Présidente")
+    assert scene.batch().status == "ready"
+
+
 def test_a_suspended_partnership_on_its_last_day_is_said_inactive_not_expired(scene):
     Partnership.objects.filter(pk=scene.partnership.pk).update(
         status=Partnership.Status.SUSPENDED, ends_on=scene.today
@@ -230,7 +250,10 @@ def test_a_donation_needs_a_habilitation_valid_on_the_production_day(scene):
         habilitation=Association.Habilitation.NONE, habilitation_expires_on=None
     )
     scene.partnership.refresh_from_db()
-    assert "pas d'habilitation" in errors_of(scene.batch)["kind"]
+    assert errors_of(scene.batch)["kind"] == (
+        "L'association n'a pas d'habilitation à l'aide alimentaire valable à cette date : "
+        "elle ne peut pas recevoir de dons d'excédents."
+    )
 
 
 # Correction and status changes

@@ -225,6 +225,22 @@ def test_a_batch_needs_a_convention_drawn_up_and_signed_by_every_party(db):
     assert scene.batch().status == "ready"
 
 
+def test_each_instrument_takes_its_own_kind_of_meals_only(scene):
+    """Surplus on the donation convention, dedicated meals on the supply agreement."""
+    on_donation = errors_of(scene.batch, kind="dedicated", partnership=scene.partnership)
+    on_supply = errors_of(scene.batch, kind="surplus", partnership=scene.supply)
+
+    assert on_donation == {
+        "kind": "Ce partenariat est une « Convention de don d'excédents » : il ne reçoit que des lots "
+        "de type « Excédents »."
+    }
+    assert on_supply == {
+        "kind": "Ce partenariat est une « Convention de fourniture de repas dédiés » : il ne reçoit que "
+        "des lots de type « Repas dédiés »."
+    }
+    assert Batch.objects.count() == 0
+
+
 def test_a_suspended_partnership_on_its_last_day_is_said_inactive_not_expired(scene):
     Partnership.objects.filter(pk=scene.partnership.pk).update(
         status=Partnership.Status.SUSPENDED, ends_on=scene.today

@@ -294,6 +294,36 @@ def test_a_batch_is_corrected_only_while_ready_and_only_in_its_editable_fields(s
     assert Batch.objects.get(pk=batch.pk).meals_count == 120
 
 
+def test_a_correction_keeps_the_use_by_date_of_a_batch_waiting_for_its_pickup_today_or_later(scene):
+    batch = scene.batch()
+    two_days_ago = scene.today - 2 * DAY
+    errors = errors_of(
+        services.batch_update,
+        batch=batch,
+        by=scene.kitchen_user,
+        production_date=two_days_ago,
+        use_by_date=scene.today - DAY,
+    )
+    assert errors == {
+        "use_by_date": f"La date limite de consommation ({scene.today - DAY:%d/%m/%Y}) est passée : "
+        "ce lot ne peut pas être déclaré prêt à collecter."
+    }
+    corrected = services.batch_update(
+        batch=batch, by=scene.kitchen_user, production_date=two_days_ago, use_by_date=scene.today
+    )
+    assert (corrected.production_date, corrected.use_by_date) == (two_days_ago, scene.today)
+
+
+def test_a_taken_lot_number_is_reported_with_the_other_errors_of_the_declaration(scene):
+    scene.batch(lot_number="L-7")
+    assert errors_of(scene.batch, lot_number=" L-7 ", meals_count=0) == {
+        "lot_number": (
+            "Le numéro de lot « L-7 » est déjà utilisé par cette cuisine : chaque lot a son numéro."
+        ),
+        "meals_count": "Le nombre de repas doit être positif.",
+    }
+
+
 def test_a_correction_moves_the_rollups_of_both_production_days(scene, django_capture_on_commit_callbacks):
     yesterday = scene.today - DAY
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,0 +1,710 @@
+# ruff: noqa: RUF001, RUF003 - the expected numbers are worked out with the signs × and ÷ of French arithmetic
+"""What each indicator says of itself where a reader sees it (label, unit, question, the missing
+inputs word for word, the breakdowns, the API's form), and the figures at the edges: nothing
+recorded, a kitchen without its usual production, meals lost in every way, surplus distributed
+by a partnership that produced nothing, hours entered in part.
+
+The data set is ``World`` of ``test_indicators.py`` (territory "Plaine", March 2025): 1,000 meals
+distributed to 800 people on three days, 600 dedicated and 300 surplus meals produced, 30 meals
+discarded, one batch expired; its docstring has the table.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+
+from costing.models import ReferenceValue
+from evaluation.indicators import SPEC, Question, compute_indicators, side_by_side
+from territories.models import Membership
+from territories.roles import Role
+from tests.evaluation.test_indicators import APRIL, MARCH, MARCH_END, World, day
+from tests.factories import (
+    AssociationCostFactory,
+    AssociationFactory,
+    DailyRollupFactory,
+    DistributionSiteFactory,
+    JournalEntryFactory,
+    KitchenFactory,
+    PartnershipFactory,
+    SurveyFactory,
+    SurveyQuestionFactory,
+    SurveyResponseFactory,
+    TerritoryFactory,
+    UserFactory,
+    member,
+)
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+GROCERY_MISSING = "valeur de référence : Coût en épicerie solidaire par équivalent repas (€)"
+
+
+@pytest.fixture
+def world():
+    return World()
+
+
+# The indicators of this module in the order a reader finds them (the question's order, then the
+# order of each question; the offers' and rounds' indicators come from evaluation.logistics_offers),
+# with the label and unit the dashboard, the reports and the API print.
+SHOWN = [
+    ("meals_distributed", Question.NEEDS, "Repas distribués", "repas"),
+    ("people_served", Question.NEEDS, "Passages (personnes servies)", "passages"),
+    ("meals_per_person", Question.NEEDS, "Repas par passage", "repas/passage"),
+    (
+        "distribution_days_per_week",
+        Question.NEEDS,
+        "Régularité : jours de distribution par semaine",
+        "jours/semaine",
+    ),
+    ("planned_meals_delivered_share", Question.NEEDS, "Part des repas prévus effectivement distribués", "%"),
+    ("marginal_cost_dedicated", Question.COST, "Coût marginal d'un repas dédié", "€/repas"),
+    ("marginal_cost_surplus", Question.COST, "Coût marginal d'un repas d'excédent", "€/repas"),
+    ("full_cost_per_meal", Question.COST, "Coût complet par repas distribué (hors bénévolat)", "€/repas"),
+    (
+        "full_cost_per_meal_with_volunteers",
+        Question.COST,
+        "Coût complet par repas distribué, bénévolat valorisé compris",
+        "€/repas",
+    ),
+    ("cost_per_person", Question.COST, "Coût par passage (personne servie)", "€/passage"),
+    (
+        "food_parcel_cost_per_meal_ratio",
+        Question.COST,
+        "Coût complet rapporté au coût d'un colis alimentaire (par repas)",
+        "×",
+    ),
+    (
+        "food_parcel_cost_per_meal_difference",
+        Question.COST,
+        "Écart avec le coût d'un colis alimentaire (par repas)",
+        "€/repas",
+    ),
+    (
+        "social_grocery_cost_per_meal_ratio",
+        Question.COST,
+        "Coût complet rapporté au coût en épicerie solidaire (par repas)",
+        "×",
+    ),
+    (
+        "social_grocery_cost_per_meal_difference",
+        Question.COST,
+        "Écart avec le coût en épicerie solidaire (par repas)",
+        "€/repas",
+    ),
+    ("pickups_on_time_share", Question.LOGISTICS, "Part des lots collectés à temps", "%"),
+    ("batches_expired", Question.LOGISTICS, "Lots non collectés avant leur date limite", "lots"),
+    (
+        "temperature_compliance_share",
+        Question.LOGISTICS,
+        "Part des collectes dans les limites de température",
+        "%",
+    ),
+    ("dispatch_breaches", Question.LOGISTICS, "Lots partis hors limites de température", "lots"),
+    ("meals_discarded", Question.LOGISTICS, "Repas écartés", "repas"),
+    ("meals_short", Question.LOGISTICS, "Repas manquants à la collecte", "repas"),
+    ("meals_lost", Question.LOGISTICS, "Repas perdus", "repas"),
+    ("loss_rate", Question.LOGISTICS, "Taux de perte", "%"),
+    ("batches_recalled", Question.LOGISTICS, "Lots rappelés", "lots"),
+    ("km_per_meal", Question.LOGISTICS, "Kilomètres par repas collecté", "km/repas"),
+    (
+        "trained_referent_sites_share",
+        Question.LOGISTICS,
+        "Part des lieux tenus par une association au référent formé à l'hygiène",
+        "%",
+    ),
+    ("offers_made", Question.LOGISTICS, "Offres d'excédents faites", "offres"),
+    ("offers_accepted", Question.LOGISTICS, "Offres acceptées", "offres"),
+    ("offer_acceptance_median_minutes", Question.LOGISTICS, "Délai médian d'acceptation", "minutes"),
+    ("offers_expired_meals", Question.LOGISTICS, "Repas offerts, non pris", "repas"),
+    ("round_slots_covered_share", Question.LOGISTICS, "Créneaux de tournée couverts", "%"),
+    ("round_slots_uncovered_24h", Question.LOGISTICS, "Créneaux sans bénévole à 24 h", "créneaux"),
+    ("round_pickups_late", Question.LOGISTICS, "Collectes de tournée en retard", "collectes"),
+    ("dedicated_meals", Question.PRODUCTION, "Repas dédiés produits", "repas"),
+    (
+        "dedicated_share_of_production",
+        Question.PRODUCTION,
+        "Part des repas dédiés dans la production des cuisines",
+        "%",
+    ),
+    ("surplus_meals", Question.PRODUCTION, "Repas d'excédents donnés", "repas"),
+    ("food_waste_avoided_kg", Question.IMPACT, "Gaspillage alimentaire évité", "kg"),
+    ("co2_avoided_kg", Question.IMPACT, "CO2 évité", "kg éq. CO2"),
+    ("staff_involved", Question.IMPACT, "Personnes mobilisées sur la plateforme", "personnes"),
+    ("paid_staff_hours", Question.IMPACT, "Heures de salariés des associations", "heures"),
+    ("volunteer_hours", Question.IMPACT, "Heures de bénévoles des associations", "heures"),
+    ("actors_involved", Question.ROLES, "Acteurs actifs", "acteurs"),
+    ("journal_entries", Question.ROLES, "Observations du journal", "observations"),
+    ("journal_obstacles", Question.ROLES, "Freins observés", "observations"),
+    ("journal_levers", Question.ROLES, "Leviers observés", "observations"),
+]
+
+
+def test_each_indicator_comes_in_its_questions_order_with_the_label_and_unit_a_reader_sees(world):
+    result = world.indicators()
+    assert [
+        (indicator.code, indicator.question, indicator.label, indicator.unit)
+        for indicator in result.indicators
+    ] == SHOWN
+    for indicator in result.indicators:
+        if indicator.code in SPEC:
+            assert indicator.definition == str(SPEC[indicator.code].definition), indicator.code
+            assert indicator.applicable, indicator.code
+    assert result.get("loss_rate").definition == "Repas perdus ÷ (repas distribués + repas perdus)."
+    assert [(question, [item.code for item in items]) for question, items in result.by_question().items()][
+        3:
+    ] == [
+        ("production", ["dedicated_meals", "dedicated_share_of_production", "surplus_meals"]),
+        ("impact", ["food_waste_avoided_kg", "co2_avoided_kg", "staff_involved", "paid_staff_hours",
+                    "volunteer_hours"]),
+        ("roles", ["actors_involved", "journal_entries", "journal_obstacles", "journal_levers"]),
+    ]  # fmt: skip
+    assert list(result.by_question()) == ["needs", "cost", "logistics", "production", "impact", "roles"]
+
+
+def test_an_unknown_code_is_a_key_error_naming_it(world):
+    result = world.indicators()
+    with pytest.raises(KeyError, match="no_such_indicator"):
+        result.get("no_such_indicator")
+    assert result.get("meals_distributed").code == "meals_distributed"
+
+
+def test_the_set_lists_each_missing_input_once_in_the_order_of_its_indicators(world):
+    result = world.indicators()
+    # The grocery reference is missing for both its indicators; the three other items are the
+    # period's empty denominators (no site, no offer accepted, no round slot).
+    assert result.missing == [
+        GROCERY_MISSING,
+        "lieux de distribution : aucun sur la période",
+        "aucune offre acceptée sur la période",
+        "créneaux : aucun sur la période",
+    ]
+    assert not result.complete
+    grocery = result.get("social_grocery_cost_per_meal_difference")
+    assert (grocery.value, grocery.missing, grocery.complete) == (None, [GROCERY_MISSING], False)
+    assert result.get("meals_distributed").complete
+
+
+def test_the_api_form_of_an_indicator_and_of_its_set(world):
+    data = world.indicators().as_dict()
+    assert {key: value for key, value in data.items() if key != "indicators"} == {
+        "territories": [world.territory.pk],
+        "start": "2025-03-01",
+        "end": "2025-03-31",
+        "cost_start": "2025-03-01",
+        "cost_end": "2025-03-31",
+        "complete": False,
+    }
+    rows = {row["code"]: row for row in data["indicators"]}
+    assert rows["meals_per_person"] == {
+        "code": "meals_per_person",
+        "label": "Repas par passage",
+        "definition": "Repas distribués ÷ passages (personnes servies, comptées à chaque distribution).",
+        "unit": "repas/passage",
+        "question": "needs",
+        "question_label": "Réponse aux besoins",
+        "value": "1.25",
+        "complete": True,
+        "missing": [],
+        "applicable": True,
+        "breakdown": [],
+    }
+    grocery = rows["social_grocery_cost_per_meal_ratio"]
+    assert (grocery["value"], grocery["complete"], grocery["missing"]) == (None, False, [GROCERY_MISSING])
+    assert grocery["question_label"] == "Coût d'un repas"
+    assert rows["dedicated_share_of_production"]["breakdown"] == [
+        {
+            "kitchen": world.kitchen.pk,
+            "kitchen_name": "Cuisine de la Plaine",
+            "dedicated_meals": 600,
+            "days": 2,
+            "usual_daily_production": 6000,
+            "share": "5.0",
+        }
+    ]
+    assert [row["question_label"] for row in data["indicators"]][-1] == "Rôle de chaque acteur"
+
+
+def test_an_indicator_alone_gives_its_questions_label_in_the_active_language(world):
+    indicator = world.indicators().get("km_per_meal")
+    assert indicator.as_dict()["question_label"] == "Logistique et sécurité sanitaire"
+    with translation.override("en"):
+        assert indicator.question_label == "Logistics and food safety"
+        english = world.indicators()
+        data = english.as_dict()
+        assert english.get("meals_distributed").question_label == "Meeting needs"
+    assert indicator.question_label == "Logistique et sécurité sanitaire"
+    assert {row["question_label"] for row in data["indicators"] if row["question"] == "needs"} == {
+        "Meeting needs"
+    }
+
+
+def test_a_territory_with_nothing_recorded_shows_zeros_for_counts_and_unknown_for_rates():
+    territory = TerritoryFactory(name="Désert")
+    result = compute_indicators(territory_ids=[territory.pk], start=MARCH, end=MARCH_END)
+
+    def shown(code):
+        indicator = result.get(code)
+        return indicator.value, indicator.missing
+
+    for code in ("meals_distributed", "people_served", "batches_expired", "dispatch_breaches",
+                 "meals_discarded", "meals_short", "meals_lost", "batches_recalled", "dedicated_meals",
+                 "surplus_meals", "staff_involved", "actors_involved", "journal_entries"):  # fmt: skip
+        assert shown(code) == (0, []), code
+    assert shown("meals_per_person") == (None, ["personnes servies : aucun sur la période"])
+    # 0 days with a distribution ÷ 31/7 weeks: a true zero, to the hundredth.
+    assert shown("distribution_days_per_week") == (D("0.00"), [])
+    assert shown("planned_meals_delivered_share") == (
+        None,
+        ["repas prévus par les conventions : aucun sur la période"],
+    )
+    assert shown("pickups_on_time_share") == (None, ["collectes ou lots à collecter : aucun sur la période"])
+    assert shown("temperature_compliance_share") == (None, ["collectes : aucun sur la période"])
+    assert shown("loss_rate") == (None, ["repas distribués ou perdus : aucun sur la période"])
+    assert shown("km_per_meal") == (None, ["repas collectés : aucun sur la période"])
+    assert shown("trained_referent_sites_share") == (None, ["lieux de distribution : aucun sur la période"])
+    share = result.get("dedicated_share_of_production")
+    assert (share.value, share.missing, share.applicable, share.breakdown) == (None, [], False, [])
+    # No reference value at all: the waste lacks the meal's weight, the CO2 that and its own.
+    assert shown("food_waste_avoided_kg") == (None, ["valeur de référence : Poids moyen d'un repas (kg)"])
+    assert shown("co2_avoided_kg") == (
+        None,
+        [
+            "valeur de référence : Poids moyen d'un repas (kg)",
+            "valeur de référence : CO2 par kg de gaspillage évité (kg éq. CO2)",
+        ],
+    )
+    # No association was active: no hours are missing, and none were entered.
+    assert shown("paid_staff_hours") == (D(0), [])
+    assert shown("volunteer_hours") == (D(0), [])
+    assert result.get("actors_involved").breakdown == [
+        {"actor_kind": "kitchen", "actor_kind_label": "Cuisine", "actors": 0},
+        {"actor_kind": "association", "actor_kind_label": "Association", "actors": 0},
+        {"actor_kind": "authority", "actor_kind_label": "Collectivité", "actors": 0},
+    ]
+    assert result.get("staff_involved").breakdown == []
+    for code in ("journal_entries", "journal_obstacles", "journal_levers"):
+        assert result.get(code).breakdown == [], code
+
+
+def test_meals_lost_add_the_short_the_expired_and_the_recalled_to_the_discarded(world):
+    DailyRollupFactory(
+        partnership=world.p1, day=day(5), meals_short=5, meals_expired=7, meals_recalled=3, batches_recalled=1
+    )
+    result = world.indicators()
+    assert result.get("meals_short").value == 5
+    assert result.get("batches_recalled").value == 1
+    assert result.get("meals_lost").value == 45  # 30 discarded + 5 short + 7 expired + 3 recalled
+    assert result.get("loss_rate").value == D("4.3")  # 45 ÷ (1,000 + 45) = 4.306…
+    assert result.get("loss_rate").missing == []
+
+
+def test_a_kitchen_without_its_usual_production_leaves_the_dedicated_share_unknown(world):
+    valley = KitchenFactory(territory=world.territory, name="Cuisine du Val", usual_daily_production=0)
+    DailyRollupFactory(
+        partnership=PartnershipFactory(territory=world.territory, kitchen=valley, association=world.a1),
+        day=day(6),
+        meals_produced_dedicated=100,
+    )
+    result = world.indicators()
+    assert result.get("dedicated_meals").value == 700  # 600 + 100
+    share = result.get("dedicated_share_of_production")
+    assert share.value is None
+    assert share.missing == ["Cuisine du Val : production journalière habituelle"]
+    assert share.applicable
+    assert share.breakdown == [
+        {
+            "kitchen": world.kitchen.pk,
+            "kitchen_name": "Cuisine de la Plaine",
+            "dedicated_meals": 600,
+            "days": 2,
+            "usual_daily_production": 6000,
+            "share": D("5.0"),  # 600 ÷ (6,000 × 2)
+        },
+        {
+            "kitchen": valley.pk,
+            "kitchen_name": "Cuisine du Val",
+            "dedicated_meals": 100,
+            "days": 1,
+            "usual_daily_production": 0,
+            "share": None,
+        },
+    ]
+
+
+def test_a_kitchen_alone_without_its_usual_production_lacks_it_and_the_denominator():
+    territory = TerritoryFactory()
+    kitchen = KitchenFactory(territory=territory, name="Cuisine du Val", usual_daily_production=0)
+    DailyRollupFactory(
+        partnership=PartnershipFactory(territory=territory, kitchen=kitchen), meals_produced_dedicated=1
+    )
+    share = compute_indicators(territory_ids=[territory.pk], start=MARCH, end=MARCH_END).get(
+        "dedicated_share_of_production"
+    )
+    assert (share.value, share.applicable) == (None, True)
+    assert share.missing == [
+        "Cuisine du Val : production journalière habituelle",
+        "production habituelle des jours de production : aucun sur la période",
+    ]
+
+
+def test_the_dedicated_share_of_one_kitchen_over_several_days():
+    territory = TerritoryFactory()
+    kitchen = KitchenFactory(territory=territory, name="Cuisine du Port", usual_daily_production=400)
+    partnership = PartnershipFactory(territory=territory, kitchen=kitchen)
+    for number, meals in ((3, 50), (4, 60), (5, 0), (6, 40)):
+        DailyRollupFactory(partnership=partnership, day=day(number), meals_produced_dedicated=meals)
+    share = compute_indicators(territory_ids=[territory.pk], start=MARCH, end=MARCH_END).get(
+        "dedicated_share_of_production"
+    )
+    # 150 dedicated meals ÷ (400 a day × 3 days with dedicated meals; the 5th had none) = 12.5 %
+    assert (share.value, share.missing) == (D("12.5"), [])
+    assert [(row["dedicated_meals"], row["days"], row["share"]) for row in share.breakdown] == [
+        (150, 3, D("12.5"))
+    ]
+
+
+def test_surplus_distributed_by_a_partnership_without_production_is_flagged(world):
+    # From the 20th: P2 distributed 130 meals and nobody produced anything, so the share of surplus
+    # in those meals is unknown; the known part (nothing) is kept as a lower bound.
+    result = world.indicators(start=day(20), end=MARCH_END)
+    message = "part des excédents de 130 repas distribués par des partenariats sans production sur la période"
+    waste, co2 = result.get("food_waste_avoided_kg"), result.get("co2_avoided_kg")
+    assert (waste.value, waste.missing) == (D("0.0"), [message])
+    assert (co2.value, co2.missing) == (D("0.0"), [message])
+
+
+def test_surplus_distributed_is_estimated_from_each_partnerships_own_mix(world):
+    # A third partnership of the kitchen, dedicated meals only: it distributes 500 meals and adds
+    # no surplus. P1 670 × 100 ÷ 700 + P2 330 = 425.714…; × 0.4 = 170.29 kg; × 2.5 = 425.71 kg.
+    DailyRollupFactory(
+        partnership=PartnershipFactory(
+            territory=world.territory, kitchen=world.kitchen, association=world.a1
+        ),
+        day=day(25), meals_produced_dedicated=500, distributions=1, meals_distributed=500, people_served=10,
+    )  # fmt: skip
+    result = world.indicators()
+    assert result.get("food_waste_avoided_kg").value == D("170.3")
+    assert result.get("co2_avoided_kg").value == D("425.7")
+    assert result.get("food_waste_avoided_kg").missing == []
+
+
+def test_co2_without_its_reference_value_keeps_the_waste_and_lacks_the_co2(world):
+    ReferenceValue.objects.filter(code="co2_kg_per_kg_waste").delete()
+    result = world.indicators()
+    waste, co2 = result.get("food_waste_avoided_kg"), result.get("co2_avoided_kg")
+    assert (waste.value, waste.missing) == (D("170.3"), [])
+    assert (co2.value, co2.missing) == (
+        None,
+        ["valeur de référence : CO2 par kg de gaspillage évité (kg éq. CO2)"],
+    )
+
+
+def test_hours_entered_in_part_give_the_known_part_and_name_each_month_missing():
+    world = World(costs=False)
+    AssociationCostFactory(
+        association=world.a1, month=MARCH, paid_staff_hours=D("12.5"), paid_staff_hourly_cost=D("20"),
+        volunteer_hours=None, premises_cost=D("0"), equipment_cost=D("0"),
+        equipment_amortisation_months=None, other_costs=D("0"),
+    )  # fmt: skip
+    # An association that neither collected nor distributed in March: its hours count, its
+    # missing ones are not asked for.
+    idle = AssociationFactory(territory=world.territory, name="Amicale du Port")
+    AssociationCostFactory(
+        association=idle, month=MARCH, paid_staff_hours=None, paid_staff_hourly_cost=None,
+        volunteer_hours=D("4"), premises_cost=D("0"), equipment_cost=D("0"),
+        equipment_amortisation_months=None, other_costs=D("0"),
+    )  # fmt: skip
+    result = world.indicators()
+    paid, volunteers = result.get("paid_staff_hours"), result.get("volunteer_hours")
+    assert paid.value == D("12.5")
+    assert paid.missing == ["Épicerie de la Plaine, 03/2025 : coûts du mois non saisis"]
+    assert volunteers.value == D("4")
+    assert volunteers.missing == [
+        "Restos de la Plaine, 03/2025 : heures de bénévoles",
+        "Épicerie de la Plaine, 03/2025 : coûts du mois non saisis",
+    ]
+
+
+def test_hours_of_which_none_is_known_are_unknown_not_zero():
+    result = World(costs=False).indicators()
+    for code in ("paid_staff_hours", "volunteer_hours"):
+        indicator = result.get(code)
+        assert indicator.value is None, code
+        assert indicator.missing == [
+            "Restos de la Plaine, 03/2025 : coûts du mois non saisis",
+            "Épicerie de la Plaine, 03/2025 : coûts du mois non saisis",
+        ]
+
+
+def test_staff_involved_details_each_role_by_its_label(world):
+    member(Role.KITCHEN_MANAGER, world.territory, kitchen=world.kitchen)
+    first = member(Role.VOLUNTEER, world.territory, association=world.a1)
+    member(Role.VOLUNTEER, world.territory, association=world.a2)
+    Membership.objects.create(
+        user=first, territory=world.territory, role=Role.ASSOCIATION_COORDINATOR, association=world.a1
+    )
+    staff = world.indicators().get("staff_involved")
+    assert staff.value == 3
+    assert staff.breakdown == [
+        {"role": "association_coordinator", "role_label": "Coordinateur d'association", "people": 1},
+        {"role": "kitchen_manager", "role_label": "Responsable de cuisine", "people": 1},
+        {"role": "volunteer", "role_label": "Bénévole d'association", "people": 2},
+    ]
+
+
+def test_the_journals_breakdowns_name_the_actor_the_category_and_the_nature(world):
+    author = UserFactory()
+
+    def entry(**kwargs):
+        return JournalEntryFactory(territory=world.territory, author=author, **kwargs)
+
+    entry(kitchen=world.kitchen, category="logistics", nature="obstacle", observed_on=MARCH)
+    entry(kitchen=world.kitchen, category="logistics", nature="obstacle", observed_on=MARCH_END)
+    entry(association=world.a1, category="economic", nature="lever")
+    entry(category="social", nature="decision")  # neither an obstacle nor a lever
+    entry(category="logistics", nature="obstacle", observed_on=APRIL)  # after the period
+    entry(category="logistics", nature="obstacle", observed_on=datetime.date(2025, 2, 28))  # before
+
+    result = world.indicators()
+    entries = result.get("journal_entries")
+    assert entries.value == 4
+    assert entries.breakdown == [
+        {"actor_kind": "kitchen", "actor_kind_label": "Cuisine", "category": "logistics",
+         "category_label": "Logistique", "nature": "obstacle", "nature_label": "Frein", "entries": 2},
+        {"actor_kind": "association", "actor_kind_label": "Association", "category": "economic",
+         "category_label": "Économique", "nature": "lever", "nature_label": "Levier", "entries": 1},
+        {"actor_kind": "territory", "actor_kind_label": "Le territoire (sans acteur désigné)",
+         "category": "social", "category_label": "Social", "nature": "decision",
+         "nature_label": "Décision", "entries": 1},
+    ]  # fmt: skip
+    obstacles, levers = result.get("journal_obstacles"), result.get("journal_levers")
+    assert (obstacles.value, obstacles.breakdown) == (
+        2,
+        [{"category": "logistics", "category_label": "Logistique", "entries": 2}],
+    )
+    assert (levers.value, levers.breakdown) == (
+        1,
+        [{"category": "economic", "category_label": "Économique", "entries": 1}],
+    )
+
+
+def test_the_actors_breakdown_names_each_kind_of_actor(world):
+    assert world.indicators().get("actors_involved").breakdown == [
+        {"actor_kind": "kitchen", "actor_kind_label": "Cuisine", "actors": 1},
+        {"actor_kind": "association", "actor_kind_label": "Association", "actors": 2},
+        {"actor_kind": "authority", "actor_kind_label": "Collectivité", "actors": 1},
+    ]
+
+
+def test_an_association_only_collecting_and_a_kitchen_only_producing_surplus_are_actors():
+    territory = TerritoryFactory()
+    DailyRollupFactory(partnership=PartnershipFactory(territory=territory), pickups=1)
+    DailyRollupFactory(partnership=PartnershipFactory(territory=territory), meals_produced_surplus=1)
+    DailyRollupFactory(partnership=PartnershipFactory(territory=territory), batches_cancelled=1)  # idle
+    actors = compute_indicators(territory_ids=[territory.pk], start=MARCH, end=MARCH_END).get(
+        "actors_involved"
+    )
+    assert actors.value == 2
+    assert [row["actors"] for row in actors.breakdown] == [1, 1, 0]
+
+
+# --- Surveys --------------------------------------------------------------------------------
+
+
+def test_each_survey_kind_gives_its_responses_and_refusals_under_its_question(world):
+    beneficiary = SurveyFactory(territory=world.territory, kind="beneficiary")
+    SurveyQuestionFactory(survey=beneficiary, code="satisfaction", kind="scale")
+    staff = SurveyFactory(territory=world.territory, kind="kitchen_staff")
+    SurveyQuestionFactory(survey=staff, code="charge", kind="yes_no", text="La charge est-elle tenable ?")
+    SurveyResponseFactory(survey=staff, answered_on=day(14), answers={"charge": False})
+    SurveyResponseFactory(survey=staff, answered_on=MARCH_END, answers={"charge": True})
+    staff.refusals.create(territory=world.territory, day=day(14), count=2)
+    staff.refusals.create(territory=world.territory, day=APRIL, count=5)  # after the period
+
+    survey_rows = [
+        indicator for indicator in world.indicators().indicators if indicator.code.startswith("survey_")
+    ]
+    assert [(row.code, row.question, row.label, row.unit, row.value) for row in survey_rows] == [
+        ("survey_beneficiary_responses", "needs", "Satisfaction des bénéficiaires : réponses", "réponses", 0),
+        ("survey_beneficiary_refused", "needs",
+         "Satisfaction des bénéficiaires : réponses en ligne refusées", "réponses", 0),
+        ("survey_beneficiary_satisfaction", "needs",
+         "Satisfaction des bénéficiaires : Êtes-vous satisfait des repas ?", "/5", None),
+        ("survey_kitchen_staff_responses", "impact", "Personnel des cuisines : réponses", "réponses", 2),
+        ("survey_kitchen_staff_refused", "impact", "Personnel des cuisines : réponses en ligne refusées",
+         "réponses", 2),
+        ("survey_kitchen_staff_charge", "impact", "Personnel des cuisines : La charge est-elle tenable ?",
+         "%", D("50.0")),
+    ]  # fmt: skip
+    by_code = {row.code: row for row in survey_rows}
+    assert by_code["survey_kitchen_staff_responses"].definition == (
+        "Réponses saisies (papier) ou reçues (en ligne) sur la période."
+    )
+    assert by_code["survey_kitchen_staff_refused"].definition == (
+        "Réponses envoyées par le lien public et refusées sur la période, au-delà des limites par "
+        "appareil et par lien (docs/indicators.md) ; elles ne comptent dans aucun autre indicateur."
+    )
+    for code in ("survey_kitchen_staff_responses", "survey_kitchen_staff_refused"):
+        assert by_code[code].missing == [], code
+    charge = by_code["survey_kitchen_staff_charge"]
+    assert charge.definition == "Réponses « oui » ÷ réponses à cette question."
+    assert charge.breakdown == [{"answer": True, "answers": 1}, {"answer": False, "answers": 1}]
+    assert charge.missing == []
+    satisfaction = by_code["survey_beneficiary_satisfaction"]
+    assert satisfaction.definition == (
+        "Moyenne des notes de 1 à 5 données à cette question ; le détail compte chaque note."
+    )
+    assert satisfaction.missing == ["aucune réponse à cette question sur la période"]
+    assert satisfaction.breakdown == [{"answer": note, "answers": 0} for note in range(1, 6)]
+
+
+def test_a_code_asked_as_two_kinds_of_question_gives_one_indicator_per_kind(world):
+    first = SurveyFactory(territory=world.territory)
+    SurveyQuestionFactory(survey=first, code="repas", kind="scale", text="Notez le repas")
+    second = SurveyFactory(territory=world.territory)
+    SurveyQuestionFactory(survey=second, code="repas", kind="yes_no", text="Le repas vous a-t-il plu ?")
+    SurveyQuestionFactory(survey=second, code="venue", kind="choice", text="Comment venez-vous ?",
+                          choices=["à pied", "en bus"])  # fmt: skip
+    third = SurveyFactory(territory=world.territory)  # the same choice question, one more choice
+    SurveyQuestionFactory(survey=third, code="venue", kind="choice", text="Comment venez-vous ?",
+                          choices=["en bus", "en vélo"])  # fmt: skip
+    SurveyResponseFactory(survey=first, answered_on=day(2), answers={"repas": 4, "inconnue": 3})
+    SurveyResponseFactory(survey=first, answered_on=day(3), answers={"repas": 1})
+    SurveyResponseFactory(survey=second, answered_on=day(2), answers={"repas": True, "venue": None})
+    SurveyResponseFactory(survey=third, answered_on=day(2), answers={"venue": "en vélo"})
+    SurveyResponseFactory(survey=third, answered_on=day(4), answers={"venue": "en bus"})
+    SurveyResponseFactory(survey=third, answered_on=day(5), answers={"venue": "en bus"})
+
+    result = world.indicators()
+    assert result.get("survey_beneficiary_responses").value == 6
+    scale = result.get("survey_beneficiary_repas_scale")
+    assert scale.value == D("2.50")  # (4 + 1) ÷ 2
+    assert scale.label == "Satisfaction des bénéficiaires : Notez le repas"
+    assert scale.breakdown == [
+        {"answer": 1, "answers": 1},
+        {"answer": 2, "answers": 0},
+        {"answer": 3, "answers": 0},
+        {"answer": 4, "answers": 1},
+        {"answer": 5, "answers": 0},
+    ]
+    assert result.get("survey_beneficiary_repas_yes_no").value == D("100.0")
+    venue = result.get("survey_beneficiary_venue")
+    # The answer left blank is not an answer: 3 answers, none of them on foot.
+    assert (venue.value, venue.unit, venue.missing) == (3, "réponses", [])
+    assert venue.definition == "Réponses à cette question ; le détail donne la part de chaque choix."
+    assert venue.breakdown == [
+        {"answer": "à pied", "answers": 0, "share": D("0.0")},
+        {"answer": "en bus", "answers": 2, "share": D("66.7")},
+        {"answer": "en vélo", "answers": 1, "share": D("33.3")},
+    ]
+    with pytest.raises(KeyError):
+        result.get("survey_beneficiary_repas")
+
+
+def test_a_choice_question_without_answers_has_no_share(world):
+    survey = SurveyFactory(territory=world.territory)
+    SurveyQuestionFactory(survey=survey, code="venue", kind="choice", choices=["à pied", "en bus"])
+    SurveyResponseFactory(survey=survey, answered_on=day(2), answers={"venue": None})
+    venue = world.indicators().get("survey_beneficiary_venue")
+    assert (venue.value, venue.missing) == (0, ["aucune réponse à cette question sur la période"])
+    assert venue.breakdown == [
+        {"answer": "à pied", "answers": 0, "share": None},
+        {"answer": "en bus", "answers": 0, "share": None},
+    ]
+
+
+def test_surveys_of_territories_side_by_side_count_only_their_own_answers(world):
+    other = TerritoryFactory(name="Vallée")
+    for territory, answers in ((world.territory, (5, 3)), (other, (1,))):
+        survey = SurveyFactory(territory=territory)
+        SurveyQuestionFactory(survey=survey, code="satisfaction", kind="scale")
+        survey.refusals.create(territory=territory, day=day(9), count=len(answers))
+        for note in answers:
+            SurveyResponseFactory(survey=survey, answered_on=day(9), answers={"satisfaction": note})
+    pairs = side_by_side(territories=[world.territory, other], start=MARCH, end=MARCH_END, cached=False)
+    assert [
+        (
+            territory.name,
+            result.get("survey_beneficiary_responses").value,
+            result.get("survey_beneficiary_refused").value,
+            result.get("survey_beneficiary_satisfaction").value,
+        )
+        for territory, result in pairs
+    ] == [("Plaine", 2, 2, D("4.00")), ("Vallée", 1, 1, D("1.00"))]
+    together = compute_indicators(territory_ids=[world.territory.pk, other.pk], start=MARCH, end=MARCH_END)
+    assert together.get("survey_beneficiary_responses").value == 3
+    assert together.get("survey_beneficiary_refused").value == 3
+    assert together.get("survey_beneficiary_satisfaction").value == D("3.00")  # (5 + 3 + 1) ÷ 3
+
+
+# --- Several territories, sites, periods ----------------------------------------------------
+
+
+def test_shares_of_trained_sites_and_planned_meals_per_territory_and_together(world):
+    other = TerritoryFactory(name="Vallée")
+    DailyRollupFactory(
+        partnership=PartnershipFactory(territory=other, planned_meals_per_week=70),
+        day=day(5), distributions=1, meals_distributed=100, people_served=50,
+    )  # fmt: skip
+    world.a1.hygiene_training_on = datetime.date(2024, 6, 1)
+    world.a1.save()
+    DistributionSiteFactory(association=world.a1)
+    DistributionSiteFactory(association=world.a2)  # its association has no training
+    trained = AssociationFactory(territory=other, hygiene_training_on=datetime.date(2023, 1, 1))
+    DistributionSiteFactory(association=trained)
+
+    pairs = dict(side_by_side(territories=[world.territory, other], start=MARCH, end=MARCH_END, cached=False))
+    plaine, vallee = pairs[world.territory], pairs[other]
+    assert plaine.get("trained_referent_sites_share").value == D("50.0")  # 1 of 2
+    assert vallee.get("trained_referent_sites_share").value == D("100.0")  # 1 of 1
+    assert plaine.get("planned_meals_delivered_share").value == D("21.5")  # 1,000 ÷ 4,650
+    assert vallee.get("planned_meals_delivered_share").value == D("32.3")  # 100 ÷ (70 × 31 ÷ 7 = 310)
+    assert vallee.get("distribution_days_per_week").value == D("0.23")  # 1 day ÷ 31/7 weeks
+    assert (plaine.territory_ids, vallee.territory_ids) == ([world.territory.pk], [other.pk])
+
+    together = compute_indicators(territory_ids=[world.territory.pk, other.pk], start=MARCH, end=MARCH_END)
+    assert together.get("trained_referent_sites_share").value == D("66.7")  # 2 of 3
+    assert together.get("planned_meals_delivered_share").value == D("22.2")  # 1,100 ÷ 4,960 = 22.18 %
+    assert together.territory_ids == [world.territory.pk, other.pk]
+
+
+def test_the_period_may_be_one_day_but_not_end_before_it_starts(world):
+    one = world.indicators(start=day(4), end=day(4))
+    assert one.get("meals_distributed").value == 580  # 380 + 200
+    assert (one.start, one.end, one.cost_start, one.cost_end) == (day(4), day(4), MARCH, MARCH_END)
+    # 1 day with a distribution ÷ (1 ÷ 7) week = 7 days a week
+    assert one.get("distribution_days_per_week").value == D("7.00")
+    with pytest.raises(ValueError, match="end before start"):
+        world.indicators(start=day(4), end=day(3))
+    with pytest.raises(ValueError, match="end before start"):
+        side_by_side(territories=[world.territory], start=day(4), end=day(3))
+    assert [
+        result.get("meals_distributed").value
+        for _territory, result in side_by_side(territories=[world.territory], start=day(4), end=day(4))
+    ] == [580]
+
+
+def test_side_by_side_keeps_the_order_given_and_answers_nothing_for_no_territory(world):
+    other = TerritoryFactory(name="Vallée")
+    assert side_by_side(territories=[], start=MARCH, end=MARCH_END) == []
+    pairs = side_by_side(territories=[other, world.territory, other], start=MARCH, end=MARCH_END)
+    assert [(territory.name, result.get("meals_distributed").value) for territory, result in pairs] == [
+        ("Vallée", 0),
+        ("Plaine", 1000),
+        ("Vallée", 0),
+    ]
+
+
+def test_every_territory_together_is_the_sum_of_all(world):
+    # None: every territory, the other one's 5,000 meals on 10 March included.
+    result = compute_indicators(territory_ids=None, start=MARCH, end=MARCH_END)
+    assert result.get("meals_distributed").value == 6000
+    assert result.territory_ids is None
+    # 4 territory-days with a distribution ÷ (31/7 weeks × 2 territories) = 0.4516…
+    assert result.get("distribution_days_per_week").value == D("0.45")

@@ -337,6 +337,22 @@ def test_a_kitchen_without_its_usual_production_leaves_the_dedicated_share_unkno
     ]
 
 
+def test_the_dedicated_share_of_two_kitchens_adds_their_usual_productions(world):
+    port = KitchenFactory(territory=world.territory, name="Cuisine du Port", usual_daily_production=400)
+    DailyRollupFactory(
+        partnership=PartnershipFactory(territory=world.territory, kitchen=port, association=world.a1),
+        day=day(6),
+        meals_produced_dedicated=100,
+    )
+    share = world.indicators().get("dedicated_share_of_production")
+    # (600 + 100) ÷ (6,000 × 2 days + 400 × 1 day) = 700 ÷ 12,400 = 5.645… %
+    assert (share.value, share.missing) == (D("5.6"), [])
+    assert [(row["kitchen_name"], row["share"]) for row in share.breakdown] == [
+        ("Cuisine de la Plaine", D("5.0")),
+        ("Cuisine du Port", D("25.0")),  # 100 ÷ 400
+    ]
+
+
 def test_a_kitchen_alone_without_its_usual_production_lacks_it_and_the_denominator():
     territory = TerritoryFactory()
     kitchen = KitchenFactory(territory=territory, name="Cuisine du Val", usual_daily_production=0)
@@ -359,19 +375,27 @@ def test_the_dedicated_share_of_one_kitchen_over_several_days():
     partnership = PartnershipFactory(territory=territory, kitchen=kitchen)
     for number, meals in ((3, 50), (4, 60), (5, 0), (6, 40)):
         DailyRollupFactory(partnership=partnership, day=day(number), meals_produced_dedicated=meals)
+    # A second partnership of the kitchen on the 3rd: the same day of production.
+    DailyRollupFactory(
+        partnership=PartnershipFactory(territory=territory, kitchen=kitchen),
+        day=day(3),
+        meals_produced_dedicated=30,
+    )
     share = compute_indicators(territory_ids=[territory.pk], start=MARCH, end=MARCH_END).get(
         "dedicated_share_of_production"
     )
-    # 150 dedicated meals ÷ (400 a day × 3 days with dedicated meals; the 5th had none) = 12.5 %
-    assert (share.value, share.missing) == (D("12.5"), [])
+    # 180 dedicated meals ÷ (400 a day × 3 days with dedicated meals; the 5th had none) = 15 %
+    assert (share.value, share.missing) == (D("15.0"), [])
     assert [(row["dedicated_meals"], row["days"], row["share"]) for row in share.breakdown] == [
-        (150, 3, D("12.5"))
+        (180, 3, D("15.0"))
     ]
 
 
 def test_surplus_distributed_by_a_partnership_without_production_is_flagged(world):
-    # From the 20th: P2 distributed 130 meals and nobody produced anything, so the share of surplus
-    # in those meals is unknown; the known part (nothing) is kept as a lower bound.
+    # From the 20th: P2 distributed 130 meals and produced nothing, so the share of surplus in
+    # those meals is unknown; the known part (nothing) is kept as a lower bound. P1 produced 50
+    # dedicated meals on the 25th and distributed none: it adds nothing.
+    DailyRollupFactory(partnership=world.p1, day=day(25), meals_produced_dedicated=50)
     result = world.indicators(start=day(20), end=MARCH_END)
     message = "part des excédents de 130 repas distribués par des partenariats sans production sur la période"
     waste, co2 = result.get("food_waste_avoided_kg"), result.get("co2_avoided_kg")
@@ -502,16 +526,23 @@ def test_the_actors_breakdown_names_each_kind_of_actor(world):
     ]
 
 
-def test_an_association_only_collecting_and_a_kitchen_only_producing_surplus_are_actors():
+def test_a_kitchen_that_produced_and_an_association_that_collected_or_distributed_are_actors():
     territory = TerritoryFactory()
-    DailyRollupFactory(partnership=PartnershipFactory(territory=territory), pickups=1)
-    DailyRollupFactory(partnership=PartnershipFactory(territory=territory), meals_produced_surplus=1)
-    DailyRollupFactory(partnership=PartnershipFactory(territory=territory), batches_cancelled=1)  # idle
+    # As many dedicated as surplus meals, one pickup and one distribution: active on both sides.
+    DailyRollupFactory(
+        partnership=PartnershipFactory(territory=territory), meals_produced_dedicated=5,
+        meals_produced_surplus=5, pickups=1, distributions=1,
+    )  # fmt: skip
+    DailyRollupFactory(partnership=PartnershipFactory(territory=territory), pickups=1)  # its association
+    DailyRollupFactory(
+        partnership=PartnershipFactory(territory=territory), meals_produced_surplus=1
+    )  # kitchen
+    DailyRollupFactory(partnership=PartnershipFactory(territory=territory), batches_cancelled=1)  # neither
     actors = compute_indicators(territory_ids=[territory.pk], start=MARCH, end=MARCH_END).get(
         "actors_involved"
     )
-    assert actors.value == 2
-    assert [row["actors"] for row in actors.breakdown] == [1, 1, 0]
+    assert actors.value == 4  # 2 kitchens, 2 associations
+    assert [row["actors"] for row in actors.breakdown] == [2, 2, 0]
 
 
 # --- Surveys --------------------------------------------------------------------------------
@@ -522,9 +553,11 @@ def test_each_survey_kind_gives_its_responses_and_refusals_under_its_question(wo
     SurveyQuestionFactory(survey=beneficiary, code="satisfaction", kind="scale")
     staff = SurveyFactory(territory=world.territory, kind="kitchen_staff")
     SurveyQuestionFactory(survey=staff, code="charge", kind="yes_no", text="La charge est-elle tenable ?")
-    SurveyResponseFactory(survey=staff, answered_on=day(14), answers={"charge": False})
+    SurveyResponseFactory(survey=staff, answered_on=MARCH, answers={"charge": False})
+    SurveyResponseFactory(survey=staff, answered_on=datetime.date(2025, 2, 28), answers={"charge": False})
     SurveyResponseFactory(survey=staff, answered_on=MARCH_END, answers={"charge": True})
-    staff.refusals.create(territory=world.territory, day=day(14), count=2)
+    staff.refusals.create(territory=world.territory, day=MARCH, count=2)
+    staff.refusals.create(territory=world.territory, day=MARCH_END, count=1)
     staff.refusals.create(territory=world.territory, day=APRIL, count=5)  # after the period
 
     survey_rows = [
@@ -538,7 +571,7 @@ def test_each_survey_kind_gives_its_responses_and_refusals_under_its_question(wo
          "Satisfaction des bénéficiaires : Êtes-vous satisfait des repas ?", "/5", None),
         ("survey_kitchen_staff_responses", "impact", "Personnel des cuisines : réponses", "réponses", 2),
         ("survey_kitchen_staff_refused", "impact", "Personnel des cuisines : réponses en ligne refusées",
-         "réponses", 2),
+         "réponses", 3),
         ("survey_kitchen_staff_charge", "impact", "Personnel des cuisines : La charge est-elle tenable ?",
          "%", D("50.0")),
     ]  # fmt: skip
@@ -666,6 +699,8 @@ def test_shares_of_trained_sites_and_planned_meals_per_territory_and_together(wo
     assert plaine.get("planned_meals_delivered_share").value == D("21.5")  # 1,000 ÷ 4,650
     assert vallee.get("planned_meals_delivered_share").value == D("32.3")  # 100 ÷ (70 × 31 ÷ 7 = 310)
     assert vallee.get("distribution_days_per_week").value == D("0.23")  # 1 day ÷ 31/7 weeks
+    # 3 days (the 4th counts once, though two partnerships distributed that day) ÷ 31/7 weeks
+    assert plaine.get("distribution_days_per_week").value == D("0.68")
     assert (plaine.territory_ids, vallee.territory_ids) == ([world.territory.pk], [other.pk])
 
     together = compute_indicators(territory_ids=[world.territory.pk, other.pk], start=MARCH, end=MARCH_END)
@@ -680,10 +715,11 @@ def test_the_period_may_be_one_day_but_not_end_before_it_starts(world):
     assert (one.start, one.end, one.cost_start, one.cost_end) == (day(4), day(4), MARCH, MARCH_END)
     # 1 day with a distribution ÷ (1 ÷ 7) week = 7 days a week
     assert one.get("distribution_days_per_week").value == D("7.00")
-    with pytest.raises(ValueError, match="end before start"):
+    with pytest.raises(ValueError) as alone:
         world.indicators(start=day(4), end=day(3))
-    with pytest.raises(ValueError, match="end before start"):
+    with pytest.raises(ValueError) as together:
         side_by_side(territories=[world.territory], start=day(4), end=day(3))
+    assert str(alone.value) == str(together.value) == "end before start"
     assert [
         result.get("meals_distributed").value
         for _territory, result in side_by_side(territories=[world.territory], start=day(4), end=day(4))
@@ -694,11 +730,14 @@ def test_side_by_side_keeps_the_order_given_and_answers_nothing_for_no_territory
     other = TerritoryFactory(name="Vallée")
     assert side_by_side(territories=[], start=MARCH, end=MARCH_END) == []
     pairs = side_by_side(territories=[other, world.territory, other], start=MARCH, end=MARCH_END)
-    assert [(territory.name, result.get("meals_distributed").value) for territory, result in pairs] == [
-        ("Vallée", 0),
-        ("Plaine", 1000),
-        ("Vallée", 0),
-    ]
+    assert [
+        (
+            territory.name,
+            result.get("meals_distributed").value,
+            result.get("distribution_days_per_week").value,
+        )
+        for territory, result in pairs
+    ] == [("Vallée", 0, D("0.00")), ("Plaine", 1000, D("0.68")), ("Vallée", 0, D("0.00"))]
 
 
 def test_every_territory_together_is_the_sum_of_all(world):

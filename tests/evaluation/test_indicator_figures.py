@@ -12,13 +12,15 @@ discarded, one batch expired; its docstring has the table.
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 from django.utils import translation
 
 from costing.models import ReferenceValue
-from evaluation.indicators import SPEC, Question, compute_indicators, side_by_side
+from evaluation import indicators
+from evaluation.indicators import SPEC, Question, Staff, compute_indicators, live_parts, side_by_side
 from territories.models import Membership
 from territories.roles import Role
 from tests.evaluation.test_indicators import APRIL, MARCH, MARCH_END, World, day
@@ -747,3 +749,69 @@ def test_every_territory_together_is_the_sum_of_all(world):
     assert result.territory_ids is None
     # 4 territory-days with a distribution ÷ (31/7 weeks × 2 territories) = 0.4516…
     assert result.get("distribution_days_per_week").value == D("0.45")
+
+
+# --- What is read anew on every request -------------------------------------------------------
+
+
+def test_the_digest_of_the_live_part_changes_with_each_value_it_holds(world):
+    survey = SurveyFactory(territory=world.territory)
+    question = SurveyQuestionFactory(survey=survey, code="satisfaction", kind="scale")
+    SurveyResponseFactory(survey=survey, answered_on=day(14), answers={"satisfaction": 4})
+    JournalEntryFactory(territory=world.territory, observed_on=day(12))
+    member(Role.VOLUNTEER, world.territory, association=world.a1)
+
+    def digest() -> str:
+        return live_parts(territory_ids=[world.territory.pk], start=MARCH, end=MARCH_END, split=False)[
+            None
+        ].digest()
+
+    base = digest()
+    assert len(base) == 32 and int(base, 16) >= 0
+    assert digest() == base  # the same values, the same digest
+    part = live_parts(territory_ids=[world.territory.pk], start=MARCH, end=MARCH_END, split=False)[None]
+    changed = {
+        "planned": replace(part, planned=part.planned + 1),
+        "staff": replace(part, staff=Staff(total=part.staff.total + 1, by_role=part.staff.by_role)),
+        "journal": replace(part, journal=[]),
+        "responses": replace(part, surveys=replace(part.surveys, responses=[])),
+        "refused": replace(part, surveys=replace(part.surveys, refused=[(survey.pk, 1)])),
+        "trained sites": replace(part, trained_sites=(1, 1)),
+        "offers and rounds": replace(part, offers_rounds=part.offers_rounds[1:]),
+    }
+    digests = {name: other.digest() for name, other in changed.items()}
+    assert all(value != base for value in digests.values()), digests
+    assert len(set(digests.values())) == len(digests)
+    # A question's wording, and its survey's title, are part of what the indicators print.
+    question.text = "Les repas vous plaisent-ils ?"
+    question.save()
+    reworded = digest()
+    assert reworded != base
+    survey.title = "Questionnaire de printemps"
+    survey.save()
+    assert digest() not in (base, reworded)
+
+
+def test_a_questions_label_is_translated_once_per_language_and_then_kept(monkeypatch):
+    kept: dict[tuple[str, str], str] = {}
+    monkeypatch.setattr(indicators, "_translated_labels", kept)
+    french = translation.get_language()  # the project's default, "fr-fr"
+    assert indicators.question_label("needs") == "Réponse aux besoins"
+    with translation.override("en"):
+        assert indicators.question_labels() == {
+            "needs": "Meeting needs",
+            "cost": "Cost of a meal",
+            "logistics": "Logistics and food safety",
+            "production": "Kitchen production",
+            "impact": "Social, economic and environmental effects",
+            "roles": "Role of each actor",
+        }
+        # The language given is the key, whatever the active one.
+        assert indicators.question_label("needs", french) == "Réponse aux besoins"
+    assert kept[(french, "needs")] == "Réponse aux besoins"
+    assert kept[("en", "roles")] == "Role of each actor"
+    assert len(kept) == 7  # one French label asked, six English ones
+    # Once kept, a label is not translated again.
+    kept[(french, "cost")] = "Coût (gardé)"
+    assert indicators.question_label("cost") == "Coût (gardé)"
+    assert indicators.question_labels()["cost"] == "Coût (gardé)"

@@ -20,7 +20,15 @@ from django.utils import translation
 
 from costing.models import ReferenceValue
 from evaluation import indicators
-from evaluation.indicators import SPEC, Question, Staff, compute_indicators, live_parts, side_by_side
+from evaluation.indicators import (
+    SPEC,
+    Question,
+    Staff,
+    compute_indicators,
+    flow_parts,
+    live_parts,
+    side_by_side,
+)
 from territories.models import Membership
 from territories.roles import Role
 from tests.evaluation.test_indicators import APRIL, MARCH, MARCH_END, World, day
@@ -815,3 +823,28 @@ def test_a_questions_label_is_translated_once_per_language_and_then_kept(monkeyp
     kept[(french, "cost")] = "Coût (gardé)"
     assert indicators.question_label("cost") == "Coût (gardé)"
     assert indicators.question_labels()["cost"] == "Coût (gardé)"
+
+
+def test_the_reads_started_ahead_are_the_ones_the_flow_part_uses(world):
+    def parts(**reads):
+        return flow_parts(
+            territory_ids=[world.territory.pk], start=MARCH, end=MARCH_END, split=False, **reads
+        )[None]
+
+    # The reads of evaluation.selectors.ReadsAhead, given here with other answers than the
+    # roll-ups' to show they are the ones used: 7 days of distribution, one kitchen's row.
+    row = {
+        "kitchen": world.kitchen.pk,
+        "kitchen__name": "Cuisine de la Plaine",
+        "kitchen__usual_daily_production": 1000,
+        "days": 4,
+        "dedicated": 600,
+    }
+    given = parts(read_days=lambda: {None: 7}, read_kitchens=lambda: {None: [row]})
+    days = next(item for item in given.needs if item.code == "distribution_days_per_week")
+    assert days.value == D("1.58")  # 7 days ÷ 31/7 weeks
+    share = next(item for item in given.production if item.code == "dedicated_share_of_production")
+    assert share.value == D("15.0")  # 600 ÷ (1,000 × 4)
+    read = parts()
+    assert next(item for item in read.needs if item.code == "distribution_days_per_week").value == D("0.68")
+    assert given.cost == read.cost and given.logistics == read.logistics

@@ -19,6 +19,7 @@ import pytest
 from django.utils import translation
 
 from costing.models import ReferenceValue
+from costing.versions import bump_days
 from evaluation import indicators
 from evaluation.indicators import (
     SPEC,
@@ -27,6 +28,7 @@ from evaluation.indicators import (
     compute_indicators,
     flow_parts,
     live_parts,
+    rollup_versions,
     side_by_side,
 )
 from territories.models import Membership
@@ -848,3 +850,32 @@ def test_the_reads_started_ahead_are_the_ones_the_flow_part_uses(world):
     read = parts()
     assert next(item for item in read.needs if item.code == "distribution_days_per_week").value == D("0.68")
     assert given.cost == read.cost and given.logistics == read.logistics
+
+
+def test_the_rollup_version_follows_every_day_of_the_cost_months_and_the_reference_values(world):
+    other = TerritoryFactory(name="Vallée")
+    ids = [world.territory.pk, other.pk]
+    start, end = day(15), datetime.date(2025, 4, 10)  # the cost indicators cover March and April
+
+    def versions() -> dict[int, str]:
+        return rollup_versions(territory_ids=ids, start=start, end=end)
+
+    first = versions()
+    assert list(first) == ids
+    assert all(len(version) == 32 and int(version, 16) >= 0 for version in first.values())
+    assert versions() == first
+    seen = [first]
+    # Days outside the period but inside its months change its version; February's do not.
+    for changed in (day(2), datetime.date(2025, 4, 30)):
+        bump_days(world.territory.pk, [changed])
+        now = versions()
+        assert now[world.territory.pk] not in [version[world.territory.pk] for version in seen], changed
+        assert now[other.pk] == first[other.pk]
+        seen.append(now)
+    bump_days(world.territory.pk, [datetime.date(2025, 2, 28)])
+    assert versions() == seen[-1]
+    # A reference value is shared by every territory.
+    ReferenceValue.objects.filter(code="meal_weight_kg").update(value=D("0.5"))
+    after = versions()
+    assert after[world.territory.pk] != seen[-1][world.territory.pk]
+    assert after[other.pk] != first[other.pk]

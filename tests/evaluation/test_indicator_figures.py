@@ -31,6 +31,7 @@ from evaluation.indicators import (
     rollup_versions,
     side_by_side,
 )
+from kitchens.models import Closure
 from territories.models import Membership
 from territories.roles import Role
 from tests.evaluation.test_indicators import APRIL, MARCH, MARCH_END, World, day
@@ -879,3 +880,24 @@ def test_the_rollup_version_follows_every_day_of_the_cost_months_and_the_referen
     after = versions()
     assert after[world.territory.pk] != seen[-1][world.territory.pk]
     assert after[other.pk] != first[other.pk]
+
+
+def test_planned_meals_leave_out_the_school_holidays_and_the_kitchens_own_closures(world):
+    def closure(territory, starts_on, ends_on, kitchen=None):
+        kind = Closure.Kind.KITCHEN_CLOSURE if kitchen else Closure.Kind.SCHOOL_HOLIDAY
+        Closure.objects.create(
+            territory=territory,
+            kitchen=kitchen,
+            kind=kind,
+            label="Fermé",
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+
+    closure(world.territory, datetime.date(2025, 2, 22), day(7))  # holidays: 1–7 March in the period
+    closure(world.territory, day(24), day(31), kitchen=world.kitchen)  # 8 days
+    elsewhere = KitchenFactory(territory=world.territory)
+    closure(world.territory, day(10), day(12), kitchen=elsewhere)  # another kitchen's closure
+    closure(TerritoryFactory(), day(13), day(14))  # another territory's holidays
+    # P1 and P2 run 31 − 7 − 8 = 16 days: (700 + 350) × 16 ÷ 7 = 2,400 planned; 1,000 ÷ 2,400
+    assert world.indicators().get("planned_meals_delivered_share").value == D("41.7")

@@ -31,6 +31,7 @@ from evaluation.indicators import (
     rollup_versions,
     side_by_side,
 )
+from evaluation.models import JournalEntry
 from kitchens.models import Closure
 from territories.models import Membership
 from territories.roles import Role
@@ -901,3 +902,18 @@ def test_planned_meals_leave_out_the_school_holidays_and_the_kitchens_own_closur
     closure(TerritoryFactory(), day(13), day(14))  # another territory's holidays
     # P1 and P2 run 31 − 7 − 8 = 16 days: (700 + 350) × 16 ÷ 7 = 2,400 planned; 1,000 ÷ 2,400
     assert world.indicators().get("planned_meals_delivered_share").value == D("41.7")
+
+
+def test_a_role_category_or_nature_no_longer_offered_is_shown_by_its_code(world):
+    # Values stored before a choice was withdrawn: printed as they are, never as "None".
+    old = member(Role.VOLUNTEER, world.territory, association=world.a1)
+    Membership.objects.filter(user=old).update(role="referent_ancien")
+    entry = JournalEntryFactory(territory=world.territory, observed_on=day(12), nature="lever")
+    JournalEntry.objects.filter(pk=entry.pk).update(category="ancienne", nature="constat")
+    result = world.indicators()
+    assert result.get("staff_involved").breakdown == [
+        {"role": "referent_ancien", "role_label": "referent_ancien", "people": 1}
+    ]
+    assert [
+        (row["category_label"], row["nature_label"]) for row in result.get("journal_entries").breakdown
+    ] == [("ancienne", "constat")]

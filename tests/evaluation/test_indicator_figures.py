@@ -42,6 +42,7 @@ from tests.factories import (
     DailyRollupFactory,
     DistributionSiteFactory,
     JournalEntryFactory,
+    KitchenCostInputFactory,
     KitchenFactory,
     PartnershipFactory,
     SurveyFactory,
@@ -917,3 +918,18 @@ def test_a_role_category_or_nature_no_longer_offered_is_shown_by_its_code(world)
     assert [
         (row["category_label"], row["nature_label"]) for row in result.get("journal_entries").breakdown
     ] == [("ancienne", "constat")]
+
+
+def test_the_marginal_cost_of_a_dedicated_meal_does_not_apply_without_dedicated_meals():
+    territory = TerritoryFactory()
+    kitchen = KitchenFactory(territory=territory)
+    KitchenCostInputFactory(kitchen=kitchen, month=MARCH)  # packaging 0.20 a meal; 20 h at 30 €
+    DailyRollupFactory(
+        partnership=PartnershipFactory(territory=territory, kitchen=kitchen, mode="surplus"),
+        day=day(4), batches=1, meals_produced_surplus=300, distributions=1, meals_distributed=300,
+    )  # fmt: skip
+    result = compute_indicators(territory_ids=[territory.pk], start=MARCH, end=MARCH_END)
+    dedicated = result.get("marginal_cost_dedicated")
+    assert (dedicated.value, dedicated.missing, dedicated.applicable) == (None, [], False)
+    surplus = result.get("marginal_cost_surplus")
+    assert (surplus.value, surplus.applicable) == (D("2.20"), True)  # 0.20 + 20 h × 30 € ÷ 300

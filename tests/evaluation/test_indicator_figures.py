@@ -933,3 +933,10 @@ def test_the_marginal_cost_of_a_dedicated_meal_does_not_apply_without_dedicated_
     assert (dedicated.value, dedicated.missing, dedicated.applicable) == (None, [], False)
     surplus = result.get("marginal_cost_surplus")
     assert (surplus.value, surplus.applicable) == (D("2.20"), True)  # 0.20 + 20 h × 30 € ÷ 300
+
+
+def test_every_territory_when_there_is_none_has_no_days_per_week():
+    days = compute_indicators(territory_ids=None, start=MARCH, end=MARCH_END).get(
+        "distribution_days_per_week"
+    )
+    assert (days.value, days.missing) == (None, ["territoires : aucun sur la période"])

@@ -229,6 +229,14 @@ def test_the_api_form_of_an_indicator_and_of_its_set(world):
         "applicable": True,
         "breakdown": [],
     }
+    # Each value printed to its step: a share to the tenth, a distance to the thousandth.
+    assert [
+        rows[code]["value"] for code in ("dedicated_share_of_production", "km_per_meal", "loss_rate")
+    ] == [
+        "5.0",
+        "0.033",
+        "2.9",
+    ]
     grocery = rows["social_grocery_cost_per_meal_ratio"]
     assert (grocery["value"], grocery["complete"], grocery["missing"]) == (None, False, [GROCERY_MISSING])
     assert grocery["question_label"] == "Coût d'un repas"
@@ -416,6 +424,25 @@ def test_surplus_distributed_by_a_partnership_without_production_is_flagged(worl
     waste, co2 = result.get("food_waste_avoided_kg"), result.get("co2_avoided_kg")
     assert (waste.value, waste.missing) == (D("0.0"), [message])
     assert (co2.value, co2.missing) == (D("0.0"), [message])
+
+    # Two partnerships more, read after P2: P3 produced 100 surplus meals and distributed 40 of
+    # them (40 × 0.4 kg = 16 kg; × 2.5 = 40 kg of CO2), P4 distributed 20 without production.
+    def partnership():
+        return PartnershipFactory(territory=world.territory, kitchen=world.kitchen, association=world.a2)
+
+    DailyRollupFactory(
+        partnership=partnership(),
+        day=day(22),
+        meals_produced_surplus=100,
+        distributions=1,
+        meals_distributed=40,
+    )
+    DailyRollupFactory(partnership=partnership(), day=day(22), distributions=1, meals_distributed=20)
+    result = world.indicators(start=day(20), end=MARCH_END)
+    message = "part des excédents de 150 repas distribués par des partenariats sans production sur la période"
+    waste, co2 = result.get("food_waste_avoided_kg"), result.get("co2_avoided_kg")
+    assert (waste.value, waste.missing) == (D("16.0"), [message])
+    assert (co2.value, co2.missing) == (D("40.0"), [message])
 
 
 def test_surplus_distributed_is_estimated_from_each_partnerships_own_mix(world):

@@ -580,11 +580,15 @@ def test_a_kitchen_that_produced_and_an_association_that_collected_or_distribute
         partnership=PartnershipFactory(territory=territory), meals_produced_surplus=1
     )  # kitchen
     DailyRollupFactory(partnership=PartnershipFactory(territory=territory), batches_cancelled=1)  # neither
+    # Dedicated meals only, distributed without a pickup recorded that day: both active.
+    DailyRollupFactory(
+        partnership=PartnershipFactory(territory=territory), meals_produced_dedicated=3, distributions=1
+    )
     actors = compute_indicators(territory_ids=[territory.pk], start=MARCH, end=MARCH_END).get(
         "actors_involved"
     )
-    assert actors.value == 4  # 2 kitchens, 2 associations
-    assert [row["actors"] for row in actors.breakdown] == [2, 2, 0]
+    assert actors.value == 6  # 3 kitchens, 3 associations
+    assert [row["actors"] for row in actors.breakdown] == [3, 3, 0]
 
 
 # --- Surveys --------------------------------------------------------------------------------

@@ -655,21 +655,22 @@ def test_a_code_asked_as_two_kinds_of_question_gives_one_indicator_per_kind(worl
                           choices=["en bus", "en vélo"])  # fmt: skip
     SurveyResponseFactory(survey=first, answered_on=day(2), answers={"repas": 4, "inconnue": 3})
     SurveyResponseFactory(survey=first, answered_on=day(3), answers={"repas": 1})
+    SurveyResponseFactory(survey=first, answered_on=day(4), answers={"repas": 4})
     SurveyResponseFactory(survey=second, answered_on=day(2), answers={"repas": True, "venue": None})
     SurveyResponseFactory(survey=third, answered_on=day(2), answers={"venue": "en vélo"})
     SurveyResponseFactory(survey=third, answered_on=day(4), answers={"venue": "en bus"})
     SurveyResponseFactory(survey=third, answered_on=day(5), answers={"venue": "en bus"})
 
     result = world.indicators()
-    assert result.get("survey_beneficiary_responses").value == 6
+    assert result.get("survey_beneficiary_responses").value == 7
     scale = result.get("survey_beneficiary_repas_scale")
-    assert scale.value == D("2.50")  # (4 + 1) ÷ 2
+    assert scale.value == D("3.00")  # (4 + 1 + 4) ÷ 3
     assert scale.label == "Satisfaction des bénéficiaires : Notez le repas"
     assert scale.breakdown == [
         {"answer": 1, "answers": 1},
         {"answer": 2, "answers": 0},
         {"answer": 3, "answers": 0},
-        {"answer": 4, "answers": 1},
+        {"answer": 4, "answers": 2},
         {"answer": 5, "answers": 0},
     ]
     assert result.get("survey_beneficiary_repas_yes_no").value == D("100.0")
@@ -971,3 +972,19 @@ def test_every_territory_when_there_is_none_has_no_days_per_week():
         "distribution_days_per_week"
     )
     assert (days.value, days.missing) == (None, ["territoires : aucun sur la période"])
+
+
+def test_a_read_without_the_cache_sees_what_the_rollup_version_does_not(world):
+    def kitchen_names(cached: bool) -> list[str]:
+        [(_territory, result)] = side_by_side(
+            territories=[world.territory], start=MARCH, end=MARCH_END, cached=cached
+        )
+        return [row["kitchen_name"] for row in result.get("dedicated_share_of_production").breakdown]
+
+    assert kitchen_names(cached=True) == ["Cuisine de la Plaine"]  # read, then kept
+    # A kitchen renamed does not change the roll-up version: the kept part keeps the old name
+    # (for FLOW_CACHE_SECONDS at most); a read without the cache has the new one.
+    world.kitchen.name = "Cuisine centrale de la Plaine"
+    world.kitchen.save()
+    assert kitchen_names(cached=True) == ["Cuisine de la Plaine"]
+    assert kitchen_names(cached=False) == ["Cuisine centrale de la Plaine"]

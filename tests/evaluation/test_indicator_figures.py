@@ -602,6 +602,7 @@ def test_each_survey_kind_gives_its_responses_and_refusals_under_its_question(wo
     SurveyResponseFactory(survey=staff, answered_on=MARCH, answers={"charge": False})
     SurveyResponseFactory(survey=staff, answered_on=datetime.date(2025, 2, 28), answers={"charge": False})
     SurveyResponseFactory(survey=staff, answered_on=MARCH_END, answers={"charge": True})
+    SurveyResponseFactory(survey=staff, answered_on=day(20), answers={"charge": True})
     staff.refusals.create(territory=world.territory, day=MARCH, count=2)
     staff.refusals.create(territory=world.territory, day=MARCH_END, count=1)
     staff.refusals.create(territory=world.territory, day=APRIL, count=5)  # after the period
@@ -615,11 +616,11 @@ def test_each_survey_kind_gives_its_responses_and_refusals_under_its_question(wo
          "Satisfaction des bénéficiaires : réponses en ligne refusées", "réponses", 0),
         ("survey_beneficiary_satisfaction", "needs",
          "Satisfaction des bénéficiaires : Êtes-vous satisfait des repas ?", "/5", None),
-        ("survey_kitchen_staff_responses", "impact", "Personnel des cuisines : réponses", "réponses", 2),
+        ("survey_kitchen_staff_responses", "impact", "Personnel des cuisines : réponses", "réponses", 3),
         ("survey_kitchen_staff_refused", "impact", "Personnel des cuisines : réponses en ligne refusées",
          "réponses", 3),
         ("survey_kitchen_staff_charge", "impact", "Personnel des cuisines : La charge est-elle tenable ?",
-         "%", D("50.0")),
+         "%", D("66.7")),
     ]  # fmt: skip
     by_code = {row.code: row for row in survey_rows}
     assert by_code["survey_kitchen_staff_responses"].definition == (
@@ -633,7 +634,7 @@ def test_each_survey_kind_gives_its_responses_and_refusals_under_its_question(wo
         assert by_code[code].missing == [], code
     charge = by_code["survey_kitchen_staff_charge"]
     assert charge.definition == "Réponses « oui » ÷ réponses à cette question."
-    assert charge.breakdown == [{"answer": True, "answers": 1}, {"answer": False, "answers": 1}]
+    assert charge.breakdown == [{"answer": True, "answers": 2}, {"answer": False, "answers": 1}]
     assert charge.missing == []
     satisfaction = by_code["survey_beneficiary_satisfaction"]
     assert satisfaction.definition == (

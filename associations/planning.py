@@ -65,17 +65,25 @@ def planned_meals(
 
 
 class ClosureCalendar:
-    """The closures of some territories that touch a period, read in one query."""
+    """The closures of some territories that touch a period: (territory, kitchen or none for the
+    territory's school holidays, first day, last day) rows, by first day."""
 
-    def __init__(self, *, territory_ids: Sequence[int] | None, start: datetime.date, end: datetime.date):
+    def __init__(self, rows: Iterable[tuple[int, int | None, datetime.date, datetime.date]]) -> None:
+        self.spans: dict[tuple[int, int | None], list[Span]] = {}
+        for territory_id, kitchen_id, starts_on, ends_on in rows:
+            self.spans.setdefault((territory_id, kitchen_id), []).append((starts_on, ends_on))
+
+    @classmethod
+    def read(
+        cls, *, territory_ids: Sequence[int] | None, start: datetime.date, end: datetime.date
+    ) -> ClosureCalendar:
+        """The closures touching the period, in one query."""
         closures = Closure.objects.all_territories().filter(starts_on__lte=end, ends_on__gte=start)
         if territory_ids is not None:
             closures = closures.filter(territory_id__in=list(territory_ids))
-        self.spans: dict[tuple[int, int | None], list[Span]] = {}
-        for territory_id, kitchen_id, starts_on, ends_on in closures.order_by("starts_on").values_list(
-            "territory_id", "kitchen_id", "starts_on", "ends_on"
-        ):
-            self.spans.setdefault((territory_id, kitchen_id), []).append((starts_on, ends_on))
+        return cls(
+            closures.order_by("starts_on").values_list("territory_id", "kitchen_id", "starts_on", "ends_on")
+        )
 
     def closed(self, territory_id: int, kitchen_id: int) -> list[Span]:
         """The spans a kitchen serves nothing: its territory's school holidays and its own closures."""

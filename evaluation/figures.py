@@ -603,7 +603,7 @@ def objectives_table(
             )
     rows = []
     modes = choice_labels(Partnership, "mode")
-    calendar = planning.ClosureCalendar(territory_ids=territory_ids, start=start, end=end)
+    calendar = planning.ClosureCalendar.read(territory_ids=territory_ids, start=start, end=end)
     for partnership in partnerships:
         running = planning.planned_meals(
             per_week=partnership.planned_meals_per_week,

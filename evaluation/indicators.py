@@ -63,6 +63,7 @@ from costing.services import (
     rounded,
     verbose,
 )
+from kitchens.models import Closure
 from territories.models import Membership, Territory
 
 from .models import JournalEntry, Survey, SurveyQuestion, SurveyRefusal, SurveyResponse
@@ -766,18 +767,26 @@ def planned_meals_by(
 ) -> dict[Key, Decimal]:
     """Σ over the partnerships (but drafts) of their planned meals in the period
     (``associations.planning``: planned meals per week × running days ÷ 7, school holidays and
-    kitchen closures left out)."""
+    kitchen closures left out). The partnerships and the closures touching the period come
+    together, in one query (the page reads this on every request)."""
     table, column = columns_of(Partnership)
     territories, params = in_territories(column["territory"], territory_ids)
-    partnerships = fetch(
-        f"SELECT {column['territory']}, {column['kitchen']}, {column['starts_on']}, "  # noqa: S608
-        f"{column['ends_on']}, {column['planned_meals_per_week']} FROM {table} "
+    closure_table, closure = columns_of(Closure)
+    closed_in, closed_params = in_territories(closure["territory"], territory_ids)
+    rows = fetch(
+        f"SELECT 0, {column['id']}, {column['territory']}, {column['kitchen']}, "  # noqa: S608
+        f"{column['starts_on']}, {column['ends_on']}, {column['planned_meals_per_week']} FROM {table} "
         f"WHERE {territories} AND {column['status']} <> %s "
         f"AND {column['starts_on']} <= %s AND ({column['ends_on']} IS NULL OR {column['ends_on']} >= %s) "
-        f"ORDER BY {column['id']}",
-        [*params, Partnership.Status.DRAFT.value, end, start],
+        f"UNION ALL SELECT 1, {closure['id']}, {closure['territory']}, {closure['kitchen']}, "
+        f"{closure['starts_on']}, {closure['ends_on']}, NULL FROM {closure_table} "
+        f"WHERE {closed_in} AND {closure['starts_on']} <= %s AND {closure['ends_on']} >= %s",
+        [*params, Partnership.Status.DRAFT.value, end, start, *closed_params, end, start],
     )
-    calendar = planning.ClosureCalendar(territory_ids=territory_ids, start=start, end=end)
+    # Partnerships by id; closures by first day, as ``ClosureCalendar.read`` gives them.
+    partnerships = [row[2:] for row in sorted((row for row in rows if row[0] == 0), key=lambda row: row[1])]
+    closures = sorted((row for row in rows if row[0] == 1), key=lambda row: (row[4], row[1]))
+    calendar = planning.ClosureCalendar(row[2:6] for row in closures)
     totals: dict[Key, Decimal] = dict.fromkeys(keys_of(territory_ids, split), Decimal(0))
     for territory_id, kitchen_id, starts_on, ends_on, per_week in partnerships:
         key = territory_id if split else None

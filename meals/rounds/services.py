@@ -85,7 +85,7 @@ def slots_generate(*, today: datetime.date | None = None, weeks: int = DEFAULT_W
     """Plans (or brings in line with their schedule) the slots of every schedule, ``weeks`` ahead."""
     today = today or food_safety.today()
     end = today + datetime.timedelta(days=7 * weeks - 1)
-    calendar = ClosureCalendar(territory_ids=None, start=today, end=end)
+    calendar = ClosureCalendar.read(territory_ids=None, start=today, end=end)
     counts = {"created": 0, "updated": 0, "cancelled": 0}
     schedules = RoundSchedule.objects.all_territories().select_related("partnership")
     for schedule in schedules:

@@ -110,3 +110,11 @@ def test_running_days_by_hand():
         == 12
     )
     assert planning.running_days(D(2026, 3, 15), D(2026, 3, 14), []) == 0
+
+
+def test_the_planned_meals_and_their_closures_are_read_in_one_query(partnership, django_assert_num_queries):
+    """The dashboard reads the planned meals on every request: the partnerships and the closures
+    come in one query, and give what the closures read apart give (1,400 over the holiday and a
+    week either side)."""
+    with django_assert_num_queries(1):
+        assert planned(partnership, D(2026, 2, 16), D(2026, 3, 15)) == Decimal(1400)

@@ -1168,7 +1168,10 @@ def test_an_empty_month_says_what_each_figure_lacks_rather_than_zero():
     assert report.figure("marginal_cost_surplus").method == (
         f"{METHOD_SURPLUS} Sans objet : aucun repas d'excédent sur la période."
     )
-    assert report.figure("marginal_cost_surplus").unit == "€/repas"
+    assert [(item.label, item.unit) for item in report.figures[:2]] == [
+        ("Coût marginal d'un repas dédié", "€/repas"),
+        ("Coût marginal d'un repas d'excédent", "€/repas"),
+    ]
     assert (report.start, report.end, report.months) == (MARCH, datetime.date(2025, 3, 31), [MARCH])
 
 
@@ -1234,4 +1237,27 @@ def test_amounts_and_rates_are_rounded_half_up_only_when_shown():
     assert report.figure("loss_rate").inputs == [
         services.InputUsed("repas perdus", D("1")),
         services.InputUsed("repas distribués ou perdus", 16),
+    ]
+
+
+def test_the_other_direct_costs_are_needed_in_a_month_of_either_kind_of_meals_alone():
+    inputs = march_kitchen_inputs(other_direct_costs=None)
+    for dedicated, surplus in ((2000, 0), (0, 500)):
+        total = kitchen_cost(inputs, dedicated=dedicated, surplus=surplus).total
+        assert total.missing == [f"{HERE} : autres coûts directs du mois"], (dedicated, surplus)
+        assert total.inputs[-1] == services.InputUsed(f"{HERE} : autres coûts directs du mois", None)
+
+
+def test_zero_hours_alone_are_a_known_zero():
+    # No hour of coordination, its other costs left empty: 0 € known, the other costs missing.
+    total = coordination_cost(authority_row("Mairie", D("0"), None, None)).total
+    assert (total.value, total.missing) == (D("0.00"), ["Mairie, 03/2025 : autres coûts"])
+
+
+def test_a_period_ending_on_the_first_of_a_month_includes_that_month():
+    assert services.months_of(MARCH, MARCH) == [MARCH]
+    assert services.months_of(MARCH, datetime.date(2025, 4, 1)) == [MARCH, datetime.date(2025, 4, 1)]
+    assert services.months_of(datetime.date(2024, 12, 31), datetime.date(2025, 1, 1)) == [
+        datetime.date(2024, 12, 1),
+        datetime.date(2025, 1, 1),
     ]

@@ -16,6 +16,19 @@ from tests.meals.offer_world import OfferWorld
 pytestmark = pytest.mark.django_db
 
 
+def weekly_schedule(world: OfferWorld, partnership) -> RoundSchedule:
+    """A Monday round, 07:00 to 08:00, 40 meals, to the convention's first site."""
+    return RoundSchedule.objects.create(
+        territory=world.territory,
+        partnership=partnership,
+        weekdays=["mon"],
+        window_start=datetime.time(7, 0),
+        window_end=datetime.time(8, 0),
+        expected_meals=40,
+        site=world.convention.association.sites.first(),
+    )
+
+
 def test_offers_and_rounds_figures(django_capture_on_commit_callbacks):
     from meals.offers import services
 
@@ -50,31 +63,15 @@ def test_offers_and_rounds_figures(django_capture_on_commit_callbacks):
     # Four planned slots yesterday: three with a volunteer (75 %), one alerted at 24 hours, and the
     # one whose batch was collected after its window closed at 08:00.
     site = world.convention.association.sites.first()
-    schedule = RoundSchedule.objects.create(
-        territory=world.territory,
-        partnership=world.convention,
-        weekdays=["mon"],
-        window_start=datetime.time(7, 0),
-        window_end=datetime.time(8, 0),
-        expected_meals=40,
-        site=site,
-    )
+    schedule = weekly_schedule(world, world.convention)
     batch = Offer.objects.get(pk=made[0].pk).batch
     slots = []
     for number in range(4):
         slots.append(
             RoundSlot.objects.create(
                 territory=world.territory,
-                schedule=schedule
-                if number == 0
-                else RoundSchedule.objects.create(
-                    territory=world.territory,
-                    partnership=world.donor_to(f"extra{number}"),
-                    weekdays=["mon"],
-                    window_start=datetime.time(7, 0),
-                    window_end=datetime.time(8, 0),
-                    expected_meals=40,
-                    site=site,
+                schedule=(
+                    schedule if number == 0 else weekly_schedule(world, world.donor_to(f"extra{number}"))
                 ),
                 partnership=world.convention,
                 association=world.convention.association,
@@ -151,18 +148,6 @@ def test_offers_are_counted_by_the_paris_day_they_were_made_at_the_periods_bound
         Offer.objects.filter(pk=offer.pk).update(created_at=moment, status=Offer.Status.EXPIRED)
 
     site = world.convention.association.sites.first()
-
-    def schedule(number: int) -> RoundSchedule:
-        return RoundSchedule.objects.create(
-            territory=world.territory,
-            partnership=world.donor_to(f"borne{number}"),
-            weekdays=["mon"],
-            window_start=datetime.time(7, 0),
-            window_end=datetime.time(8, 0),
-            expected_meals=40,
-            site=site,
-        )
-
     for number, (day, status) in enumerate(
         (
             (start - datetime.timedelta(days=1), RoundSlot.Status.PLANNED),
@@ -174,7 +159,7 @@ def test_offers_are_counted_by_the_paris_day_they_were_made_at_the_periods_bound
     ):
         RoundSlot.objects.create(
             territory=world.territory,
-            schedule=schedule(number),
+            schedule=weekly_schedule(world, world.donor_to(f"borne{number}")),
             partnership=world.convention,
             association=world.convention.association,
             kitchen=world.kitchen,

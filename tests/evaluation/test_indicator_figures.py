@@ -989,3 +989,9 @@ def test_a_read_without_the_cache_sees_what_the_rollup_version_does_not(world):
     world.kitchen.save()
     assert kitchen_names(cached=True) == ["Cuisine de la Plaine"]
     assert kitchen_names(cached=False) == ["Cuisine centrale de la Plaine"]
+
+
+def test_a_convention_ending_in_the_period_plans_its_days_up_to_its_end(world):
+    world.p2.ends_on = day(10)  # 350 × 10 ÷ 7 = 500; P1 700 × 31 ÷ 7 = 3,100
+    world.p2.save()
+    assert world.indicators().get("planned_meals_delivered_share").value == D("27.8")  # 1,000 ÷ 3,600

@@ -16,6 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
@@ -175,6 +176,27 @@ def test_each_field_of_a_declaration_is_checked(scene, change, field, message):
 )
 def test_the_last_accepted_values_of_a_declaration(scene, change):
     assert scene.batch(**change).status == "ready"
+
+
+def test_a_declarations_dates_lie_within_the_window_of_the_bounds(scene):
+    """Production at most 10 years back, use-by at most a year ahead (``territories.bounds``),
+    on a day fixed for the messages' dates; inside the window, the field's own rules answer."""
+    day = datetime.date
+    with time_machine.travel(datetime.datetime(2026, 12, 6, 10, tzinfo=datetime.UTC), tick=False):
+        too_old = errors_of(scene.batch, production_date=day(2016, 12, 5), use_by_date=day(2016, 12, 7))
+        oldest = errors_of(scene.batch, production_date=day(2016, 12, 6), use_by_date=day(2016, 12, 8))
+        too_far = errors_of(scene.batch, production_date=day(2026, 12, 6), use_by_date=day(2027, 12, 7))
+        farthest = errors_of(scene.batch, production_date=day(2026, 12, 6), use_by_date=day(2027, 12, 6))
+
+    assert too_old["production_date"] == (
+        "Date trop ancienne : au plus 10 ans en arrière (pas avant le 06/12/2016)."
+    )
+    assert "production_date" not in oldest
+    assert too_far["use_by_date"] == "Date trop lointaine : pas après le 06/12/2027."
+    assert farthest["use_by_date"] == (
+        "En liaison froide, la date limite de consommation est au plus 3 jours après la production "
+        "(au plus tard le 09/12/2026) : c'est la durée de vie validée de la cuisine."
+    )
 
 
 def test_a_partnership_takes_batches_until_its_last_day(scene):

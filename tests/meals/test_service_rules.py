@@ -146,6 +146,18 @@ def test_a_batch_holds_one_meal_at_least(scene, count, error):
         ),
         ({"lot_number": "   "}, "lot_number", "Indiquez le numéro de lot."),
         ({"lot_number": "L" * 51}, "lot_number", "Le numéro de lot compte 50 caractères au plus."),
+        # Spaces around are trimmed, up to 100 characters typed in all.
+        (
+            {"lot_number": "L-1" + " " * 98},
+            "lot_number",
+            "Ce texte compte 100 caractères au plus (il en compte 101).",
+        ),
+        (
+            {"lot_number": "L-\u202e1"},
+            "lot_number",
+            "Ce texte contient un caractère de contrôle ou d'inversion du sens d'écriture : retirez-le "
+            "(copiez le texte à nouveau depuis sa source, ou tapez-le).",
+        ),
         (
             {"dispatch_temperature_c": Decimal("-1000")},
             "dispatch_temperature_c",
@@ -171,6 +183,7 @@ def test_each_field_of_a_declaration_is_checked(scene, change, field, message):
         {"portion_type": "adult", "portion_grams": 1},
         {"portion_type": "child", "portion_grams": 2000},
         {"lot_number": "L" * 50},
+        {"lot_number": "L-1" + " " * 97},
         {"dispatch_temperature_c": Decimal("-999.9")},
     ],
 )

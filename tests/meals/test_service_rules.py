@@ -128,6 +128,11 @@ def test_a_batch_holds_one_meal_at_least(scene, count, error):
         ({"liaison": "tepid"}, "liaison", "Liaison inconnue (froide ou chaude)."),
         ({"liaison": "hot"}, "liaison", "Cette cuisine ne pratique pas ce type de liaison."),
         ({"components": ["main", "soup"]}, "components", "Composante inconnue."),
+        (
+            {"allergens": ["milk", "unicorn"]},
+            "allergens",
+            "Allergène inconnu (les 14 allergènes réglementaires sont attendus).",
+        ),
         ({"portion_type": "giant"}, "portion_type", "Type de portion inconnu (enfant ou adulte)."),
         (
             {"portion_grams": 250},

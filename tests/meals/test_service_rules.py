@@ -129,6 +129,17 @@ def test_a_batch_holds_one_meal_at_least(scene, count, error):
         ({"liaison": "hot"}, "liaison", "Cette cuisine ne pratique pas ce type de liaison."),
         ({"components": ["main", "soup"]}, "components", "Composante inconnue."),
         (
+            {"allergens": ["milk"], "no_regulated_allergens": True},
+            "allergens",
+            "Cochez des allergènes ou « aucun des 14 allergènes réglementaires », pas les deux.",
+        ),
+        (
+            {"allergens": [], "no_regulated_allergens": False},
+            "allergens",
+            "Déclarez les allergènes du lot : un ou plusieurs des 14 allergènes réglementaires, "
+            "ou « aucun des 14 allergènes réglementaires ».",
+        ),
+        (
             {"allergens": ["milk", "unicorn"]},
             "allergens",
             "Allergène inconnu (les 14 allergènes réglementaires sont attendus).",

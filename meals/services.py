@@ -1,10 +1,11 @@
 """Every transition of the meal flow, with its food-safety and consistency rules.
 
-Each service runs in a transaction and changes a batch's status with a conditional
-UPDATE (``... WHERE status = <expected>``), so two people acting on the same batch at
-once produce one transition and one ``Conflict`` for the other. A broken rule raises
-Django's ``ValidationError`` keyed by field, with a French message, before anything is
-written. The API, the browser forms and the CSV import all call these functions.
+Each service runs in a transaction (``with transaction.atomic():`` in its body rather than
+the decorator, which mutmut skips: docs/testing.md) and changes a batch's status with a
+conditional UPDATE (``... WHERE status = <expected>``), so two people acting on the same
+batch at once produce one transition and one ``Conflict`` for the other. A broken rule
+raises Django's ``ValidationError`` keyed by field, with a French message, before anything
+is written. The API, the browser forms and the CSV import all call these functions.
 """
 
 from __future__ import annotations
@@ -249,7 +250,6 @@ def check_allergens(allergens: list[str], no_regulated_allergens: bool) -> dict[
     return {}
 
 
-@transaction.atomic
 def batch_create(
     *,
     partnership: Partnership,
@@ -279,67 +279,72 @@ def batch_create(
     daily meals. ``declared_on``: for a record of the past (the demo's history, an imported
     line with its pickup), the day it was declared, on which its use-by date had not passed;
     today by default."""
-    components = components or []
-    allergens = allergens or []
-    breach = not temperature_ok(liaison, dispatch_temperature_c)
-    errors = check_batch_fields(
-        no_regulated_allergens=no_regulated_allergens,
-        portion_type=portion_type,
-        portion_grams=portion_grams,
-        partnership=partnership,
-        kind=kind,
-        production_date=production_date,
-        meals_count=meals_count,
-        liaison=liaison,
-        use_by_date=use_by_date,
-        components=components,
-        allergens=allergens,
-        service=service,
-        lot_number=lot_number,
-        dispatch_temperature_c=dispatch_temperature_c,
-        confirm_unusual=confirm_unusual,
-        left_ready=not breach,
-        declared_on=declared_on,
-    )
-    if breach and not discard_reason.strip():
-        errors.setdefault("dispatch_temperature_c", breach_message(liaison))
-    bounded(errors, discard_reason=bounds.text_error(discard_reason))
-    check_rules(errors)
-    batch = Batch(
-        territory_id=partnership.territory_id,
-        partnership=partnership,
-        kitchen_id=partnership.kitchen_id,
-        association_id=partnership.association_id,
-        kind=kind,
-        production_date=production_date,
-        service=service,
-        meals_count=meals_count,
-        components=components,
-        liaison=liaison,
-        lot_number=lot_number.strip(),
-        use_by_date=use_by_date,
-        dispatch_temperature_c=dispatch_temperature_c,
-        allergens=allergens,
-        no_regulated_allergens=no_regulated_allergens,
-        dishes=dishes.strip(),
-        portion_type=portion_type,
-        portion_grams=portion_grams,
-        reheating_instructions=reheating_instructions.strip(),
-        unusual_confirmed=food_safety.is_unusual(partnership, meals_count),
-        status=Batch.Status.DISCARDED if breach else Batch.Status.READY,
-        discard_reason=discard_reason.strip() if breach else "",
-        created_by=by,
-    )
-    save_with_lot(batch, by)
-    enqueue_rollups(batch.territory_id, {batch.production_date})
-    if batch.status == Batch.Status.READY:
-        from .rounds.services import slot_attach_batch
+    with transaction.atomic():
+        components = components or []
+        allergens = allergens or []
+        breach = not temperature_ok(liaison, dispatch_temperature_c)
+        errors = check_batch_fields(
+            no_regulated_allergens=no_regulated_allergens,
+            portion_type=portion_type,
+            portion_grams=portion_grams,
+            partnership=partnership,
+            kind=kind,
+            production_date=production_date,
+            meals_count=meals_count,
+            liaison=liaison,
+            use_by_date=use_by_date,
+            components=components,
+            allergens=allergens,
+            service=service,
+            lot_number=lot_number,
+            dispatch_temperature_c=dispatch_temperature_c,
+            confirm_unusual=confirm_unusual,
+            left_ready=not breach,
+            declared_on=declared_on,
+        )
+        if breach and not discard_reason.strip():
+            errors.setdefault("dispatch_temperature_c", breach_message(liaison))
+        bounded(errors, discard_reason=bounds.text_error(discard_reason))
+        check_rules(errors)
+        batch = Batch(
+            territory_id=partnership.territory_id,
+            partnership=partnership,
+            kitchen_id=partnership.kitchen_id,
+            association_id=partnership.association_id,
+            kind=kind,
+            production_date=production_date,
+            service=service,
+            meals_count=meals_count,
+            components=components,
+            liaison=liaison,
+            lot_number=lot_number.strip(),
+            use_by_date=use_by_date,
+            dispatch_temperature_c=dispatch_temperature_c,
+            allergens=allergens,
+            no_regulated_allergens=no_regulated_allergens,
+            dishes=dishes.strip(),
+            portion_type=portion_type,
+            portion_grams=portion_grams,
+            reheating_instructions=reheating_instructions.strip(),
+            unusual_confirmed=food_safety.is_unusual(partnership, meals_count),
+            status=Batch.Status.DISCARDED if breach else Batch.Status.READY,
+            discard_reason=discard_reason.strip() if breach else "",
+            created_by=by,
+        )
+        save_with_lot(batch, by)
+        enqueue_rollups(batch.territory_id, {batch.production_date})
+        if batch.status == Batch.Status.READY:
+            from .rounds.services import slot_attach_batch
 
-        slot_attach_batch(batch)  # the round's slot of that day, if any, and its volunteer told
-    if batch.status == Batch.Status.READY and declared_on in (None, today()) and batch.use_by_date >= today():
-        # Past batches (imports) are not announced: nobody can collect them any more.
-        transaction.on_commit(lambda: delay_or_log(notify_batch_ready, batch.pk))
-    return batch
+            slot_attach_batch(batch)  # the round's slot of that day, if any, and its volunteer told
+        if (
+            batch.status == Batch.Status.READY
+            and declared_on in (None, today())
+            and batch.use_by_date >= today()
+        ):
+            # Past batches (imports) are not announced: nobody can collect them any more.
+            transaction.on_commit(lambda: delay_or_log(notify_batch_ready, batch.pk))
+        return batch
 
 
 def saved_by(record: Any, by: User) -> Any:
@@ -389,45 +394,45 @@ EDITABLE_BATCH_FIELDS = {
 }  # fmt: skip
 
 
-@transaction.atomic
 def batch_update(*, batch: Batch, by: User, confirm_unusual: bool = False, **changes: Any) -> Batch:
     """Corrects a batch that is still waiting for its pickup (the same rules as its declaration)."""
-    unknown = set(changes) - EDITABLE_BATCH_FIELDS
-    if unknown:
-        raise ValidationError({name: _("Ce champ ne peut pas être modifié.") for name in unknown})
-    locked = Batch.objects.select_for_update().get(pk=batch.pk)
-    if locked.status != Batch.Status.READY:
-        raise Conflict(
-            _("Ce lot n'est plus modifiable : il est « %(status)s ».")
-            % {"status": locked.get_status_display()}
+    with transaction.atomic():
+        unknown = set(changes) - EDITABLE_BATCH_FIELDS
+        if unknown:
+            raise ValidationError({name: _("Ce champ ne peut pas être modifié.") for name in unknown})
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != Batch.Status.READY:
+            raise Conflict(
+                _("Ce lot n'est plus modifiable : il est « %(status)s ».")
+                % {"status": locked.get_status_display()}
+            )
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        errors = check_batch_fields(
+            partnership=locked.partnership,
+            kind=locked.kind,
+            production_date=locked.production_date,
+            meals_count=locked.meals_count,
+            liaison=locked.liaison,
+            use_by_date=locked.use_by_date,
+            components=locked.components,
+            allergens=locked.allergens,
+            service=locked.service,
+            lot_number=locked.lot_number,
+            dispatch_temperature_c=locked.dispatch_temperature_c,
+            no_regulated_allergens=locked.no_regulated_allergens,
+            portion_type=locked.portion_type,
+            portion_grams=locked.portion_grams,
+            confirm_unusual=confirm_unusual or (locked.unusual_confirmed and "meals_count" not in changes),
+            batch_pk=locked.pk,
         )
-    for name, value in changes.items():
-        setattr(locked, name, value)
-    errors = check_batch_fields(
-        partnership=locked.partnership,
-        kind=locked.kind,
-        production_date=locked.production_date,
-        meals_count=locked.meals_count,
-        liaison=locked.liaison,
-        use_by_date=locked.use_by_date,
-        components=locked.components,
-        allergens=locked.allergens,
-        service=locked.service,
-        lot_number=locked.lot_number,
-        dispatch_temperature_c=locked.dispatch_temperature_c,
-        no_regulated_allergens=locked.no_regulated_allergens,
-        portion_type=locked.portion_type,
-        portion_grams=locked.portion_grams,
-        confirm_unusual=confirm_unusual or (locked.unusual_confirmed and "meals_count" not in changes),
-        batch_pk=locked.pk,
-    )
-    if not temperature_ok(locked.liaison, locked.dispatch_temperature_c):
-        errors.setdefault("dispatch_temperature_c", breach_message(locked.liaison))
-    check_rules(errors)
-    locked.unusual_confirmed = food_safety.is_unusual(locked.partnership, locked.meals_count)
-    save_with_lot(locked, by)
-    enqueue_rollups(locked.territory_id, {batch.production_date, locked.production_date})
-    return locked
+        if not temperature_ok(locked.liaison, locked.dispatch_temperature_c):
+            errors.setdefault("dispatch_temperature_c", breach_message(locked.liaison))
+        check_rules(errors)
+        locked.unusual_confirmed = food_safety.is_unusual(locked.partnership, locked.meals_count)
+        save_with_lot(locked, by)
+        enqueue_rollups(locked.territory_id, {batch.production_date, locked.production_date})
+        return locked
 
 
 def move_status(batch: Batch, *, by: User, expected: set[str], to: str, **fields: Any) -> None:
@@ -454,33 +459,36 @@ def move_status(batch: Batch, *, by: User, expected: set[str], to: str, **fields
     )
 
 
-@transaction.atomic
 def batch_cancel(*, batch: Batch, by: User, reason: str) -> Batch:
     """The kitchen withdraws a batch not yet picked up."""
-    check_rules({"reason": _("Indiquez le motif de l'annulation.")} if not reason.strip() else {})
-    check_rules({"reason": message} if (message := bounds.text_error(reason)) else {})
-    move_status(
-        batch, by=by, expected={Batch.Status.READY}, to=Batch.Status.CANCELLED, discard_reason=reason.strip()
-    )
-    return batch
+    with transaction.atomic():
+        check_rules({"reason": _("Indiquez le motif de l'annulation.")} if not reason.strip() else {})
+        check_rules({"reason": message} if (message := bounds.text_error(reason)) else {})
+        move_status(
+            batch,
+            by=by,
+            expected={Batch.Status.READY},
+            to=Batch.Status.CANCELLED,
+            discard_reason=reason.strip(),
+        )
+        return batch
 
 
-@transaction.atomic
 def batch_discard(*, batch: Batch, by: User, reason: str) -> Batch:
     """Meals that must not be eaten (cold chain broken, damaged...), before or after pickup."""
-    check_rules({"reason": _("Indiquez le motif de l'écart.")} if not reason.strip() else {})
-    check_rules({"reason": message} if (message := bounds.text_error(reason)) else {})
-    move_status(
-        batch,
-        by=by,
-        expected={Batch.Status.READY, Batch.Status.PICKED_UP},
-        to=Batch.Status.DISCARDED,
-        discard_reason=reason.strip(),
-    )
-    return batch
+    with transaction.atomic():
+        check_rules({"reason": _("Indiquez le motif de l'écart.")} if not reason.strip() else {})
+        check_rules({"reason": message} if (message := bounds.text_error(reason)) else {})
+        move_status(
+            batch,
+            by=by,
+            expected={Batch.Status.READY, Batch.Status.PICKED_UP},
+            to=Batch.Status.DISCARDED,
+            discard_reason=reason.strip(),
+        )
+        return batch
 
 
-@transaction.atomic
 def pickup_confirm(
     *,
     batch: Batch,
@@ -499,83 +507,88 @@ def pickup_confirm(
 ) -> Pickup:
     """Records the one pickup of a batch. Out of temperature bounds on receipt, the meals
     can only be taken in as discarded, with the reason."""
-    picked_up_at = picked_up_at or timezone.now()
-    # The window first: a datetime of year 1 or 9999 cannot even be moved to local time.
-    errors: dict[str, str] = {}
-    bounded(errors, picked_up_at=bounds.date_error(picked_up_at, ahead_years=0))
-    check_rules(errors)
-    picked_up_on = food_safety.local_day(picked_up_at)
-    if batch.recalled_at is not None:
-        errors["batch"] = _("Ce lot a été rappelé : il ne peut pas être collecté.")
-    elif batch.status == Batch.Status.CANCELLED:
-        errors["batch"] = _("Ce lot a été annulé : il ne peut pas être collecté.")
-    if meals_received < 0:
-        errors["meals_received"] = _("Le nombre de repas ne peut pas être négatif.")
-    elif meals_received > batch.meals_count:
-        errors["meals_received"] = _("Le lot ne compte que %(count)s repas.") % {"count": batch.meals_count}
-    else:
-        errors.update(check_shortfall(batch.meals_count - meals_received, shortfall_reason, shortfall_note))
-    if picked_up_at > timezone.now():
-        errors["picked_up_at"] = _("La collecte ne peut pas être datée dans le futur.")
-    elif picked_up_on < batch.production_date:
-        errors["picked_up_at"] = _("La collecte précède la production du lot.")
-    elif picked_up_on > batch.use_by_date:
-        errors["picked_up_at"] = _("La date limite de consommation du lot est dépassée.")
-    else:
-        errors.update(food_safety.check_pickup_timing(batch=batch, picked_up_at=picked_up_at))
-    if transport_mode not in TransportMode.values:
-        errors["transport_mode"] = _("Mode de transport inconnu.")
-    if abs(temperature_c) > food_safety.TEMPERATURE_MAX:
-        errors["temperature_c"] = _("Température invraisemblable.")
-    if distance_km < 0:
-        errors["distance_km"] = _("La distance ne peut pas être négative.")
-    elif distance_km > DISTANCE_MAX_KM:
-        errors["distance_km"] = _("Distance invraisemblable.")
-    if duration_minutes < 0:
-        errors["duration_minutes"] = _("La durée ne peut pas être négative.")
-    if transport_cost is not None and transport_cost < 0:
-        errors["transport_cost"] = _("Le coût ne peut pas être négatif.")
-    breach = not temperature_ok(batch.liaison, temperature_c)
-    if breach and not discard_reason.strip():
-        errors.setdefault("temperature_c", breach_message(batch.liaison))
-    bounded(
-        errors,
-        meals_received=bounds.count_error(meals_received),
-        duration_minutes=bounds.count_error(duration_minutes, maximum=24 * 60),
-        discard_reason=bounds.text_error(discard_reason),
-    )
-    check_rules(errors)
-
-    if breach:
-        move_status(
-            batch,
-            by=by,
-            expected={Batch.Status.READY},
-            to=Batch.Status.DISCARDED,
-            discard_reason=discard_reason.strip(),
+    with transaction.atomic():
+        picked_up_at = picked_up_at or timezone.now()
+        # The window first: a datetime of year 1 or 9999 cannot even be moved to local time.
+        errors: dict[str, str] = {}
+        bounded(errors, picked_up_at=bounds.date_error(picked_up_at, ahead_years=0))
+        check_rules(errors)
+        picked_up_on = food_safety.local_day(picked_up_at)
+        if batch.recalled_at is not None:
+            errors["batch"] = _("Ce lot a été rappelé : il ne peut pas être collecté.")
+        elif batch.status == Batch.Status.CANCELLED:
+            errors["batch"] = _("Ce lot a été annulé : il ne peut pas être collecté.")
+        if meals_received < 0:
+            errors["meals_received"] = _("Le nombre de repas ne peut pas être négatif.")
+        elif meals_received > batch.meals_count:
+            errors["meals_received"] = _("Le lot ne compte que %(count)s repas.") % {
+                "count": batch.meals_count
+            }
+        else:
+            errors.update(
+                check_shortfall(batch.meals_count - meals_received, shortfall_reason, shortfall_note)
+            )
+        if picked_up_at > timezone.now():
+            errors["picked_up_at"] = _("La collecte ne peut pas être datée dans le futur.")
+        elif picked_up_on < batch.production_date:
+            errors["picked_up_at"] = _("La collecte précède la production du lot.")
+        elif picked_up_on > batch.use_by_date:
+            errors["picked_up_at"] = _("La date limite de consommation du lot est dépassée.")
+        else:
+            errors.update(food_safety.check_pickup_timing(batch=batch, picked_up_at=picked_up_at))
+        if transport_mode not in TransportMode.values:
+            errors["transport_mode"] = _("Mode de transport inconnu.")
+        if abs(temperature_c) > food_safety.TEMPERATURE_MAX:
+            errors["temperature_c"] = _("Température invraisemblable.")
+        if distance_km < 0:
+            errors["distance_km"] = _("La distance ne peut pas être négative.")
+        elif distance_km > DISTANCE_MAX_KM:
+            errors["distance_km"] = _("Distance invraisemblable.")
+        if duration_minutes < 0:
+            errors["duration_minutes"] = _("La durée ne peut pas être négative.")
+        if transport_cost is not None and transport_cost < 0:
+            errors["transport_cost"] = _("Le coût ne peut pas être négatif.")
+        breach = not temperature_ok(batch.liaison, temperature_c)
+        if breach and not discard_reason.strip():
+            errors.setdefault("temperature_c", breach_message(batch.liaison))
+        bounded(
+            errors,
+            meals_received=bounds.count_error(meals_received),
+            duration_minutes=bounds.count_error(duration_minutes, maximum=24 * 60),
+            discard_reason=bounds.text_error(discard_reason),
         )
-    else:
-        move_status(batch, by=by, expected={Batch.Status.READY}, to=Batch.Status.PICKED_UP)
-    pickup = Pickup(
-        territory_id=batch.territory_id,
-        batch=batch,
-        association_id=batch.association_id,
-        picked_up_by=by,
-        picked_up_at=picked_up_at,
-        picked_up_on=picked_up_on,
-        meals_received=meals_received,
-        temperature_c=temperature_c,
-        transport_mode=transport_mode,
-        refrigerated_vehicle=refrigerated_vehicle,
-        distance_km=distance_km,
-        duration_minutes=duration_minutes,
-        transport_cost=transport_cost,
-        shortfall_reason=shortfall_reason if meals_received < batch.meals_count else "",
-        shortfall_note=shortfall_note.strip() if meals_received < batch.meals_count else "",
-    )
-    saved_by(pickup, by)
-    enqueue_rollups(batch.territory_id, {picked_up_on})
-    return pickup
+        check_rules(errors)
+
+        if breach:
+            move_status(
+                batch,
+                by=by,
+                expected={Batch.Status.READY},
+                to=Batch.Status.DISCARDED,
+                discard_reason=discard_reason.strip(),
+            )
+        else:
+            move_status(batch, by=by, expected={Batch.Status.READY}, to=Batch.Status.PICKED_UP)
+        pickup = Pickup(
+            territory_id=batch.territory_id,
+            batch=batch,
+            association_id=batch.association_id,
+            picked_up_by=by,
+            picked_up_at=picked_up_at,
+            picked_up_on=picked_up_on,
+            meals_received=meals_received,
+            temperature_c=temperature_c,
+            transport_mode=transport_mode,
+            refrigerated_vehicle=refrigerated_vehicle,
+            distance_km=distance_km,
+            duration_minutes=duration_minutes,
+            transport_cost=transport_cost,
+            shortfall_reason=shortfall_reason if meals_received < batch.meals_count else "",
+            shortfall_note=shortfall_note.strip() if meals_received < batch.meals_count else "",
+        )
+        saved_by(pickup, by)
+        enqueue_rollups(batch.territory_id, {picked_up_on})
+        return pickup
 
 
 def check_shortfall(missing: int, reason: str, note: str) -> dict[str, str]:
@@ -618,7 +631,6 @@ def reach_errors(people_served: int, reach: dict[str, int | None]) -> dict[str, 
     return errors
 
 
-@transaction.atomic
 def distribution_record(
     *,
     pickup: Pickup,
@@ -643,148 +655,151 @@ def distribution_record(
     ``reach``: the optional counts of who is reached (``REACH_FIELDS``: profiles, referrals,
     people turned away); the profiles, and the referrals, each sum to at most the people served
     (``reach_errors``)."""
-    unknown = set(reach) - set(REACH_FIELDS)
-    if unknown:
-        raise TypeError(f"distribution_record() got unexpected keyword arguments {sorted(unknown)}")
-    # Lock the pickup so that concurrent distributions of the same meals add up correctly.
-    pickup = Pickup.objects.select_for_update().select_related("batch").get(pk=pickup.pk)
-    batch = pickup.batch
-    already = pickup.distributions.aggregate(
-        distributed=Sum("meals_distributed", default=0), discarded=Sum("meals_discarded", default=0)
-    )
-    remaining = pickup.meals_received - already["distributed"] - already["discarded"]
-    errors: dict[str, str] = {}
-    for name, value in (
-        ("meals_distributed", meals_distributed),
-        ("beneficiaries", beneficiaries),
-        ("meals_discarded", meals_discarded),
-        ("households", households),
-        ("children", children),
-        *reach.items(),
-    ):
-        if value is not None and value < 0:
-            errors[name] = _("Ce nombre ne peut pas être négatif.")
-    if distributed_on > today():
-        # Before the generic window of ``bounded``, which would answer first otherwise.
-        errors["distributed_on"] = _("La distribution ne peut pas être datée dans le futur.")
-    people = bounds.COUNT_BOUNDS["meals.Distribution.beneficiaries"][1]
-    bounded(
-        errors,
-        meals_distributed=bounds.count_error(meals_distributed),
-        meals_discarded=bounds.count_error(meals_discarded),
-        beneficiaries=bounds.count_error(beneficiaries, maximum=people),
-        households=bounds.count_error(households, maximum=people),
-        children=bounds.count_error(children, maximum=people),
-        **{name: bounds.count_error(value, maximum=people) for name, value in reach.items()},
-        distributed_on=bounds.date_error(distributed_on, ahead_years=0),
-        discard_reason=bounds.text_error(discard_reason),
-        reheat_minutes=bounds.count_error(reheat_minutes, maximum=24 * 60),
-    )
-    if errors:
-        check_rules(errors)
-    if site.association_id != pickup.association_id:
-        errors["site"] = _("Ce lieu n'appartient pas à l'association qui a collecté le lot.")
-    if distributed_on > batch.use_by_date:
-        errors["distributed_on"] = _("La date limite de consommation du lot (%(date)s) est dépassée.") % {
-            "date": batch.use_by_date.strftime("%d/%m/%Y")
-        }
-    elif distributed_on < timezone.localdate(pickup.picked_up_at):
-        errors["distributed_on"] = _("La distribution précède la collecte.")
-    # The first broken rule of a field is the one reported.
-    if batch.recalled_at is not None and meals_distributed > 0:
-        errors["meals_distributed"] = _("Ce lot a été rappelé : ses repas ne peuvent pas être distribués.")
-    if batch.status == Batch.Status.DISCARDED and meals_distributed > 0:
-        errors["meals_distributed"] = _("Ce lot a été écarté : ses repas ne peuvent pas être distribués.")
-    if meals_distributed + meals_discarded > remaining:
-        errors.setdefault(
-            "meals_distributed",
-            _("Repas distribués et écartés dépassent les repas reçus restants (%(remaining)s).")
-            % {"remaining": remaining},
+    with transaction.atomic():
+        unknown = set(reach) - set(REACH_FIELDS)
+        if unknown:
+            raise TypeError(f"distribution_record() got unexpected keyword arguments {sorted(unknown)}")
+        # Lock the pickup so that concurrent distributions of the same meals add up correctly.
+        pickup = Pickup.objects.select_for_update().select_related("batch").get(pk=pickup.pk)
+        batch = pickup.batch
+        already = pickup.distributions.aggregate(
+            distributed=Sum("meals_distributed", default=0), discarded=Sum("meals_discarded", default=0)
         )
-    if meals_distributed + meals_discarded == 0:
-        errors.setdefault("meals_distributed", _("Indiquez au moins un repas distribué ou écarté."))
-    if meals_discarded > 0 and not discard_reason.strip():
-        errors["discard_reason"] = _("Indiquez pourquoi des repas ont été écartés.")
-    if meals_distributed > 0 and beneficiaries == 0:
-        errors["beneficiaries"] = _("Indiquez le nombre de personnes servies.")
-    elif site.capacity_people is not None and beneficiaries > site.capacity_people:
-        errors["beneficiaries"] = _(
-            "Le lieu « %(site)s » sert au plus %(capacity)s personnes par distribution : "
-            "vérifiez le nombre de personnes servies, ou la capacité du lieu."
-        ) % {"site": site.name, "capacity": site.capacity_people}
-    if "site" not in errors and "distributed_on" not in errors:
-        for name, message in food_safety.check_distribution_safety(
+        remaining = pickup.meals_received - already["distributed"] - already["discarded"]
+        errors: dict[str, str] = {}
+        for name, value in (
+            ("meals_distributed", meals_distributed),
+            ("beneficiaries", beneficiaries),
+            ("meals_discarded", meals_discarded),
+            ("households", households),
+            ("children", children),
+            *reach.items(),
+        ):
+            if value is not None and value < 0:
+                errors[name] = _("Ce nombre ne peut pas être négatif.")
+        if distributed_on > today():
+            # Before the generic window of ``bounded``, which would answer first otherwise.
+            errors["distributed_on"] = _("La distribution ne peut pas être datée dans le futur.")
+        people = bounds.COUNT_BOUNDS["meals.Distribution.beneficiaries"][1]
+        bounded(
+            errors,
+            meals_distributed=bounds.count_error(meals_distributed),
+            meals_discarded=bounds.count_error(meals_discarded),
+            beneficiaries=bounds.count_error(beneficiaries, maximum=people),
+            households=bounds.count_error(households, maximum=people),
+            children=bounds.count_error(children, maximum=people),
+            **{name: bounds.count_error(value, maximum=people) for name, value in reach.items()},
+            distributed_on=bounds.date_error(distributed_on, ahead_years=0),
+            discard_reason=bounds.text_error(discard_reason),
+            reheat_minutes=bounds.count_error(reheat_minutes, maximum=24 * 60),
+        )
+        if errors:
+            check_rules(errors)
+        if site.association_id != pickup.association_id:
+            errors["site"] = _("Ce lieu n'appartient pas à l'association qui a collecté le lot.")
+        if distributed_on > batch.use_by_date:
+            errors["distributed_on"] = _("La date limite de consommation du lot (%(date)s) est dépassée.") % {
+                "date": batch.use_by_date.strftime("%d/%m/%Y")
+            }
+        elif distributed_on < timezone.localdate(pickup.picked_up_at):
+            errors["distributed_on"] = _("La distribution précède la collecte.")
+        # The first broken rule of a field is the one reported.
+        if batch.recalled_at is not None and meals_distributed > 0:
+            errors["meals_distributed"] = _(
+                "Ce lot a été rappelé : ses repas ne peuvent pas être distribués."
+            )
+        if batch.status == Batch.Status.DISCARDED and meals_distributed > 0:
+            errors["meals_distributed"] = _("Ce lot a été écarté : ses repas ne peuvent pas être distribués.")
+        if meals_distributed + meals_discarded > remaining:
+            errors.setdefault(
+                "meals_distributed",
+                _("Repas distribués et écartés dépassent les repas reçus restants (%(remaining)s).")
+                % {"remaining": remaining},
+            )
+        if meals_distributed + meals_discarded == 0:
+            errors.setdefault("meals_distributed", _("Indiquez au moins un repas distribué ou écarté."))
+        if meals_discarded > 0 and not discard_reason.strip():
+            errors["discard_reason"] = _("Indiquez pourquoi des repas ont été écartés.")
+        if meals_distributed > 0 and beneficiaries == 0:
+            errors["beneficiaries"] = _("Indiquez le nombre de personnes servies.")
+        elif site.capacity_people is not None and beneficiaries > site.capacity_people:
+            errors["beneficiaries"] = _(
+                "Le lieu « %(site)s » sert au plus %(capacity)s personnes par distribution : "
+                "vérifiez le nombre de personnes servies, ou la capacité du lieu."
+            ) % {"site": site.name, "capacity": site.capacity_people}
+        if "site" not in errors and "distributed_on" not in errors:
+            for name, message in food_safety.check_distribution_safety(
+                pickup=pickup,
+                site=site,
+                distributed_on=distributed_on,
+                meals_distributed=meals_distributed,
+                temperature_c=temperature_c,
+                consumed_on_receipt=consumed_on_receipt,
+                reheat_temperature_c=reheat_temperature_c,
+                reheat_minutes=reheat_minutes,
+            ).items():
+                errors.setdefault(name, message)
+        if households is not None and households > beneficiaries:
+            errors["households"] = _("Il ne peut pas y avoir plus de foyers que de personnes servies.")
+        if children is not None and children > beneficiaries:
+            errors["children"] = _("Il ne peut pas y avoir plus d'enfants que de personnes servies.")
+        for name, message in reach_errors(beneficiaries, reach).items():
+            errors.setdefault(name, message)
+        check_rules(errors)
+
+        distribution = Distribution(
+            territory_id=pickup.territory_id,
             pickup=pickup,
+            batch=batch,
+            association_id=pickup.association_id,
             site=site,
             distributed_on=distributed_on,
             meals_distributed=meals_distributed,
+            beneficiaries=beneficiaries,
+            households=households,
+            children=children,
+            meals_discarded=meals_discarded,
+            discard_reason=discard_reason.strip(),
             temperature_c=temperature_c,
             consumed_on_receipt=consumed_on_receipt,
             reheat_temperature_c=reheat_temperature_c,
             reheat_minutes=reheat_minutes,
-        ).items():
-            errors.setdefault(name, message)
-    if households is not None and households > beneficiaries:
-        errors["households"] = _("Il ne peut pas y avoir plus de foyers que de personnes servies.")
-    if children is not None and children > beneficiaries:
-        errors["children"] = _("Il ne peut pas y avoir plus d'enfants que de personnes servies.")
-    for name, message in reach_errors(beneficiaries, reach).items():
-        errors.setdefault(name, message)
-    check_rules(errors)
-
-    distribution = Distribution(
-        territory_id=pickup.territory_id,
-        pickup=pickup,
-        batch=batch,
-        association_id=pickup.association_id,
-        site=site,
-        distributed_on=distributed_on,
-        meals_distributed=meals_distributed,
-        beneficiaries=beneficiaries,
-        households=households,
-        children=children,
-        meals_discarded=meals_discarded,
-        discard_reason=discard_reason.strip(),
-        temperature_c=temperature_c,
-        consumed_on_receipt=consumed_on_receipt,
-        reheat_temperature_c=reheat_temperature_c,
-        reheat_minutes=reheat_minutes,
-        recorded_by=by,
-        **reach,
-    )
-    saved_by(distribution, by)
-    enqueue_rollups(distribution.territory_id, {distributed_on})
-    if batch.status == Batch.Status.PICKED_UP:
-        if meals_distributed > 0:
-            move_status(batch, by=by, expected={Batch.Status.PICKED_UP}, to=Batch.Status.DISTRIBUTED)
-        elif meals_discarded == remaining:
-            # Every meal received was set aside: the batch ends as discarded.
-            move_status(
-                batch,
-                by=by,
-                expected={Batch.Status.PICKED_UP},
-                to=Batch.Status.DISCARDED,
-                discard_reason=discard_reason.strip(),
-            )
-    return distribution
+            recorded_by=by,
+            **reach,
+        )
+        saved_by(distribution, by)
+        enqueue_rollups(distribution.territory_id, {distributed_on})
+        if batch.status == Batch.Status.PICKED_UP:
+            if meals_distributed > 0:
+                move_status(batch, by=by, expected={Batch.Status.PICKED_UP}, to=Batch.Status.DISTRIBUTED)
+            elif meals_discarded == remaining:
+                # Every meal received was set aside: the batch ends as discarded.
+                move_status(
+                    batch,
+                    by=by,
+                    expected={Batch.Status.PICKED_UP},
+                    to=Batch.Status.DISCARDED,
+                    discard_reason=discard_reason.strip(),
+                )
+        return distribution
 
 
-@transaction.atomic
 def distribution_delete(*, distribution: Distribution, by: User) -> None:
     """Removes a distribution entered by mistake; a batch left with no distribution goes back to picked up.
 
     Deleting it twice (two people at once, a retried request) removes it once: the pickup's lock
     orders them, and the later one finds it gone (``Distribution.DoesNotExist``, a 404)."""
-    pickup = Pickup.objects.select_for_update().select_related("batch").get(pk=distribution.pickup_id)
-    if not Distribution.objects.filter(pk=distribution.pk).exists():
-        raise Distribution.DoesNotExist(distribution.pk)
-    distribution._history_user = by  # type: ignore[attr-defined]
-    distribution.delete()
-    batch = pickup.batch
-    still_distributed = pickup.distributions.filter(meals_distributed__gt=0).exists()
-    if batch.status == Batch.Status.DISTRIBUTED and not still_distributed:
-        move_status(batch, by=by, expected={Batch.Status.DISTRIBUTED}, to=Batch.Status.PICKED_UP)
-    enqueue_rollups(distribution.territory_id, {distribution.distributed_on})
+    with transaction.atomic():
+        pickup = Pickup.objects.select_for_update().select_related("batch").get(pk=distribution.pickup_id)
+        if not Distribution.objects.filter(pk=distribution.pk).exists():
+            raise Distribution.DoesNotExist(distribution.pk)
+        distribution._history_user = by  # type: ignore[attr-defined]
+        distribution.delete()
+        batch = pickup.batch
+        still_distributed = pickup.distributions.filter(meals_distributed__gt=0).exists()
+        if batch.status == Batch.Status.DISTRIBUTED and not still_distributed:
+            move_status(batch, by=by, expected={Batch.Status.DISTRIBUTED}, to=Batch.Status.PICKED_UP)
+        enqueue_rollups(distribution.territory_id, {distribution.distributed_on})
 
 
 RECALL_FROM_ROLES = (Role.KITCHEN_MANAGER, Role.AUTHORITY_COORDINATOR)
@@ -809,32 +824,32 @@ def meals_still_held(batch: Batch) -> int:
     return max(pickup.meals_received - used, 0)
 
 
-@transaction.atomic
 def batch_recall(*, batch: Batch, by: User, reason: str) -> Batch:
     """Recalls a lot at any status (a food-safety alert: "retrait-rappel", Regulation (EC)
     178/2002 art. 19): the meals still held are withdrawn and counted as lost, a lot still
     ready is cancelled so nobody collects it, and the associations concerned are e-mailed at
     once (``meals.notifications.batch_recall_notify``). A lot is recalled once."""
-    check_rules({"reason": _("Indiquez le motif du rappel.")} if not reason.strip() else {})
-    locked = Batch.objects.select_for_update().get(pk=batch.pk)
-    if locked.recalled_at is not None:
-        raise Conflict(
-            _("Ce lot a déjà été rappelé le %(date)s.")
-            % {"date": timezone.localtime(locked.recalled_at).strftime("%d/%m/%Y à %H:%M")}
-        )
-    fields: dict[str, Any] = {
-        "recalled_at": timezone.now(),
-        "recall_reason": reason.strip(),
-        "recalled_by": by,
-        "meals_recalled": meals_still_held(locked),
-    }
-    if locked.status == Batch.Status.READY:
-        fields["status"] = Batch.Status.CANCELLED
-        fields["discard_reason"] = _("Rappel : %(reason)s") % {"reason": reason.strip()}
-    Batch.objects.filter(pk=locked.pk).update(**fields)
-    locked.refresh_from_db()
-    history_of_update(locked, by)
-    enqueue_rollups(locked.territory_id, {locked.production_date})
-    transaction.on_commit(lambda: delay_or_log(notify_batch_recalled, locked.pk))
-    batch.refresh_from_db()
-    return locked
+    with transaction.atomic():
+        check_rules({"reason": _("Indiquez le motif du rappel.")} if not reason.strip() else {})
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        if locked.recalled_at is not None:
+            raise Conflict(
+                _("Ce lot a déjà été rappelé le %(date)s.")
+                % {"date": timezone.localtime(locked.recalled_at).strftime("%d/%m/%Y à %H:%M")}
+            )
+        fields: dict[str, Any] = {
+            "recalled_at": timezone.now(),
+            "recall_reason": reason.strip(),
+            "recalled_by": by,
+            "meals_recalled": meals_still_held(locked),
+        }
+        if locked.status == Batch.Status.READY:
+            fields["status"] = Batch.Status.CANCELLED
+            fields["discard_reason"] = _("Rappel : %(reason)s") % {"reason": reason.strip()}
+        Batch.objects.filter(pk=locked.pk).update(**fields)
+        locked.refresh_from_db()
+        history_of_update(locked, by)
+        enqueue_rollups(locked.territory_id, {locked.production_date})
+        transaction.on_commit(lambda: delay_or_log(notify_batch_recalled, locked.pk))
+        batch.refresh_from_db()
+        return locked

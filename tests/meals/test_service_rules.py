@@ -407,6 +407,36 @@ def test_cancelling_and_discarding_need_a_reason(scene):
     }
 
 
+@pytest.mark.parametrize("service", [services.batch_cancel, services.batch_discard])
+def test_the_reason_for_withdrawing_a_batch_keeps_within_the_text_bound(scene, service):
+    """5,000 characters at most, no control character: the reason's own message, nothing moved."""
+    batch = scene.batch()
+    assert errors_of(service, batch=batch, by=scene.kitchen_user, reason="x" * 5001) == {
+        "reason": "Ce texte compte 5000 caractères au plus (il en compte 5001)."
+    }
+    assert errors_of(service, batch=batch, by=scene.kitchen_user, reason="Froid\u202erompu") == {
+        "reason": "Ce texte contient un caractère de contrôle ou d'inversion du sens d'écriture : "
+        "retirez-le (copiez le texte à nouveau depuis sa source, ou tapez-le)."
+    }
+    assert Batch.objects.get(pk=batch.pk).status == "ready"
+    service(batch=batch, by=scene.kitchen_user, reason="x" * 5000)
+    assert len(Batch.objects.get(pk=batch.pk).discard_reason) == 5000
+
+
+@pytest.mark.parametrize(
+    ("service", "status"), [(services.batch_cancel, "cancelled"), (services.batch_discard, "discarded")]
+)
+def test_withdrawing_a_batch_keeps_its_reason_and_who_did_it(scene, service, status):
+    # Another manager of the kitchen than the one who declared it, reading it afresh as a request would.
+    manager = member(Role.KITCHEN_MANAGER, scene.territory, kitchen=scene.partnership.kitchen)
+    batch = Batch.objects.get(pk=scene.batch().pk)
+    service(batch=batch, by=manager, reason="  Cellule de refroidissement en panne ")
+    stored = Batch.objects.get(pk=batch.pk)
+    assert (stored.status, stored.discard_reason) == (status, "Cellule de refroidissement en panne")
+    last = Batch.history.filter(id=batch.pk).order_by("-history_date").first()
+    assert (last.status, last.history_user_id) == (status, manager.pk)
+
+
 def test_a_batch_moves_once_the_second_person_gets_a_conflict(scene):
     batch = scene.batch()
     services.batch_discard(batch=batch, by=scene.kitchen_user, reason="Cellule en panne")
@@ -881,6 +911,23 @@ def test_deleting_the_last_distribution_puts_the_batch_back_to_picked_up(scene):
     assert Batch.objects.get(pk=pickup.batch_id).status == "picked_up"
     with pytest.raises(Distribution.DoesNotExist):
         services.distribution_delete(distribution=second, by=scene.volunteer)
+
+
+def test_a_batch_stays_distributed_while_one_meal_distributed_remains(scene):
+    pickup = scene.pickup(scene.batch())
+    most = distribute(scene, pickup, meals_distributed=pickup.meals_received - 1)
+    distribute(scene, pickup, meals_distributed=1)
+    services.distribution_delete(distribution=most, by=scene.volunteer)
+    assert Batch.objects.get(pk=pickup.batch_id).status == "distributed"
+
+
+def test_a_distribution_with_an_unknown_count_is_a_programming_error(scene):
+    pickup = scene.pickup(scene.batch())
+    with pytest.raises(TypeError) as raised:
+        distribute(scene, pickup, profile_elderly=3, homeless=2, veterans=1)
+    unknown = "['homeless', 'veterans']"
+    assert str(raised.value) == f"distribution_record() got unexpected keyword arguments {unknown}"
+    assert not Distribution.objects.filter(pickup=pickup).exists()
 
 
 # Recall

@@ -725,6 +725,66 @@ def test_meals_distributed_and_set_aside_add_up_to_the_meals_received_at_most(sc
     assert (last.meals_distributed, last.meals_discarded) == (40, 10)
 
 
+def test_meals_set_aside_by_an_earlier_distribution_are_no_longer_there_to_give(scene):
+    """150 received, 100 given and 20 set aside on the first round: 30 remain, not 50 nor 10."""
+    pickup = scene.pickup(scene.batch(meals_count=150), meals_received=150)
+    distribute(scene, pickup, meals_distributed=100, meals_discarded=20, discard_reason="Barquettes ouvertes")
+
+    errors = errors_of(distribute, scene=scene, pickup=pickup, meals_distributed=31)
+    assert errors == {
+        "meals_distributed": "Repas distribués et écartés dépassent les repas reçus restants (30)."
+    }
+    assert distribute(scene, pickup, meals_distributed=30).meals_distributed == 30
+
+
+PEOPLE_BOUND = "Ce nombre dépasse le maximum vraisemblable (10\u202f000)."
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (
+            {"meals_distributed": 2**31},
+            "meals_distributed",
+            "Ce nombre dépasse le maximum vraisemblable (2\u202f147\u202f483\u202f647).",
+        ),
+        (
+            {"meals_discarded": 2**31, "discard_reason": "x"},
+            "meals_discarded",
+            "Ce nombre dépasse le maximum vraisemblable (2\u202f147\u202f483\u202f647).",
+        ),
+        ({"beneficiaries": 10_001}, "beneficiaries", PEOPLE_BOUND),
+        ({"beneficiaries": 10_001, "households": 10_001}, "households", PEOPLE_BOUND),
+        ({"beneficiaries": 10_001, "children": 10_001}, "children", PEOPLE_BOUND),
+        ({"beneficiaries": 10_001, "turned_away": 10_001}, "turned_away", PEOPLE_BOUND),
+        (
+            {"reheat_minutes": 24 * 60 + 1},
+            "reheat_minutes",
+            "Ce nombre dépasse le maximum vraisemblable (1\u202f440).",
+        ),
+    ],
+)
+def test_each_count_of_a_distribution_stays_within_its_bound(scene, change, field, message):
+    """Each count is bounded under its own name: the integer column for meals, 10,000 people
+    for a distribution (``territories.bounds``), 24 hours for a reheating."""
+    pickup = scene.pickup(scene.batch(), meals_received=150)
+    errors = errors_of(distribute, scene=scene, pickup=pickup, **change)
+    assert errors[field] == message
+    assert Distribution.objects.count() == 0
+
+
+def test_ten_thousand_people_are_the_most_a_distribution_counts(scene):
+    pickup = scene.pickup(scene.batch(), meals_received=150)
+    people = {name: 10_000 for name in ("beneficiaries", "households", "children", "turned_away")}
+    recorded = distribute(scene, pickup, **people)
+    assert (recorded.beneficiaries, recorded.households, recorded.children, recorded.turned_away) == (
+        10_000,
+        10_000,
+        10_000,
+        10_000,
+    )
+
+
 def test_setting_every_meal_aside_discards_the_batch_and_some_only_keeps_it_picked_up(scene):
     whole = scene.pickup(scene.batch(), meals_received=150)
     part = scene.pickup(scene.batch(), meals_received=150)
@@ -911,6 +971,20 @@ def test_deleting_the_last_distribution_puts_the_batch_back_to_picked_up(scene):
     assert Batch.objects.get(pk=pickup.batch_id).status == "picked_up"
     with pytest.raises(Distribution.DoesNotExist):
         services.distribution_delete(distribution=second, by=scene.volunteer)
+
+
+def test_the_history_names_who_deleted_a_distribution_and_moved_the_batch_back(scene):
+    pickup = scene.pickup(scene.batch())
+    distribution = distribute(scene, pickup)
+    other = member(Role.VOLUNTEER, scene.territory, association=scene.partnership.association)
+
+    recorded = distribution.pk
+    services.distribution_delete(distribution=distribution, by=other)
+
+    deleted = Distribution.history.get(id=recorded, history_type="-")
+    assert deleted.history_user == other
+    last_move = Batch.history.filter(id=pickup.batch_id).latest("history_date")
+    assert (last_move.status, last_move.history_user) == ("picked_up", other)
 
 
 def test_a_batch_stays_distributed_while_one_meal_distributed_remains(scene):

@@ -16,7 +16,9 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
+import time_machine
+from django.test import override_settings
+from django.utils import timezone, translation
 
 from costing.models import ReferenceValue
 from costing.versions import bump_days
@@ -989,6 +991,25 @@ def test_a_read_without_the_cache_sees_what_the_rollup_version_does_not(world):
     world.kitchen.save()
     assert kitchen_names(cached=True) == ["Cuisine de la Plaine"]
     assert kitchen_names(cached=False) == ["Cuisine centrale de la Plaine"]
+
+
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+def test_a_kept_flow_part_is_read_anew_after_ten_minutes(world):
+    """``FLOW_CACHE_SECONDS`` bounds how long a renamed kitchen keeps its old name: still at
+    599 s, the new one at 600 s (the local-memory cache, whose clock the test moves)."""
+
+    def kitchen_names() -> list[str]:
+        [(_territory, result)] = side_by_side(territories=[world.territory], start=MARCH, end=MARCH_END)
+        return [row["kitchen_name"] for row in result.get("dedicated_share_of_production").breakdown]
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert kitchen_names() == ["Cuisine de la Plaine"]
+        world.kitchen.name = "Cuisine centrale de la Plaine"
+        world.kitchen.save()
+        clock.shift(599)
+        assert kitchen_names() == ["Cuisine de la Plaine"]
+        clock.shift(1)
+        assert kitchen_names() == ["Cuisine centrale de la Plaine"]
 
 
 def test_a_convention_ending_in_the_period_plans_its_days_up_to_its_end(world):

@@ -65,13 +65,7 @@ def conventions_watched(
 
     current = ConventionVersion.objects.filter(partnership=OuterRef("pk")).order_by("-number")
     signed = (
-        ConventionSignature.objects.filter(
-            version_id=Subquery(
-                ConventionVersion.objects.filter(partnership=OuterRef(OuterRef("pk")))
-                .order_by("-number")
-                .values("pk")[:1]
-            )
-        )
+        ConventionSignature.objects.filter(version_id=OuterRef("version_id"))
         .order_by()
         .values("version_id")
         .annotate(count=Count("pk"))
@@ -82,8 +76,8 @@ def conventions_watched(
         .annotate(
             version_id=Subquery(current.values("pk")[:1]),
             version_parties=Subquery(current.values("parties")[:1], output_field=JSONField()),
-            signed=Subquery(signed, output_field=IntegerField()),
         )
+        .annotate(signed=Subquery(signed, output_field=IntegerField()))
         .order_by()
         .values_list("pk", "status", "ends_on", "version_id", "version_parties", "signed")
     )

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from costing import services
 from costing.models import AssociationCost, KitchenCostInput, ReferenceValue, TransportRate
 from costing.services import AssociationMonth, CoordinationMonth, CostData, KitchenMonth, Volumes
+from tests.costing.test_method import march_kitchen_inputs
 
 D = Decimal
 MARCH = datetime.date(2025, 3, 1)
@@ -79,20 +80,6 @@ def figure(key, label, unit, value, method, inputs=(), missing=(), applicable=Tr
 
 
 # --- A kitchen's month -------------------------------------------------------------------
-
-
-def march_kitchen_inputs(**changes):
-    values = {
-        "food_cost_per_meal": D("1.80"),
-        "packaging_per_meal": D("0.20"),
-        "energy_per_meal": D("0.10"),
-        "extra_labour_hours": D("100"),
-        "labour_hourly_cost": D("30.00"),
-        "surplus_handling_hours": D("20"),
-        "other_direct_costs": D("500.00"),
-        **changes,
-    }
-    return KitchenCostInput(month=MARCH, **values)
 
 
 def kitchen_cost(inputs, dedicated=2000, surplus=500):

@@ -667,16 +667,6 @@ def distribution_record(
         )
         remaining = pickup.meals_received - already["distributed"] - already["discarded"]
         errors: dict[str, str] = {}
-        for name, value in (
-            ("meals_distributed", meals_distributed),
-            ("beneficiaries", beneficiaries),
-            ("meals_discarded", meals_discarded),
-            ("households", households),
-            ("children", children),
-            *reach.items(),
-        ):
-            if value is not None and value < 0:
-                errors[name] = _("Ce nombre ne peut pas être négatif.")
         if distributed_on > today():
             # Before the generic window of ``bounded``, which would answer first otherwise.
             errors["distributed_on"] = _("La distribution ne peut pas être datée dans le futur.")

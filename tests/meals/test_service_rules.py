@@ -26,6 +26,7 @@ from associations.models import Association, Partnership
 from costing.models import DailyRollup
 from meals import services
 from meals.models import Batch, Distribution, Pickup
+from territories import bounds
 from territories.exceptions import Conflict
 from territories.roles import Role
 from tests.factories import DistributionSiteFactory, KitchenFactory, TerritoryFactory, member
@@ -754,9 +755,9 @@ PEOPLE_BOUND = "Ce nombre dépasse le maximum vraisemblable (10\u202f000)."
             "Ce nombre dépasse le maximum vraisemblable (2\u202f147\u202f483\u202f647).",
         ),
         ({"beneficiaries": 10_001}, "beneficiaries", PEOPLE_BOUND),
-        ({"beneficiaries": 10_001, "households": 10_001}, "households", PEOPLE_BOUND),
-        ({"beneficiaries": 10_001, "children": 10_001}, "children", PEOPLE_BOUND),
-        ({"beneficiaries": 10_001, "turned_away": 10_001}, "turned_away", PEOPLE_BOUND),
+        ({"households": 10_001}, "households", PEOPLE_BOUND),
+        ({"children": 10_001}, "children", PEOPLE_BOUND),
+        ({"turned_away": 10_001}, "turned_away", PEOPLE_BOUND),
         (
             {"reheat_minutes": 24 * 60 + 1},
             "reheat_minutes",
@@ -768,9 +769,31 @@ def test_each_count_of_a_distribution_stays_within_its_bound(scene, change, fiel
     """Each count is bounded under its own name: the integer column for meals, 10,000 people
     for a distribution (``territories.bounds``), 24 hours for a reheating."""
     pickup = scene.pickup(scene.batch(), meals_received=150)
-    errors = errors_of(distribute, scene=scene, pickup=pickup, **change)
-    assert errors[field] == message
+    # Alone: the bounds are answered before the rules that would read an absurd value.
+    assert errors_of(distribute, scene=scene, pickup=pickup, **change) == {field: message}
     assert Distribution.objects.count() == 0
+
+
+def test_a_distribution_is_dated_ten_years_back_at_most(scene):
+    first = bounds.years_from(scene.today, -10)
+    pickup = scene.pickup(scene.past_batch(production_date=first), picked_up_at=paris(first, 10))
+
+    errors = errors_of(distribute, scene=scene, pickup=pickup, distributed_on=first - DAY)
+    # The bound's message alone, not "La distribution précède la collecte."
+    assert errors == {
+        "distributed_on": f"Date trop ancienne : au plus 10 ans en arrière (pas avant le {first:%d/%m/%Y})."
+    }
+    assert distribute(scene, pickup, distributed_on=first, meals_distributed=10).distributed_on == first
+
+
+def test_the_reason_for_setting_meals_aside_keeps_within_the_text_bound(scene):
+    pickup = scene.pickup(scene.batch(), meals_received=150)
+    set_aside = {"meals_distributed": 100, "meals_discarded": 10}
+
+    errors = errors_of(distribute, scene=scene, pickup=pickup, discard_reason="x" * 5001, **set_aside)
+    assert errors == {"discard_reason": "Ce texte compte 5000 caractères au plus (il en compte 5001)."}
+    recorded = distribute(scene, pickup, discard_reason="x" * 5000, **set_aside)
+    assert len(recorded.discard_reason) == 5000
 
 
 def test_ten_thousand_people_are_the_most_a_distribution_counts(scene):

@@ -698,6 +698,11 @@ def distribution_record(
             errors["meals_distributed"] = _(
                 "Ce lot a été rappelé : ses repas ne peuvent pas être distribués."
             )
+        elif batch.recalled_at is not None:
+            # The recall already counts the meals still held as lost (``meals_recalled``).
+            errors["meals_discarded"] = _(
+                "Ce lot a été rappelé : ses repas restants sont déjà comptés comme retirés."
+            )
         if batch.status == Batch.Status.DISCARDED and meals_distributed > 0:
             errors["meals_distributed"] = _("Ce lot a été écarté : ses repas ne peuvent pas être distribués.")
         if meals_distributed + meals_discarded > remaining:

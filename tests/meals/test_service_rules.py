@@ -659,7 +659,10 @@ def test_a_discarded_batch_cannot_be_distributed_through_the_api(api, scene):
         "Ce lot a été écarté : ses repas ne peuvent pas être distribués."
     ]
     assert Distribution.objects.count() == 0
-    # Setting its meals aside is still recorded.
+    # Not a single meal, and setting its meals aside is still recorded.
+    assert errors_of(distribute, scene=scene, pickup=pickup, meals_distributed=1) == {
+        "meals_distributed": "Ce lot a été écarté : ses repas ne peuvent pas être distribués."
+    }
     aside = distribute(scene, pickup, meals_distributed=0, meals_discarded=150, discard_reason="Jetés")
     assert aside.meals_discarded == 150
 
@@ -673,6 +676,28 @@ def test_a_recalled_batch_cannot_be_distributed(scene):
         "Ce lot a été rappelé : ses repas ne peuvent pas être distribués."
     )
     assert Distribution.objects.count() == 0
+
+
+def test_the_meals_of_a_recalled_batch_are_not_set_aside_a_second_time(scene):
+    """The recall counts the 150 meals still held as lost; setting them aside afterwards would
+    count them twice in the loss rate."""
+    batch = scene.batch()
+    pickup = scene.pickup(batch)
+    services.batch_recall(batch=batch, by=scene.kitchen_user, reason="Listeria")
+
+    errors = errors_of(
+        distribute,
+        scene=scene,
+        pickup=pickup,
+        meals_distributed=0,
+        meals_discarded=150,
+        discard_reason="Rappel",
+    )
+    assert errors == {
+        "meals_discarded": "Ce lot a été rappelé : ses repas restants sont déjà comptés comme retirés."
+    }
+    assert Distribution.objects.count() == 0
+    assert Batch.objects.get(pk=batch.pk).meals_recalled == 150
 
 
 def test_meals_are_distributed_until_the_use_by_day_not_the_day_after(scene):
@@ -806,6 +831,12 @@ def test_ten_thousand_people_are_the_most_a_distribution_counts(scene):
         10_000,
         10_000,
     )
+
+
+def test_as_many_meals_given_as_set_aside_make_a_distribution(scene):
+    pickup = scene.pickup(scene.batch(meals_count=150), meals_received=150)
+    recorded = distribute(scene, pickup, meals_distributed=10, meals_discarded=10, discard_reason="Abîmés")
+    assert (recorded.meals_distributed, recorded.meals_discarded) == (10, 10)
 
 
 def test_setting_every_meal_aside_discards_the_batch_and_some_only_keeps_it_picked_up(scene):

@@ -757,7 +757,10 @@ def test_people_served_are_at_most_the_sites_capacity(api, client, scene, import
         assert sorted(Distribution.objects.values_list("beneficiaries", flat=True)) == [120, 120, 120]
         return
     assert response.status_code == 400
-    assert SITE_FULL in response.json()["beneficiaries"][0]
+    assert response.json()["beneficiaries"] == [
+        f"Le lieu « {scene.site.name} » sert au plus 120 personnes par distribution : "
+        "vérifiez le nombre de personnes servies, ou la capacité du lieu."
+    ]
     assert SITE_FULL in form_error(form, "beneficiaries")
     assert SITE_FULL in line_errors(report)[(2, "beneficiaries")]
     assert written() == before

@@ -833,6 +833,36 @@ def test_ten_thousand_people_are_the_most_a_distribution_counts(scene):
     )
 
 
+def test_people_served_are_asked_for_as_soon_as_one_meal_is_given(scene):
+    pickup = scene.pickup(scene.batch(meals_count=150), meals_received=150)
+    errors = errors_of(distribute, scene=scene, pickup=pickup, meals_distributed=1, beneficiaries=0)
+    assert errors == {"beneficiaries": "Indiquez le nombre de personnes servies."}
+    # Meals only set aside serve nobody.
+    aside = distribute(
+        scene, pickup, meals_distributed=0, meals_discarded=5, discard_reason="Abîmés", beneficiaries=0
+    )
+    assert (aside.meals_discarded, aside.beneficiaries) == (5, 0)
+
+
+@pytest.mark.parametrize("wrong", ["site", "distributed_on"])
+def test_the_cold_chain_is_checked_once_the_site_and_the_day_are_right(scene, wrong):
+    """A distribution at another association's site, or after the use-by day, is refused for that
+    alone: the temperature rules depend on the site and the day, and are read once both are right."""
+    pickup = scene.pickup(scene.batch())
+    warm = {"temperature_c": Decimal("8.0")}
+    assert list(errors_of(distribute, scene=scene, pickup=pickup, **warm)) == ["temperature_c"]
+    if wrong == "site":
+        errors = errors_of(distribute, scene=scene, pickup=pickup, site=DistributionSiteFactory(), **warm)
+        assert errors == {"site": "Ce lieu n'appartient pas à l'association qui a collecté le lot."}
+    else:
+        produced = scene.today - 4 * DAY
+        batch = scene.past_batch(production_date=produced, use_by_date=produced + DAY, kind="dedicated")
+        late = scene.pickup(batch, picked_up_at=paris(produced, 10))
+        errors = errors_of(distribute, scene=scene, pickup=late, **warm)
+        use_by = (produced + DAY).strftime("%d/%m/%Y")
+        assert errors == {"distributed_on": f"La date limite de consommation du lot ({use_by}) est dépassée."}
+
+
 def test_as_many_meals_given_as_set_aside_make_a_distribution(scene):
     pickup = scene.pickup(scene.batch(meals_count=150), meals_received=150)
     recorded = distribute(scene, pickup, meals_distributed=10, meals_discarded=10, discard_reason="Abîmés")

@@ -733,7 +733,7 @@ def test_shares_of_trained_sites_and_planned_meals_per_territory_and_together(wo
     other = TerritoryFactory(name="Vallée")
     DailyRollupFactory(
         partnership=PartnershipFactory(territory=other, planned_meals_per_week=70),
-        day=day(5), distributions=1, meals_distributed=100, people_served=50,
+        day=day(4), distributions=1, meals_distributed=100, people_served=50,
     )  # fmt: skip
     world.a1.hygiene_training_on = datetime.date(2024, 6, 1)
     world.a1.save()
@@ -756,6 +756,8 @@ def test_shares_of_trained_sites_and_planned_meals_per_territory_and_together(wo
     together = compute_indicators(territory_ids=[world.territory.pk, other.pk], start=MARCH, end=MARCH_END)
     assert together.get("trained_referent_sites_share").value == D("66.7")  # 2 of 3
     assert together.get("planned_meals_delivered_share").value == D("22.2")  # 1,100 ÷ 4,960 = 22.18 %
+    # 4 territory-days (the 4th of March in each, counted in each) ÷ 31/7 weeks ÷ 2 territories
+    assert together.get("distribution_days_per_week").value == D("0.45")
     assert together.territory_ids == [world.territory.pk, other.pk]
 
 

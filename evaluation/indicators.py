@@ -1221,7 +1221,8 @@ class SurveyReads:
 def survey_reads_by(
     *, territory_ids: list[int] | None, start: datetime.date, end: datetime.date, split: bool
 ) -> dict[Key, SurveyReads]:
-    """Two queries, whatever the count: the questions, then the period's answers to them."""
+    """Two queries, whatever the count: the questions, then the period's answers to them. Every
+    row read belongs to one of the keys (the territories given), made beforehand."""
     reads = {key: SurveyReads() for key in keys_of(territory_ids, split)}
     questions = of_territories(
         SurveyQuestion.objects.select_related("survey"), territory_ids, "survey__territory_id"
@@ -1229,7 +1230,7 @@ def survey_reads_by(
     survey_ids: set[int] = set()
     for question in questions:
         key = question.survey.territory_id if split else None
-        reads.setdefault(key, SurveyReads()).questions.append(question)
+        reads[key].questions.append(question)
         survey_ids.add(question.survey_id)
     if not survey_ids:
         return reads
@@ -1240,9 +1241,7 @@ def survey_reads_by(
         territory_ids,
     ).values_list("territory_id", "survey_id", "answers")
     for territory_id, survey_id, answers in responses:
-        reads.setdefault(territory_id if split else None, SurveyReads()).responses.append(
-            (survey_id, answers)
-        )
+        reads[territory_id if split else None].responses.append((survey_id, answers))
     refusals = (
         of_territories(
             SurveyRefusal.objects.all_territories().filter(
@@ -1255,7 +1254,7 @@ def survey_reads_by(
         .order_by("territory_id", "survey_id")
     )
     for territory_id, survey_id, refused in refusals:
-        reads.setdefault(territory_id if split else None, SurveyReads()).refused.append((survey_id, refused))
+        reads[territory_id if split else None].refused.append((survey_id, refused))
     return reads
 
 

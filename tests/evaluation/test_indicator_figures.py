@@ -33,7 +33,7 @@ from evaluation.indicators import (
     rollup_versions,
     side_by_side,
 )
-from evaluation.models import JournalEntry
+from evaluation.models import JournalEntry, Survey
 from kitchens.models import Closure
 from territories.models import Membership
 from territories.roles import Role
@@ -608,6 +608,7 @@ def test_each_survey_kind_gives_its_responses_and_refusals_under_its_question(wo
     staff.refusals.create(territory=world.territory, day=MARCH, count=2)
     staff.refusals.create(territory=world.territory, day=MARCH_END, count=1)
     staff.refusals.create(territory=world.territory, day=APRIL, count=5)  # after the period
+    staff.refusals.create(territory=world.territory, day=datetime.date(2025, 2, 28), count=7)  # before
 
     survey_rows = [
         indicator for indicator in world.indicators().indicators if indicator.code.startswith("survey_")
@@ -644,6 +645,26 @@ def test_each_survey_kind_gives_its_responses_and_refusals_under_its_question(wo
     )
     assert satisfaction.missing == ["aucune réponse à cette question sur la période"]
     assert satisfaction.breakdown == [{"answer": note, "answers": 0} for note in range(1, 6)]
+
+
+def test_a_question_asked_again_in_a_newer_survey_takes_its_newer_wording(world):
+    older = SurveyFactory(territory=world.territory, kind="beneficiary")
+    SurveyQuestionFactory(
+        survey=older, code="satisfaction", kind="scale", position=1, text="Êtes-vous satisfait ?"
+    )
+    newer = SurveyFactory(territory=world.territory, kind="beneficiary")
+    SurveyQuestionFactory(
+        survey=newer, code="satisfaction", kind="scale", position=1, text="Les repas vous plaisent-ils ?"
+    )
+    Survey.objects.all_territories().filter(pk=older.pk).update(
+        created_at=datetime.datetime(2024, 9, 1, tzinfo=datetime.UTC)
+    )
+    Survey.objects.all_territories().filter(pk=newer.pk).update(
+        created_at=datetime.datetime(2025, 1, 6, tzinfo=datetime.UTC)
+    )
+
+    label = world.indicators().get("survey_beneficiary_satisfaction").label
+    assert label == "Satisfaction des bénéficiaires : Les repas vous plaisent-ils ?"
 
 
 def test_a_code_asked_as_two_kinds_of_question_gives_one_indicator_per_kind(world):

@@ -707,7 +707,7 @@ def grouped(
     """A read's rows per group (``group_key``), with every group of ``keys_of``, empty or not."""
     groups: dict[Key, list[dict[str, Any]]] = {key: [] for key in keys_of(territory_ids, split)}
     for row in rows:
-        groups.setdefault(group_key(row, split), []).append(row)
+        groups[group_key(row, split)].append(row)
     return groups
 
 

@@ -255,6 +255,18 @@ def test_the_api_form_of_an_indicator_and_of_its_set(world):
     assert [row["question_label"] for row in data["indicators"]][-1] == "Rôle de chaque acteur"
 
 
+def test_kilometres_keep_their_tenths_in_every_read():
+    territory = TerritoryFactory()
+    DailyRollupFactory(
+        partnership=PartnershipFactory(territory=territory), day=day(3),
+        pickups=1, meals_picked_up=100, km=D("10.7"), transport_cost=D("20.55"),
+    )  # fmt: skip
+    alone = compute_indicators(territory_ids=[territory.pk], start=MARCH, end=MARCH_END)
+    [(_territory, side)] = side_by_side(territories=[territory], start=MARCH, end=MARCH_END, cached=False)
+    # 10.7 km ÷ 100 meals picked up, not 10 ÷ 100
+    assert alone.get("km_per_meal").value == side.get("km_per_meal").value == D("0.107")
+
+
 def test_an_indicator_alone_gives_its_questions_label_in_the_active_language(world):
     indicator = world.indicators().get("km_per_meal")
     assert indicator.as_dict()["question_label"] == "Logistique et sécurité sanitaire"

@@ -66,7 +66,7 @@ def planned_meals(
 
 class ClosureCalendar:
     """The closures of some territories that touch a period: (territory, kitchen or none for the
-    territory's school holidays, first day, last day) rows, by first day."""
+    territory's school holidays, first day, last day) rows, in any order."""
 
     def __init__(self, rows: Iterable[tuple[int, int | None, datetime.date, datetime.date]]) -> None:
         self.spans: dict[tuple[int, int | None], list[Span]] = {}

@@ -783,10 +783,9 @@ def planned_meals_by(
         f"WHERE {closed_in} AND {closure['starts_on']} <= %s AND {closure['ends_on']} >= %s",
         [*params, Partnership.Status.DRAFT.value, end, start, *closed_params, end, start],
     )
-    # Partnerships by id; closures by first day, as ``ClosureCalendar.read`` gives them.
-    partnerships = [row[2:] for row in sorted((row for row in rows if row[0] == 0), key=lambda row: row[1])]
-    closures = sorted((row for row in rows if row[0] == 1), key=lambda row: (row[4], row[1]))
-    calendar = planning.ClosureCalendar(row[2:6] for row in closures)
+    # In any order: the closed days are a set, and the planned meals a sum.
+    partnerships = [row[2:] for row in rows if row[0] == 0]
+    calendar = planning.ClosureCalendar(row[2:6] for row in rows if row[0] == 1)
     totals: dict[Key, Decimal] = dict.fromkeys(keys_of(territory_ids, split), Decimal(0))
     for territory_id, kitchen_id, starts_on, ends_on, per_week in partnerships:
         key = territory_id if split else None

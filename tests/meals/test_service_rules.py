@@ -11,7 +11,6 @@ matter most, through the API.
 from __future__ import annotations
 
 import datetime
-import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -341,9 +340,37 @@ def test_a_batch_is_corrected_only_while_ready_and_only_in_its_editable_fields(s
     ).dispatch_temperature_c == Decimal("3.0")
 
     scene.pickup(batch)
-    with pytest.raises(Conflict, match=re.escape("Ce lot n'est plus modifiable : il est « Collecté ».")):
+    with pytest.raises(Conflict) as raised:
         services.batch_update(batch=batch, by=scene.kitchen_user, meals_count=100)
+    assert raised.value.message == "Ce lot n'est plus modifiable : il est « Collecté »."
     assert Batch.objects.get(pk=batch.pk).meals_count == 120
+
+
+def test_a_correction_keeps_what_the_declaration_confirmed_and_said(scene):
+    """An unusual count confirmed at the declaration stays confirmed while the count is left
+    alone; a new count is asked to be confirmed again. A batch declared without regulated
+    allergens, or with its portion type, is corrected without saying it again."""
+    batch = scene.batch(
+        meals_count=301,  # 500 planned a week over 5 days: 100 a day, 300 is usual
+        confirm_unusual=True,
+        allergens=[],
+        no_regulated_allergens=True,
+        portion_type="adult",
+        portion_grams=350,
+    )
+    corrected = services.batch_update(batch=batch, by=scene.kitchen_user, lot_number="L-99")
+    assert (corrected.lot_number, corrected.unusual_confirmed) == ("L-99", True)
+
+    errors = errors_of(services.batch_update, batch=batch, by=scene.kitchen_user, meals_count=302)
+    assert errors == {
+        "meals_count": "302 repas, c'est plus de trois fois le volume quotidien habituel de ce partenariat "
+        "(100 repas) : vérifiez le nombre, ou confirmez-le (case « Je confirme ce nombre inhabituel », "
+        "confirm_unusual dans l'API)."
+    }
+    confirmed = services.batch_update(
+        batch=batch, by=scene.kitchen_user, meals_count=302, confirm_unusual=True
+    )
+    assert (confirmed.meals_count, confirmed.unusual_confirmed) == (302, True)
 
 
 def test_a_correction_keeps_the_use_by_date_of_a_batch_waiting_for_its_pickup_today_or_later(scene):
@@ -864,6 +891,40 @@ def test_the_cold_chain_is_checked_once_the_site_and_the_day_are_right(scene, wr
         assert errors == {"distributed_on": f"La date limite de consommation du lot ({use_by}) est dépassée."}
 
 
+def test_a_distribution_keeps_its_cold_chain_record(scene):
+    """What the volunteer read off the thermometer is what is stored: meals eaten on receipt at
+    a site that reheats them, 65 °C reached in 45 minutes."""
+    pickup = scene.pickup(scene.batch())
+    reheating = DistributionSiteFactory(association=scene.partnership.association, reheats=True)
+    recorded = distribute(
+        scene,
+        pickup,
+        site=reheating,
+        temperature_c=None,
+        consumed_on_receipt=True,
+        reheat_temperature_c=Decimal("65.0"),
+        reheat_minutes=45,
+    )
+    stored = Distribution.objects.get(pk=recorded.pk)
+    assert (
+        stored.temperature_c,
+        stored.consumed_on_receipt,
+        stored.reheat_temperature_c,
+        stored.reheat_minutes,
+    ) == (
+        None,
+        True,
+        Decimal("65.0"),
+        45,
+    )
+
+
+def test_one_meal_given_makes_the_batch_distributed(scene):
+    pickup = scene.pickup(scene.batch(meals_count=150), meals_received=150)
+    distribute(scene, pickup, meals_distributed=1)
+    assert Batch.objects.get(pk=pickup.batch_id).status == "distributed"
+
+
 def test_as_many_meals_given_as_set_aside_make_a_distribution(scene):
     pickup = scene.pickup(scene.batch(meals_count=150), meals_received=150)
     recorded = distribute(scene, pickup, meals_distributed=10, meals_discarded=10, discard_reason="Abîmés")
@@ -879,6 +940,8 @@ def test_setting_every_meal_aside_discards_the_batch_and_some_only_keeps_it_pick
 
     whole.batch.refresh_from_db()
     assert (whole.batch.status, whole.batch.discard_reason) == ("discarded", "Froid rompu")
+    last_move = Batch.history.filter(id=whole.batch_id).latest("history_date")
+    assert (last_move.status, last_move.history_user) == ("discarded", scene.volunteer)
     assert Batch.objects.get(pk=part.batch_id).status == "picked_up"
 
 

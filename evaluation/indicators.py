@@ -797,7 +797,7 @@ def planned_meals_by(
             end=end,
             closed=calendar.closed(territory_id, kitchen_id),
         )
-        totals[key] = totals.get(key, Decimal(0)) + planned.meals
+        totals[key] += planned.meals
     return totals
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -237,6 +238,8 @@ def test_hot_liaison_is_eaten_the_day_it_is_made(api, client, days, accepted):
         assert written() == (0, 0, 0, 0, 0, 0)
 
 
+# At 11:00: after 23:00 the hour left before midnight is shorter than the association's delay.
+@time_machine.travel(datetime.datetime(2026, 3, 10, 11, 0, tzinfo=PARIS), tick=False)
 def test_a_hot_surplus_batch_is_picked_up_at_63_degrees_on_its_production_day(api):
     # A hot batch expires tonight: only an association distributing within 48 hours takes it.
     scene = Scene(kitchen__does_hot_liaison=True, distribution_delay_hours=1)

@@ -1044,6 +1044,23 @@ def test_a_batch_object_used_again_after_its_declaration_records_who_moved_it(sc
     ]
 
 
+def test_a_pickup_is_dated_ten_years_back_at_most(scene):
+    first = bounds.years_from(scene.today, -10)
+    batch = scene.past_batch(production_date=first)
+
+    errors = errors_of(scene.pickup, batch=batch, picked_up_at=paris(first - DAY, 10))
+    # The bound's message alone, not "La collecte précède la production du lot."
+    assert errors == {
+        "picked_up_at": f"Date trop ancienne : au plus 10 ans en arrière (pas avant le {first:%d/%m/%Y})."
+    }
+    assert scene.pickup(batch, picked_up_at=paris(first, 10)).picked_up_on == first
+
+
+def test_a_pickup_that_says_nothing_of_them_has_no_refrigerated_vehicle_nor_shortfall_reason(scene):
+    pickup = Pickup.objects.get(pk=scene.pickup(scene.batch()).pk)
+    assert (pickup.refrigerated_vehicle, pickup.shortfall_reason, pickup.meals_received) == (False, "", 150)
+
+
 def test_a_pickup_takes_24_hours_at_most(scene):
     """The bound of ``territories.bounds`` is the rule here (no more precise one): its message,
     with the narrow no-break space of the thousands."""

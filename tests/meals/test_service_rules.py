@@ -373,6 +373,17 @@ def test_a_correction_keeps_what_the_declaration_confirmed_and_said(scene):
     assert (confirmed.meals_count, confirmed.unusual_confirmed) == (302, True)
 
 
+def test_a_corrected_portion_weight_is_checked_and_the_correction_names_its_author(scene):
+    batch = scene.batch(portion_type="adult", portion_grams=350)
+    errors = errors_of(services.batch_update, batch=batch, by=scene.kitchen_user, portion_grams=2001)
+    assert errors == {"portion_grams": "Le poids d'une portion est compris entre 1 et 2000 g."}
+
+    other_manager = member(Role.KITCHEN_MANAGER, scene.territory, kitchen=scene.partnership.kitchen)
+    services.batch_update(batch=batch, by=other_manager, portion_grams=2000)
+    last = Batch.history.filter(id=batch.pk).latest("history_date")
+    assert (last.portion_grams, last.history_user) == (2000, other_manager)
+
+
 def test_a_correction_keeps_the_use_by_date_of_a_batch_waiting_for_its_pickup_today_or_later(scene):
     batch = scene.batch()
     two_days_ago = scene.today - 2 * DAY

@@ -73,6 +73,7 @@ DISTRIBUTION_COLUMNS = (
 )  # fmt: skip
 DISTRIBUTION_REQUIRED = ("site", "distributed_on", "meals_distributed", "beneficiaries")
 COLUMNS = (*BATCH_COLUMNS, *PICKUP_COLUMNS, *DISTRIBUTION_COLUMNS)
+COLUMN_ORDER = {name: index for index, name in enumerate(COLUMNS)}
 
 # Service field names that differ from the file's column names, per step.
 PICKUP_FIELD_COLUMNS = {"temperature_c": "pickup_temperature_c", "discard_reason": "pickup_discard_reason"}
@@ -481,8 +482,7 @@ def check_row(raw: RawRow, territory: Territory, fields: dict[Step, Any]) -> Row
             setattr(row, record.name, dict(serializer.validated_data))
         else:
             errors.extend(serializer_errors(raw.line, record, serializer.errors))
-    order = {name: index for index, name in enumerate(COLUMNS)}
-    row.errors = sorted(errors, key=lambda error: order.get(error.field, -1))
+    row.errors = errors  # put in the columns' order by load_row, with the services' errors
     return row
 
 
@@ -518,8 +518,8 @@ def load_row(row: Row, *, by: User) -> dict[str, bool]:
             services.distribution_record(pickup=pickup, by=by, **row.distribution)
             created["distributions"] = True
     if errors:
-        order = {name: index for index, name in enumerate(COLUMNS)}
-        raise RowFailed(sorted(errors, key=lambda error: order.get(error.field, -1)))
+        # The line's own errors (no column) first, then by column, as the header lists them.
+        raise RowFailed(sorted(errors, key=lambda error: COLUMN_ORDER.get(error.field, -1)))
     return created
 
 

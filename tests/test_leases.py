@@ -175,3 +175,51 @@ def test_a_report_the_broker_did_not_take_says_it_is_queued_and_is_sent_by_the_s
     assert reports.report_sweep()["resent"] == 1  # the broker is back (tasks run in-process here)
     waiting.refresh_from_db()
     assert (waiting.status, waiting.message, waiting.attempts) == ("done", "", 1)
+
+
+def test_a_retried_import_starts_again_from_nothing_then_loads(
+    scene, coordinator, django_capture_on_commit_callbacks
+):
+    # What the failed attempt left (its report, counts, attempts and lease) is cleared in the
+    # retry's transaction, before the import is sent: its page reads "en attente", not the old failure.
+    failed = RecordImport.objects.create(
+        territory=scene.territory, file=csv_upload(scene, "2,0"), uploaded_by=coordinator, status="failed",
+        report="L'import a échoué pour une raison technique : disque plein", rows=3,
+        counts={"batches": 2, "pickups": 0, "distributions": 0}, finished_at=timezone.now(), attempts=3,
+        lease_expires_at=timezone.now() - SECOND, sent_at=timezone.now() - 60 * SECOND,
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks() as sends:
+        imports.record_import_retry(record_import=failed)
+    reset = RecordImport.objects.values(
+        "status", "report", "rows", "counts", "finished_at", "attempts", "lease_expires_at", "sent_at"
+    ).get(pk=failed.pk)
+    assert reset == {
+        "status": "pending", "report": "", "rows": 0, "counts": {}, "finished_at": None, "attempts": 0,
+        "lease_expires_at": None, "sent_at": None,
+    }  # fmt: skip
+    assert len(sends) == 1
+
+    sends[0]()  # committed: sent, and loaded at once by the in-process task
+    failed.refresh_from_db()
+    assert (failed.status, failed.rows, failed.attempts) == ("done", 1, 1)
+    assert failed.counts == {"batches": 1, "pickups": 0, "distributions": 0}
+    assert failed.finished_at is not None and failed.lease_expires_at is None
+    assert Batch.objects.filter(territory=scene.territory).count() == 1
+
+
+def test_an_import_that_loaded_is_not_retried_and_says_why(client, scene, coordinator):
+    done = RecordImport.objects.create(
+        territory=scene.territory, file=csv_upload(scene, "2,0"), uploaded_by=coordinator, status="done",
+        rows=1, counts={"batches": 1, "pickups": 0, "distributions": 0}, report="Import terminé",
+    )  # fmt: skip
+    with pytest.raises(imports.ImportNotRetryable) as refusal:
+        imports.record_import_retry(record_import=done)
+    assert str(refusal.value) == "Seul un import en échec ou interrompu peut être relancé."
+
+    client.force_login(coordinator)
+    response = client.post(reverse("record-import-retry", kwargs={"pk": done.pk}), follow=True)
+    assert [str(message) for message in response.context["messages"]] == [
+        "Seul un import en échec ou interrompu peut être relancé."
+    ]
+    done.refresh_from_db()
+    assert (done.status, done.rows, done.report) == ("done", 1, "Import terminé")

@@ -845,3 +845,46 @@ def test_a_refused_line_keeps_the_count_of_rows_read(scene, importer):
     report = import_records(file=file, territory=scene.territory, by=importer, dry_run=True)
 
     assert (report.ok, report.rows, report.dry_run) == (False, 3, True)
+
+
+def test_a_lines_errors_come_in_the_order_of_the_columns_the_lines_own_first(scene, importer):
+    # Found in this order: the extra cell, the distribution without its pickup, then the
+    # batch's cells, then the distribution's. Reported with the line's own error first (it
+    # names no column), then in the order of the columns, the partnership (the first) included.
+    without_pickup = dict.fromkeys(imports.PICKUP_REQUIRED, "")
+    row = good_row(scene, partnership=999_999, meals_count="beaucoup", beneficiaries="-1", **without_pickup)
+    file = csv_file(FULL_HEADER, row + ",de trop")
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert [(line, name) for line, name, _ in report.errors] == [
+        (2, ""),
+        (2, "partnership"),
+        (2, "meals_count"),
+        (2, "picked_up_at"),
+        (2, "beneficiaries"),
+    ]
+    assert report.errors[0].message == "cette ligne a plus de cellules que l'en-tête n'a de colonnes."
+    assert report.errors[3].message == "une distribution ne peut être importée qu'avec la collecte du lot."
+    assert nothing_written()
+
+
+def test_a_service_refusal_of_the_first_column_comes_after_the_lines_own_error(scene, importer):
+    # The cells are readable; the service refuses the partnership, whose convention ended the
+    # day before production. The line's own error (an extra cell) still comes first.
+    scene.partnership.ends_on = datetime.date(2025, 6, 1)
+    scene.partnership.save()
+    row = good_row(scene, day=datetime.date(2025, 6, 2))
+    file = csv_file(FULL_HEADER, row + ",de trop")
+
+    report = import_records(file=file, territory=scene.territory, by=importer)
+
+    assert report.errors == [
+        imports.LineError(2, "", "cette ligne a plus de cellules que l'en-tête n'a de colonnes."),
+        imports.LineError(
+            2,
+            "partnership",
+            "La convention de ce partenariat a expiré le 01/06/2025 : aucun lot ne peut y être déclaré.",
+        ),
+    ]
+    assert nothing_written()

@@ -843,6 +843,17 @@ def sum_figures(figures: Iterable[Figure], *, key: str, label: str, unit: str, m
     return figure_from(partial, key=key, label=label, unit=unit, method=method)
 
 
+def total_of(figures: Iterable[Figure], *, key: str, label: str, method: str) -> Figure:
+    """A total in euros of other figures, each named with its value among the inputs used (a
+    sum of its parts, which ``sum_figures`` gives, would list the parts' own inputs instead)."""
+    partial = Partial()
+    for item in figures:
+        partial.add(item.exact)
+        partial.missing.extend(item.missing)
+        partial.use(item.label, item.value)
+    return figure_from(partial, key=key, label=label, unit=EURO, method=method)
+
+
 def period_marginal(
     parts: list[tuple[int, Partial]], *, key: str, label: str, method: str, why: str
 ) -> Figure:
@@ -992,16 +1003,10 @@ def cost_report(data: CostData) -> CostReport:
             method=method_coordination_cost(),
         )
         items = [kitchen_cost, transport, association_cost, coordination_cost]
-        total = Partial()
-        for item in items:
-            total.add(item.exact)
-            total.missing.extend(item.missing)
-            total.use(item.label, item.value)
-        total_cost = figure_from(
-            total,
+        total_cost = total_of(
+            items,
             key="total_cost",
             label=_("Coût total (hors bénévolat)"),
-            unit=EURO,
             method=_("Coût total = cuisines + transport + associations + coordination."),
         )
         volunteer_value = sum_figures(
@@ -1011,16 +1016,10 @@ def cost_report(data: CostData) -> CostReport:
             unit=EURO,
             method=method_volunteer_value(),
         )
-        with_volunteers = Partial()
-        for item in (total_cost, volunteer_value):
-            with_volunteers.add(item.exact)
-            with_volunteers.missing.extend(item.missing)
-            with_volunteers.use(item.label, item.value)
-        total_with_volunteers = figure_from(
-            with_volunteers,
+        total_with_volunteers = total_of(
+            [total_cost, volunteer_value],
             key="total_cost_with_volunteers",
             label=_("Coût total avec bénévolat valorisé"),
-            unit=EURO,
             method=_("Coût total avec bénévolat = coût total + valorisation du bénévolat."),
         )
         distributed_label = _("repas distribués")

@@ -11,6 +11,8 @@ import datetime
 from decimal import Decimal
 from types import SimpleNamespace
 
+from django.utils import translation
+
 from costing import services
 from costing.models import AssociationCost, KitchenCostInput, ReferenceValue, TransportRate
 from costing.services import AssociationMonth, CoordinationMonth, CostData, KitchenMonth, Volumes
@@ -1248,3 +1250,13 @@ def test_a_period_ending_on_the_first_of_a_month_includes_that_month():
         datetime.date(2024, 12, 1),
         datetime.date(2025, 1, 1),
     ]
+
+
+def test_a_report_in_english_leaves_the_next_french_text_in_french():
+    # The run's language is kept only while the report is built: the next text in another
+    # language is translated into that one.
+    with translation.override("en"):
+        report = services.cost_report(CostData(territory_ids=[9], months=[MARCH], volumes=Volumes()))
+    assert report.figure("total_cost").label == "Total cost (volunteering excluded)"
+    with translation.override("fr"):
+        assert services.method_volunteer_value().startswith("Valorisation du bénévolat = Σ par association")

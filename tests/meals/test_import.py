@@ -234,7 +234,21 @@ def test_a_site_of_another_territory_is_refused(scene, importer):
 
     report = import_records(file=file, territory=scene.territory, by=importer)
 
-    assert [(line, name) for line, name, _ in report.errors] == [(2, "site")]
+    unknown = f"lieu de distribution n° {elsewhere.pk} introuvable dans le territoire « {scene.territory} »."
+    assert report.errors == [imports.LineError(2, "site", unknown)]
+    assert nothing_written()
+
+
+def test_an_unreadable_cell_is_named_by_the_files_column_not_the_apis_field(scene, importer):
+    # The pickup's and the distribution's "temperature_c" are two columns of the file.
+    row = good_row(scene, pickup_temperature_c="tiède", distribution_temperature_c="froid")
+
+    report = import_records(file=csv_file(FULL_HEADER, row), territory=scene.territory, by=importer)
+
+    assert report.errors == [
+        imports.LineError(2, "pickup_temperature_c", "Un nombre valide est requis."),
+        imports.LineError(2, "distribution_temperature_c", "Un nombre valide est requis."),
+    ]
     assert nothing_written()
 
 

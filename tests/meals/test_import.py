@@ -902,3 +902,38 @@ def test_a_service_refusal_of_the_first_column_comes_after_the_lines_own_error(s
         ),
     ]
     assert nothing_written()
+
+
+def test_a_batch_line_without_its_pickup_is_declared_today_and_refused_once_its_use_by_date_passed(
+    scene, importer
+):
+    # Without a pickup the line declares a batch ready to collect, today: its use-by date must
+    # still allow it. With its pickup, the same batch is of the past, declared on its production day.
+    day = datetime.date.today() - datetime.timedelta(days=5)
+    waiting = good_row(scene, day=day, **BATCH_ONLY)
+
+    report = import_records(file=csv_file(FULL_HEADER, waiting), territory=scene.territory, by=importer)
+
+    use_by = day + datetime.timedelta(days=3)
+    assert report.errors == [
+        imports.LineError(
+            2,
+            "use_by_date",
+            f"La date limite de consommation ({use_by:%d/%m/%Y}) est passée : ce lot ne peut pas être "
+            "déclaré prêt à collecter.",
+        )
+    ]
+    assert nothing_written()
+    collected = good_row(scene, day=day)
+    report = import_records(file=csv_file(FULL_HEADER, collected), territory=scene.territory, by=importer)
+    assert report.ok, report.as_text()
+
+
+def test_a_pickup_on_a_french_date_without_time_is_at_midnight(scene, importer):
+    row = good_row(scene, picked_up_at="03/06/2025", distributed_on="03/06/2025")
+
+    report = import_records(file=csv_file(FULL_HEADER, row), territory=scene.territory, by=importer)
+
+    assert report.ok, report.as_text()
+    pickup = Pickup.objects.get()
+    assert timezone.localtime(pickup.picked_up_at).replace(tzinfo=None) == datetime.datetime(2025, 6, 3, 0, 0)

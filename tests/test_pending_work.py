@@ -39,17 +39,20 @@ from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
+from config import leases
 from costing import pending, rollups
 from costing import services as costing_services
 from costing.models import DailyRollup, MonthlyCost, StaleDay
 from evaluation import reports
 from evaluation.models import Report
-from meals import services
+from meals import imports, services
+from meals.models import Batch, RecordImport
 from territories.roles import Role
 from tests.conftest import NO_REAL_BROKER, has_real_broker, needs, tasks_to_broker, wait_for
 from tests.costing.test_rollup_worker_killed import backends_of, test_database_url
 from tests.evaluation.reporting import END, START, pilot, references
 from tests.factories import member
+from tests.meals.test_record_import_pages import csv_upload
 from tests.scenes import Scene
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -339,3 +342,54 @@ def test_a_report_whose_worker_is_killed_is_built_by_another_once_the_lease_runs
     assert elapsed < LEASE_S + MARGIN_S
     with status.pdf.open("rb") as pdf:
         assert plaine.territory.name in PdfReader(io.BytesIO(pdf.read())).pages[0].extract_text()
+
+
+def test_an_import_held_up_past_its_lease_keeps_it_and_is_loaded_once(start_worker):
+    # The worker's load waits on a locked table for three lease lengths, the sweeper running
+    # meanwhile: the lease, renewed from the worker's thread, never lapses, so nothing is taken
+    # back or sent again, and the file loads once. The worker's claim clears the note the broker
+    # outage left.
+    needs(has_real_broker(), NO_REAL_BROKER)
+    scene = Scene()
+    coordinator = member(Role.AUTHORITY_COORDINATOR, scene.territory)
+    database = connection.settings_dict["NAME"]
+    waiting = RecordImport.objects.create(
+        territory=scene.territory, file=csv_upload(scene, "2,0"), uploaded_by=coordinator,
+        report=leases.queued_note(),
+    )  # fmt: skip
+    blocker = psycopg2.connect(test_database_url())
+    try:
+        with blocker.cursor() as cursor:
+            cursor.execute("LOCK TABLE meals_batch IN ACCESS EXCLUSIVE MODE")
+        tasks_to_broker()
+        assert imports.send_import(waiting.pk)
+        start_worker("importer")
+        wait_for(
+            lambda: [
+                pid for pid, wait, query in backends_of(database) if wait == "Lock" and "meals_batch" in query
+            ],
+            "the worker to start loading",
+            seconds=90,
+        )
+        running = RecordImport.objects.get(pk=waiting.pk)
+        assert (running.status, running.attempts, running.report) == ("running", 1, "")
+        held_until = time.monotonic() + 3 * LEASE_S
+        while time.monotonic() < held_until:
+            assert imports.record_import_sweep() == {"failed": 0, "requeued": 0, "resent": 0}
+            time.sleep(0.5)
+        blocker.rollback()
+    finally:
+        blocker.close()
+
+    done = wait_for(
+        lambda: RecordImport.objects.filter(pk=waiting.pk).exclude(status="running").first(),
+        "the import to load",
+        seconds=MARGIN_S,
+    )
+    assert (done.status, done.attempts, done.counts) == (
+        "done",
+        1,
+        {"batches": 1, "pickups": 0, "distributions": 0},
+    )
+    assert done.lease_expires_at is None
+    assert Batch.objects.filter(territory=scene.territory).count() == 1

@@ -518,7 +518,7 @@ def load_row(row: Row, *, by: User) -> dict[str, bool]:
             services.distribution_record(pickup=pickup, by=by, **row.distribution)
             created["distributions"] = True
     if errors:
-        # The line's own errors (no column) first, then by column, as the header lists them.
+        # Errors that name no column (the line's own, a record's as a whole) first, then by column.
         raise RowFailed(sorted(errors, key=lambda error: COLUMN_ORDER.get(error.field, -1)))
     return created
 

@@ -299,10 +299,9 @@ def test_work_written_while_the_broker_is_down_is_done_once_it_is_back(own_redis
     assert Report.objects.filter(pk=report_id).values_list("status", "attempts").get() == ("done", 1)
 
 
-def waiting_on_rollups(database: str) -> list[int]:
-    return [
-        pid for pid, wait, query in backends_of(database) if wait == "Lock" and "costing_dailyrollup" in query
-    ]
+def waiting_on_lock(database: str, table: str) -> list[int]:
+    """The backends of ``database`` whose query waits on a lock of ``table``."""
+    return [pid for pid, wait, query in backends_of(database) if wait == "Lock" and table in query]
 
 
 def test_a_report_whose_worker_is_killed_is_built_by_another_once_the_lease_runs_out(start_worker):
@@ -320,7 +319,11 @@ def test_a_report_whose_worker_is_killed_is_built_by_another_once_the_lease_runs
             kind="drihl", territory=plaine.territory, period_start=START, period_end=END, by=evaluator
         )
         first = start_worker("first")
-        wait_for(lambda: waiting_on_rollups(database), "the first worker to start building", seconds=90)
+        wait_for(
+            lambda: waiting_on_lock(database, "costing_dailyrollup"),
+            "the first worker to start building",
+            seconds=90,
+        )
         running = Report.objects.get(pk=report.pk)
         assert (running.status, running.attempts) == ("running", 1)
         os.killpg(first.pid, signal.SIGKILL)
@@ -364,13 +367,7 @@ def test_an_import_held_up_past_its_lease_keeps_it_and_is_loaded_once(start_work
         tasks_to_broker()
         assert imports.send_import(waiting.pk)
         start_worker("importer")
-        wait_for(
-            lambda: [
-                pid for pid, wait, query in backends_of(database) if wait == "Lock" and "meals_batch" in query
-            ],
-            "the worker to start loading",
-            seconds=90,
-        )
+        wait_for(lambda: waiting_on_lock(database, "meals_batch"), "the worker to start loading", seconds=90)
         running = RecordImport.objects.get(pk=waiting.pk)
         assert (running.status, running.attempts, running.report) == ("running", 1, "")
         held_until = time.monotonic() + 3 * LEASE_S
